@@ -1,0 +1,72 @@
+/** Layering rules: pure cores import no I/O; HTTP never reaches the driver; adapters sit behind ports. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'machines-are-pure',
+      comment: 'machines/ imports only xstate and src/domain types.',
+      severity: 'error',
+      from: { path: '^machines/' },
+      to: { pathNot: ['^machines/', '^src/domain/', '^node_modules/xstate/', '^node_modules/@xstate/'] },
+    },
+    {
+      name: 'domain-is-pure',
+      comment: 'src/domain holds pure types and algorithms: no Node built-ins, no packages, no other layer.',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { pathNot: ['^src/domain/'] },
+    },
+    {
+      name: 'ports-are-interfaces',
+      comment: 'src/ports depends only on the domain.',
+      severity: 'error',
+      from: { path: '^src/ports/' },
+      to: { pathNot: ['^src/ports/', '^src/domain/'] },
+    },
+    {
+      name: 'http-never-touches-the-driver',
+      comment: 'Routes talk to ports and the runtime; MongoDB stays inside src/adapters/mongodb.',
+      severity: 'error',
+      from: { path: '^src/http/' },
+      to: { path: ['^node_modules/mongodb/', '^node_modules/bson/', '^src/adapters/', '^src/wire-server/'] },
+    },
+    {
+      name: 'core-does-not-know-adapters',
+      comment: 'Only the composition root wires adapters in.',
+      severity: 'error',
+      from: { path: '^(src/runtime|src/domain|src/ports|machines)/' },
+      to: { path: ['^src/adapters/', '^src/wire-server/', '^node_modules/mongodb/'] },
+    },
+    {
+      name: 'driver-only-in-mongodb-adapter',
+      comment: 'The official driver is used only by the MongoDB adapter.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/adapters/mongodb/'] },
+      to: { path: '^node_modules/mongodb/' },
+    },
+    {
+      name: 'wire-server-is-standalone',
+      comment: 'The bundled server depends on bson, mingo and Node built-ins only.',
+      severity: 'error',
+      from: { path: '^src/wire-server/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'local'], pathNot: ['^src/wire-server/', '^node_modules/(bson|mingo)/'] },
+    },
+    {
+      name: 'nobody-imports-main',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/main\\.ts$' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

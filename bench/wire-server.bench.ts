@@ -1,0 +1,44 @@
+/**
+ * Round-trip throughput of the wire server through the official driver.
+ * Run with: node bench/wire-server.bench.ts [iterations]
+ */
+import { MongoClient, type ObjectId } from 'mongodb';
+import { startWireServer } from '../src/wire-server/index.ts';
+
+const iterations = Number(process.argv[2] ?? 3000);
+
+async function measure(label: string, fn: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < Math.min(200, iterations); i++) await fn(i);
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) await fn(i);
+  const ms = performance.now() - start;
+  console.log(`${label.padEnd(58)} ${Math.round(iterations / (ms / 1000)).toString().padStart(7)} ops/s  ${(ms / iterations).toFixed(3)} ms/op`);
+}
+
+const server = await startWireServer();
+const client = await new MongoClient(server.uri).connect();
+try {
+  const db = client.db('throughput');
+  const items = db.collection('items');
+  const queue = db.collection('queue');
+  const ids: ObjectId[] = [];
+  for (let i = 0; i < 1000; i++) ids.push((await items.insertOne({ i, text: `hello ${i}` })).insertedId);
+  const base = Date.now();
+  await queue.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ state: 'pending', createdAt: new Date(base + ((i * 7919) % 10_000)), attempts: 0 })));
+
+  await measure('insertOne', (i) => items.insertOne({ i, text: 'bench' }));
+  await measure('findOne by _id', (i) => items.findOne({ _id: ids[i % ids.length] }));
+  // Each claim re-queues the oldest pending document at the back, so every call scans all 10,000.
+  await measure('findOneAndUpdate claim, 10k pending, sort {createdAt: 1}', () =>
+    queue.findOneAndUpdate(
+      { state: 'pending' },
+      { $set: { createdAt: new Date(), claimedAt: new Date() }, $inc: { attempts: 1 } },
+      { sort: { createdAt: 1 }, returnDocument: 'after' },
+    ),
+  );
+  await measure('countDocuments over 10k', () => queue.countDocuments({ state: 'pending' }));
+  await measure('find 20 newest of 10k (sort + limit)', () => queue.find({ state: 'pending' }).sort({ createdAt: -1 }).limit(20).toArray());
+} finally {
+  await client.close();
+  await server.close();
+}

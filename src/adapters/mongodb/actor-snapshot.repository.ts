@@ -1,0 +1,68 @@
+import type { Collection, Db } from 'mongodb';
+import type { ActorKind, ActorRecord, ActorSnapshotStore, ActorWrite } from '../../ports/actor-snapshot-store.port.ts';
+import { COLLECTIONS } from './collections.ts';
+import { guard } from './mongo-errors.ts';
+
+interface ActorDoc {
+  _id: string;
+  kind: ActorKind;
+  botId: string;
+  version: number;
+  machineVersion: number;
+  state: string;
+  snapshot: unknown;
+  updatedAt: Date;
+}
+
+function toRecord({ _id, ...rest }: ActorDoc): ActorRecord {
+  return { id: _id, ...rest };
+}
+
+/** Actor snapshots with compare-and-set on `version`. */
+export function createActorSnapshotRepository(db: Db, clock: () => Date = () => new Date()): ActorSnapshotStore {
+  const actors: Collection<ActorDoc> = db.collection<ActorDoc>(COLLECTIONS.actors);
+  return {
+    async get(id) {
+      const doc = await guard('actors.get', () => actors.findOne({ _id: id }));
+      return doc === null ? null : toRecord(doc);
+    },
+    async insert(record) {
+      const doc: ActorDoc = {
+        _id: record.id,
+        kind: record.kind,
+        botId: record.botId,
+        version: 1,
+        machineVersion: record.machineVersion,
+        state: record.state,
+        snapshot: record.snapshot,
+        updatedAt: clock(),
+      };
+      await guard('actors.insert', () => actors.insertOne(doc));
+      return toRecord(doc);
+    },
+    async compareAndSet(id, expectedVersion, next: ActorWrite) {
+      const doc = await guard('actors.compareAndSet', () =>
+        actors.findOneAndUpdate(
+          { _id: id, version: expectedVersion },
+          {
+            $set: { machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, updatedAt: clock() },
+            $inc: { version: 1 },
+          },
+          { returnDocument: 'after' },
+        ),
+      );
+      return doc === null ? null : toRecord(doc);
+    },
+    async list({ kind, botId, states }) {
+      const filter: Record<string, unknown> = { kind };
+      if (botId !== undefined) filter['botId'] = botId;
+      if (states !== undefined) filter['state'] = { $in: [...states] };
+      const docs = await guard('actors.list', () => actors.find(filter).sort({ _id: 1 }).toArray());
+      return docs.map(toRecord);
+    },
+    async delete(id) {
+      const res = await guard('actors.delete', () => actors.deleteOne({ _id: id }));
+      return res.deletedCount === 1;
+    },
+  };
+}

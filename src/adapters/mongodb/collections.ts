@@ -1,0 +1,43 @@
+import type { IndexDescription } from 'mongodb';
+
+/** Collection names, in one place so indexes, repositories and tests agree. */
+export const COLLECTIONS = {
+  actors: 'actors',
+  mediaJobs: 'media_jobs',
+  messages: 'messages',
+  bots: 'bots',
+  outbox: 'outbox',
+  authState: 'auth_state',
+  counters: 'counters',
+} as const;
+
+/**
+ * Every index Parley relies on, declared in code and applied idempotently at start-up. The
+ * history index is partial so rows without a provider id (outbound, system notes) never collide.
+ */
+export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
+  [COLLECTIONS.actors]: [
+    { key: { kind: 1, botId: 1, state: 1 }, name: 'kind_botId_state' },
+  ],
+  [COLLECTIONS.mediaJobs]: [
+    { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
+    { key: { botId: 1, state: 1 }, name: 'botId_state' },
+    { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
+  ],
+  [COLLECTIONS.messages]: [
+    {
+      key: { botId: 1, providerMessageId: 1 },
+      name: 'botId_providerMessageId_unique',
+      unique: true,
+      partialFilterExpression: { providerMessageId: { $type: 'string' } },
+    },
+    { key: { botId: 1, correspondentId: 1, seq: 1 }, name: 'conversation_seq_unique', unique: true },
+    { key: { botId: 1, mediaJobId: 1 }, name: 'botId_mediaJobId', sparse: true },
+  ],
+  [COLLECTIONS.outbox]: [
+    { key: { botId: 1, state: 1, nextAttemptAt: 1 }, name: 'botId_state_due' },
+  ],
+  [COLLECTIONS.authState]: [
+    { key: { botId: 1, type: 1 }, name: 'botId_type' },
+  ],
+};

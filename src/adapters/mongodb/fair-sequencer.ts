@@ -1,0 +1,42 @@
+import type { Collection, Db } from 'mongodb';
+import { COLLECTIONS } from './collections.ts';
+import { guard } from './mongo-errors.ts';
+
+interface CounterDoc {
+  _id: string;
+  seq: number;
+}
+
+/**
+ * Start-time fair queuing for media jobs. A new job's tag is one past its bot's previous tag, but
+ * never below the tag of the job claimed last; claiming in tag order then interleaves bots, so a
+ * bot that queued 1,000 jobs delays a newcomer by at most one job per busy bot.
+ */
+export function createFairSequencer(db: Db) {
+  const counters: Collection<CounterDoc> = db.collection<CounterDoc>(COLLECTIONS.counters);
+  const jobs = db.collection<{ state: string; fairSeq: number }>(COLLECTIONS.mediaJobs);
+  let floor = 0;
+  let floorLoaded: Promise<void> | undefined;
+  // After a restart the last claimed tag is unknown; the oldest waiting job's tag stands in for it.
+  const loadFloor = async (): Promise<void> => {
+    const oldest = await guard('counters.loadFloor', () =>
+      jobs.find({ state: 'pending' }, { projection: { fairSeq: 1 } }).sort({ state: 1, fairSeq: 1 }).limit(1).next(),
+    );
+    if (oldest !== null) floor = Math.max(floor, oldest.fairSeq - 1);
+  };
+  return {
+    async next(botId: string): Promise<number> {
+      floorLoaded ??= loadFloor();
+      await floorLoaded;
+      const _id = `fair:${botId}`;
+      await guard('counters.floor', () => counters.updateOne({ _id }, { $max: { seq: floor } }, { upsert: true }));
+      const doc = await guard('counters.next', () =>
+        counters.findOneAndUpdate({ _id }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }),
+      );
+      return doc?.seq ?? floor + 1;
+    },
+    observeClaimed(seq: number): void {
+      if (seq > floor) floor = seq;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { MongoBulkWriteError } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import type { HistoryRecord, HistoryStore } from '../../ports/history-store.port.ts';
+import { COLLECTIONS } from './collections.ts';
+import { guard, translateMongoError } from './mongo-errors.ts';
+
+type HistoryDoc = HistoryRecord & { _id: string };
+
+const toRecord = ({ _id: _ignored, ...rest }: HistoryDoc): HistoryRecord => rest;
+const docId = (r: Pick<HistoryRecord, 'botId' | 'correspondentId' | 'seq'>): string => `${r.botId}|${r.correspondentId}|${r.seq}`;
+
+/** Conversation history. Rows are keyed by conversation and seq so a retried append is idempotent. */
+export function createHistoryRepository(db: Db): HistoryStore {
+  const messages: Collection<HistoryDoc> = db.collection<HistoryDoc>(COLLECTIONS.messages);
+  return {
+    async append(records) {
+      if (records.length === 0) return { inserted: 0, duplicates: [] };
+      const docs = records.map((r) => ({ _id: docId(r), ...r }));
+      try {
+        const res = await messages.insertMany(docs, { ordered: false });
+        return { inserted: res.insertedCount, duplicates: [] };
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) throw translateMongoError(err, 'history.append');
+        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        const other = errors.find((e) => e.code !== 11000);
+        if (other !== undefined) throw translateMongoError(err, 'history.append');
+        const duplicates = errors.map((e) => e.index).sort((a, b) => a - b);
+        return { inserted: err.result.insertedCount, duplicates };
+      }
+    },
+    async finalize(botId, mediaJobId, content, status, now) {
+      const res = await guard('history.finalize', () =>
+        messages.updateOne({ botId, mediaJobId, status: 'placeholder' }, { $set: { content, status, finalizedAt: now } }),
+      );
+      return res.matchedCount === 1;
+    },
+    async list(botId, correspondentId, options = {}) {
+      const filter: Record<string, unknown> = { botId, correspondentId };
+      if (options.beforeSeq !== undefined) filter['seq'] = { $lt: options.beforeSeq };
+      const docs = await guard('history.list', () =>
+        messages.find(filter).sort({ seq: -1 }).limit(options.limit ?? 100).toArray(),
+      );
+      return docs.reverse().map(toRecord);
+    },
+    async findByProviderMessageId(botId, providerMessageId) {
+      const doc = await guard('history.findByProviderMessageId', () => messages.findOne({ botId, providerMessageId }));
+      return doc === null ? null : toRecord(doc);
+    },
+    async maxSeq(botId, correspondentId) {
+      const doc = await guard('history.maxSeq', () =>
+        messages.find({ botId, correspondentId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).next(),
+      );
+      return doc?.seq ?? 0;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { MongoError, MongoNetworkError, MongoNetworkTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { ParleyError } from '../../domain/errors.ts';
+
+const TIMEOUT_CODES = new Set([50, 89, 262]); // MaxTimeMSExpired, NetworkTimeout, ExceededTimeLimit
+const WRITE_CONFLICT_CODES = new Set([112]); // WriteConflict
+
+/** Translates a driver error into Parley's error codes; everything above this boundary sees only those. */
+export function translateMongoError(err: unknown, operation: string): ParleyError {
+  if (err instanceof ParleyError) return err;
+  if (err instanceof MongoServerError) {
+    if (err.code === 11000) {
+      return new ParleyError('STORE_DUPLICATE_KEY', `${operation}: duplicate key`, {
+        details: { index: indexName(err.message), keyPattern: err.keyPattern },
+        cause: err,
+      });
+    }
+    if (typeof err.code === 'number' && TIMEOUT_CODES.has(err.code)) {
+      return new ParleyError('STORE_TIMEOUT', `${operation}: timed out`, { cause: err });
+    }
+    if (typeof err.code === 'number' && WRITE_CONFLICT_CODES.has(err.code)) {
+      return new ParleyError('STORE_WRITE_CONFLICT', `${operation}: write conflict`, { cause: err });
+    }
+    return new ParleyError('STORE_ERROR', `${operation}: ${err.codeName ?? 'server error'} (${String(err.code)})`, { cause: err });
+  }
+  if (err instanceof MongoNetworkTimeoutError) {
+    return new ParleyError('STORE_TIMEOUT', `${operation}: network timeout`, { cause: err });
+  }
+  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError) {
+    return new ParleyError('STORE_UNAVAILABLE', `${operation}: database unreachable`, { cause: err });
+  }
+  if (err instanceof MongoError) {
+    return new ParleyError('STORE_ERROR', `${operation}: ${err.message}`, { cause: err });
+  }
+  return new ParleyError('STORE_ERROR', `${operation}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** Runs a driver call and translates whatever it throws. */
+export async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw translateMongoError(err, operation);
+  }
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
+}
+
+function indexName(message: string): string | undefined {
+  return /index: (\S+)/.exec(message)?.[1];
+}

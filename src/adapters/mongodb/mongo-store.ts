@@ -1,0 +1,58 @@
+import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
+import type { Store, StoreFactory, StoreOptions } from '../../ports/store.port.ts';
+import { createActorSnapshotRepository } from './actor-snapshot.repository.ts';
+import { createAuthStateRepository } from './auth-state.repository.ts';
+import { createBotRepository } from './bot.repository.ts';
+import { INDEXES } from './collections.ts';
+import { createHistoryRepository } from './history.repository.ts';
+import { createMediaJobRepository } from './media-job.repository.ts';
+import { guard } from './mongo-errors.ts';
+import { createOutboxRepository } from './outbox.repository.ts';
+
+/** Tuning for the driver connection; defaults suit a single-host deployment. */
+export interface MongoStoreOptions extends StoreOptions {
+  /** How long an operation waits for a reachable server before failing with STORE_UNAVAILABLE. */
+  readonly serverSelectionTimeoutMS?: number;
+  readonly appName?: string;
+}
+
+/** Creates every declared index; re-running is a no-op, so it is safe at every start-up. */
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [collection, indexes] of Object.entries(INDEXES)) {
+    await guard(`ensureIndexes(${collection})`, () => db.collection(collection).createIndexes([...indexes]));
+  }
+}
+
+/** Connects with the official driver, applies indexes and returns the repositories. */
+export async function openMongoStore(options: MongoStoreOptions): Promise<Store> {
+  const client = new MongoClient(options.uri, {
+    appName: options.appName ?? 'parley',
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+  });
+  await guard('connect', () => client.connect());
+  const db = client.db(options.dbName);
+  try {
+    await ensureIndexes(db);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return {
+    actors: createActorSnapshotRepository(db),
+    mediaJobs: createMediaJobRepository(db),
+    history: createHistoryRepository(db),
+    bots: createBotRepository(db),
+    outbox: createOutboxRepository(db),
+    authState: createAuthStateRepository(db),
+    async ping() {
+      await guard('ping', () => db.command({ ping: 1 }));
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+/** The MongoDB adapter as a port factory. */
+export const mongoStoreFactory: StoreFactory = openMongoStore;

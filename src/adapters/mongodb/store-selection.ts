@@ -1,0 +1,84 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server-core';
+import type { Logger } from '../../logging/logger.ts';
+import { redactUri } from '../../logging/logger.ts';
+import { startWireServer } from '../../wire-server/index.ts';
+
+export type MongoKind = 'external' | 'memory-server' | 'bundled';
+
+/** The MongoDB Parley talks to, and how to shut it down if Parley started it. */
+export interface SelectedMongo {
+  readonly kind: MongoKind;
+  readonly uri: string;
+  /** One sentence for the start-up log. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface MongoSelectionOptions {
+  /** MONGODB_URI: when set, nothing is started. */
+  readonly uri: string | undefined;
+  /** `off` skips mongodb-memory-server and goes straight to the bundled server. */
+  readonly memoryServer: 'auto' | 'off';
+  /** Persistent data directory for mongodb-memory-server; ephemeral when absent (tests). */
+  readonly dbPath?: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Picks the store: MONGODB_URI → mongodb-memory-server (a real mongod, when a binary can be had)
+ * → the bundled wire-compatible server. `npm start` and the tests share this order, so a machine
+ * with a real mongod runs the same suite against it.
+ */
+export async function selectMongo(options: MongoSelectionOptions): Promise<SelectedMongo> {
+  const { logger } = options;
+  if (options.uri !== undefined) {
+    return {
+      kind: 'external',
+      uri: options.uri,
+      description: `MongoDB at ${redactUri(options.uri)}`,
+      close: async () => {},
+    };
+  }
+  if (options.memoryServer === 'auto') {
+    try {
+      return await startMemoryServer(options.dbPath);
+    } catch (err) {
+      logger.info({ reason: oneLine(err) }, 'mongodb-memory-server unavailable; using the bundled store');
+    }
+  }
+  const server = await startWireServer({ host: '127.0.0.1', port: 0 });
+  return {
+    kind: 'bundled',
+    uri: server.uri,
+    description: `bundled MongoDB-wire-compatible store at ${server.uri} (development/test only; data lives in memory and is lost on exit)`,
+    close: () => server.close(),
+  };
+}
+
+async function startMemoryServer(dbPath: string | undefined): Promise<SelectedMongo> {
+  // One download attempt: offline machines should fall back in seconds, not after long retries.
+  process.env['MONGOMS_MAX_RETRIES'] ??= '1';
+  // Resolving the binary first fails quietly; MongoMemoryServer.create would print the error itself.
+  await MongoBinary.getPath();
+  if (dbPath !== undefined) await mkdir(dbPath, { recursive: true });
+  const server = await MongoMemoryServer.create({
+    instance: dbPath === undefined ? {} : { dbPath: path.resolve(dbPath), storageEngine: 'wiredTiger' },
+  });
+  const uri = server.getUri();
+  return {
+    kind: 'memory-server',
+    uri,
+    description: `mongodb-memory-server (real mongod) at ${uri}${dbPath === undefined ? ', ephemeral' : `, data in ${dbPath}`}`,
+    close: async () => {
+      await server.stop({ doCleanup: dbPath === undefined, force: false });
+    },
+  };
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+

@@ -1,0 +1,159 @@
+import path from 'node:path';
+
+/** Result of parsing one environment variable: a value, or a human-readable problem. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+export interface ConfigOption<T> {
+  /** Environment variable name. */
+  readonly env: string;
+  /** One line for the README's configuration table. */
+  readonly doc: string;
+  /** Default shown in docs; `undefined` means "unset". */
+  readonly defaultText: string;
+  /** Secrets are never echoed back in error messages. */
+  readonly secret?: boolean;
+  readonly parse: (raw: string | undefined) => Parsed<T>;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad = (problem: string): Parsed<never> => ({ ok: false, problem });
+
+function integer(min: number, max: number, fallback: number) {
+  return (raw: string | undefined): Parsed<number> => {
+    if (raw === undefined || raw.trim() === '') return ok(fallback);
+    if (!/^-?\d+$/.test(raw.trim())) return bad(`must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) return bad(`must be between ${min} and ${max}, got ${n}`);
+    return ok(n);
+  };
+}
+
+function oneOf<const T extends string>(values: readonly T[], fallback: T) {
+  return (raw: string | undefined): Parsed<T> => {
+    if (raw === undefined || raw.trim() === '') return ok(fallback);
+    const v = raw.trim().toLowerCase();
+    return (values as readonly string[]).includes(v) ? ok(v as T) : bad(`must be one of ${values.join(', ')}, got "${raw}"`);
+  };
+}
+
+function optionalUrl(protocols: readonly string[]) {
+  return (raw: string | undefined): Parsed<string | undefined> => {
+    if (raw === undefined || raw.trim() === '') return ok(undefined);
+    const scheme = raw.trim().split(':', 1)[0]?.toLowerCase() ?? '';
+    if (!protocols.includes(scheme)) return bad(`must start with ${protocols.map((p) => `${p}://`).join(' or ')}`);
+    if (scheme.startsWith('http')) {
+      try {
+        new URL(raw.trim());
+      } catch {
+        return bad('is not a valid URL');
+      }
+    }
+    return ok(raw.trim());
+  };
+}
+
+function directory(fallback: string) {
+  return (raw: string | undefined): Parsed<string> => {
+    const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+    if (value.includes('\0')) return bad('must be a file-system path');
+    return ok(path.resolve(value));
+  };
+}
+
+function optionalSecret(minLength: number) {
+  return (raw: string | undefined): Parsed<string | undefined> => {
+    if (raw === undefined || raw === '') return ok(undefined);
+    if (raw.trim() !== raw || /\s/.test(raw)) return bad('must not contain whitespace');
+    if (raw.length < minLength) return bad(`must be at least ${minLength} characters long`);
+    return ok(raw);
+  };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting Parley reads from the environment. The README table is checked against this list. */
+export const CONFIG_OPTIONS = {
+  port: {
+    env: 'PORT',
+    doc: 'TCP port of the REST API.',
+    defaultText: '8080',
+    parse: integer(0, 65535, 8080),
+  },
+  host: {
+    env: 'HOST',
+    doc: 'Interface to listen on; use 0.0.0.0 inside containers.',
+    defaultText: '127.0.0.1',
+    parse: (raw: string | undefined): Parsed<string> => {
+      const v = raw?.trim() || '127.0.0.1';
+      return /^[A-Za-z0-9.:[\]-]+$/.test(v) ? ok(v) : bad(`is not a host name or address: "${raw}"`);
+    },
+  },
+  apiKey: {
+    env: 'API_KEY',
+    doc: 'Bearer token for every /v1 route (at least 16 characters). Generated and printed once when unset.',
+    defaultText: 'generated',
+    secret: true,
+    parse: optionalSecret(16),
+  },
+  mongodbUri: {
+    env: 'MONGODB_URI',
+    doc: 'MongoDB connection string. Unset: an embedded store is started (see "Stores").',
+    defaultText: 'unset',
+    secret: true,
+    parse: optionalUrl(['mongodb', 'mongodb+srv']),
+  },
+  mongodbDb: {
+    env: 'MONGODB_DB',
+    doc: 'Database name.',
+    defaultText: 'parley',
+    parse: (raw: string | undefined): Parsed<string> => {
+      const v = raw?.trim() || 'parley';
+      return /^[A-Za-z0-9_-]{1,63}$/.test(v) ? ok(v) : bad('must be 1-63 letters, digits, "_" or "-"');
+    },
+  },
+  memoryServer: {
+    env: 'MONGODB_MEMORY_SERVER',
+    doc: 'Without MONGODB_URI: "auto" tries mongodb-memory-server (a real mongod) before the bundled store; "off" goes straight to the bundled store.',
+    defaultText: 'auto',
+    parse: oneOf(['auto', 'off'] as const, 'auto'),
+  },
+  openaiApiKey: {
+    env: 'OPENAI_API_KEY',
+    doc: 'Key for OpenAI or a compatible server; media is described/transcribed only when set.',
+    defaultText: 'unset',
+    secret: true,
+    parse: optionalSecret(1),
+  },
+  openaiBaseUrl: {
+    env: 'OPENAI_BASE_URL',
+    doc: 'Base URL of an OpenAI-compatible API.',
+    defaultText: 'https://api.openai.com/v1',
+    parse: optionalUrl(['http', 'https']),
+  },
+  dataDir: {
+    env: 'DATA_DIR',
+    doc: 'Directory for local state (the embedded mongod keeps its files in DATA_DIR/mongodb).',
+    defaultText: './data',
+    parse: directory('./data'),
+  },
+  mediaDir: {
+    env: 'MEDIA_DIR',
+    doc: 'Directory where downloaded media is staged under GUID names.',
+    defaultText: './data/media',
+    parse: directory('./data/media'),
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    defaultText: 'info',
+    parse: oneOf(LOG_LEVELS, 'info'),
+  },
+  shutdownTimeoutMs: {
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    doc: 'Upper bound for a graceful stop on SIGTERM/SIGINT before the process exits anyway.',
+    defaultText: '5000',
+    parse: integer(100, 60_000, 5000),
+  },
+} satisfies Record<string, ConfigOption<unknown>>;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { isParleyError } from '../domain/errors.ts';
+import { errorBodySchema } from './error-registry.ts';
+
+/** What readiness needs to know about the process. */
+export interface HealthDeps {
+  /** Rejects when the store cannot be reached. */
+  readonly pingStore: () => Promise<void>;
+  /** Which store backs this process, for operators reading /readyz. */
+  readonly storeKind: string;
+}
+
+export function healthRoutes(deps: HealthDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({
+      status: 'ok',
+    }));
+
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          response: {
+            200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } },
+            503: errorBodySchema,
+          },
+        },
+      },
+      async (_request, reply) => {
+        try {
+          await deps.pingStore();
+          return { status: 'ready', store: deps.storeKind };
+        } catch (err) {
+          const code = isParleyError(err) ? err.code : 'STORE_UNAVAILABLE';
+          return reply.status(503).send({ error: { code, message: 'Store is not reachable' } });
+        }
+      },
+    );
+  };
+}

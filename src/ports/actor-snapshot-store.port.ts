@@ -1,0 +1,39 @@
+/** Kinds of persisted actors. */
+export type ActorKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox';
+
+/**
+ * One persisted actor: the machine's snapshot plus the fields the store queries on. `version` is
+ * the compare-and-set counter (bumped by every write); `machineVersion` is the version of the
+ * machine definition that produced the snapshot.
+ */
+export interface ActorRecord {
+  readonly id: string;
+  readonly kind: ActorKind;
+  readonly botId: string;
+  readonly version: number;
+  readonly machineVersion: number;
+  /** The machine's state value, flattened to a string (`connected`, `processing`, ...). */
+  readonly state: string;
+  readonly snapshot: unknown;
+  readonly updatedAt: Date;
+}
+
+export interface ActorWrite {
+  readonly machineVersion: number;
+  readonly state: string;
+  readonly snapshot: unknown;
+}
+
+/** Snapshot persistence with optimistic concurrency. */
+export interface ActorSnapshotStore {
+  get(id: string): Promise<ActorRecord | null>;
+  /** Inserts version 1; a second insert of the same id fails with STORE_DUPLICATE_KEY. */
+  insert(record: { id: string; kind: ActorKind; botId: string } & ActorWrite): Promise<ActorRecord>;
+  /**
+   * Writes `next` only if the stored version still equals `expectedVersion`. Returns the new
+   * record, or `null` when another writer won: the caller re-reads and re-decides.
+   */
+  compareAndSet(id: string, expectedVersion: number, next: ActorWrite): Promise<ActorRecord | null>;
+  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[] }): Promise<ActorRecord[]>;
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,12 @@
+/**
+ * Provider credentials and signal keys (Baileys' auth state). Each key is its own document so
+ * concurrent key updates never overwrite each other, unlike a whole-file save.
+ */
+export interface AuthStateStore {
+  /** Values for the requested ids of one key type; absent keys are missing from the result. */
+  get(botId: string, type: string, ids: readonly string[]): Promise<Record<string, unknown>>;
+  /** Upserts each value; `null` deletes that key. */
+  set(botId: string, entries: Readonly<Record<string, Readonly<Record<string, unknown | null>>>>): Promise<void>;
+  /** Removes every key of a bot (logout). */
+  clear(botId: string): Promise<number>;
+}

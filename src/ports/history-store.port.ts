@@ -1,0 +1,39 @@
+export type HistoryStatus = 'final' | 'placeholder' | 'failed';
+
+/** One message in a conversation's permanent history. Eviction from a queue never touches it. */
+export interface HistoryRecord {
+  readonly botId: string;
+  readonly correspondentId: string;
+  /** The queue message id; increases in arrival order within a correspondent. */
+  readonly seq: number;
+  /** WhatsApp's message id for inbound messages; replays of the same id are stored once. */
+  readonly providerMessageId: string | null;
+  readonly direction: 'inbound' | 'outbound';
+  readonly source: 'user' | 'bot' | 'system';
+  readonly sender: string;
+  readonly kind: string;
+  readonly content: string;
+  readonly status: HistoryStatus;
+  readonly mediaJobId: string | null;
+  readonly acceptedAt: Date;
+  readonly finalizedAt: Date | null;
+}
+
+export interface AppendResult {
+  readonly inserted: number;
+  /** Positions (in the appended list) of records that were already in history: replays. */
+  readonly duplicates: readonly number[];
+}
+
+/** Append-only conversation history, written on arrival. */
+export interface HistoryStore {
+  /** Inserts in order; replays are reported, not thrown. */
+  append(records: readonly HistoryRecord[]): Promise<AppendResult>;
+  /** Finalizes a placeholder row in place; `false` when no placeholder has that job id. */
+  finalize(botId: string, mediaJobId: string, content: string, status: HistoryStatus, now: Date): Promise<boolean>;
+  /** Oldest first; `beforeSeq` pages backwards. */
+  list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
+  findByProviderMessageId(botId: string, providerMessageId: string): Promise<HistoryRecord | null>;
+  /** Highest seq per correspondent of a bot, used to keep new ids above recovered ones. */
+  maxSeq(botId: string, correspondentId: string): Promise<number>;
+}

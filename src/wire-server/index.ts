@@ -1,0 +1,82 @@
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type { WireLogger } from './commands/context.ts';
+import { serveConnection, type ServerCounters } from './connection.ts';
+import { CursorRegistry } from './cursors.ts';
+import { Store } from './store.ts';
+
+export type { WireLogger } from './commands/context.ts';
+
+/** Options for {@link startWireServer}. */
+export interface WireServerOptions {
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** TCP port; 0 (the default) picks a free ephemeral port. */
+  port?: number;
+  /** Receives connection-level diagnostics; nothing is logged without it. */
+  logger?: WireLogger;
+}
+
+/** A running in-memory, MongoDB-wire-compatible server. */
+export interface WireServer {
+  /** Connection string for the official driver, e.g. `mongodb://127.0.0.1:PORT/?directConnection=true`. */
+  readonly uri: string;
+  readonly port: number;
+  /** Stops listening, drops every client connection and discards all data and cursors. */
+  close(): Promise<void>;
+  /** Open connections, commands executed so far, and open cursors. */
+  stats(): { connections: number; commands: number; openCursors: number };
+}
+
+function uriHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts a MongoDB-wire-compatible server backed by in-memory storage. Every command runs
+ * synchronously against shared state, so each command is atomic with respect to all clients.
+ */
+export async function startWireServer(opts: WireServerOptions = {}): Promise<WireServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const store = new Store();
+  const cursors = new CursorRegistry();
+  const sockets = new Set<Socket>();
+  const counters: ServerCounters = { commands: 0, nextRequestId: 0 };
+  const startedAt = Date.now();
+  let nextConnectionId = 0;
+  let port = 0;
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const connectionId = ++nextConnectionId;
+    opts.logger?.debug({ connectionId, remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'client connected');
+    serveConnection(socket, { store, cursors, connectionId, logger: opts.logger, server: { host, port, startedAt, connections: () => sockets.size } }, counters);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  return {
+    uri: `mongodb://${uriHost(host)}:${port}/?directConnection=true`,
+    port,
+    close() {
+      closing ??= (async () => {
+        cursors.close();
+        const drained = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await Promise.all([...drained, stopped]);
+      })();
+      return closing;
+    },
+    stats: () => ({ connections: sockets.size, commands: counters.commands, openCursors: cursors.size }),
+  };
+}

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startParley(env: Record<string, string>): Started {
+  let out = '';
+  let err = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-')), ...env },
+  });
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function storeEnv(): Record<string, string> {
+  return inject('mongoKind') === 'external' ? { MONGODB_URI: inject('mongoUri') } : {};
+}
+
+describe('the parley process', () => {
+  it('starts on embedded defaults, names its store, serves health and stops on SIGTERM within 5 s', async () => {
+    const p = startParley({ PORT: '0', LOG_LEVEL: 'info', ...storeEnv() });
+    const url = await waitFor(() => /Parley listening on (http:\/\/[^\s"]+) /.exec(p.stdout())?.[1], 30_000);
+    expect(p.stdout()).toMatch(/"msg":"store: /);
+    if (inject('mongoKind') === 'bundled') expect(p.stdout()).toMatch(/bundled MongoDB-wire-compatible store .*data lives in memory/);
+    expect(p.stdout()).toMatch(/No API_KEY set: generated one for this run/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const t0 = Date.now();
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(p.stdout()).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+
+  it('refuses to start on invalid configuration and lists every problem', async () => {
+    const p = startParley({ PORT: 'eighty', LOG_LEVEL: 'loud', MONGODB_URI: 'redis://x' });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/PORT must be an integer/);
+    expect(p.stderr()).toMatch(/LOG_LEVEL must be one of/);
+    expect(p.stderr()).toMatch(/MONGODB_URI must start with/);
+  }, 30_000);
+});

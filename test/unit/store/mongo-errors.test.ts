@@ -1,0 +1,29 @@
+import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { guard, translateMongoError } from '../../../src/adapters/mongodb/mongo-errors.ts';
+import { ParleyError } from '../../../src/domain/errors.ts';
+
+const serverError = (fields: Record<string, unknown>) => new MongoServerError({ message: 'boom', ...fields } as never);
+
+describe('driver error translation', () => {
+  it('maps duplicate keys to STORE_DUPLICATE_KEY with the index name', () => {
+    const err = translateMongoError(
+      serverError({ code: 11000, errmsg: 'E11000 duplicate key error collection: p.bots index: _id_ dup key: { _id: "a" }', message: 'E11000 duplicate key error collection: p.bots index: _id_ dup key: { _id: "a" }', keyPattern: { _id: 1 } }),
+      'bots.create',
+    );
+    expect(err).toMatchObject({ code: 'STORE_DUPLICATE_KEY', details: { index: '_id_', keyPattern: { _id: 1 } } });
+  });
+
+  it('maps time limits, network failures and server selection', () => {
+    expect(translateMongoError(serverError({ code: 50 }), 'x').code).toBe('STORE_TIMEOUT');
+    expect(translateMongoError(new MongoNetworkError('reset'), 'x').code).toBe('STORE_UNAVAILABLE');
+    expect(translateMongoError(new MongoServerSelectionError('no server', {} as never), 'x').code).toBe('STORE_UNAVAILABLE');
+    expect(translateMongoError(serverError({ code: 2, codeName: 'BadValue' }), 'x')).toMatchObject({ code: 'STORE_ERROR', message: 'x: BadValue (2)' });
+  });
+
+  it('passes Parley errors through and wraps anything else', async () => {
+    const own = new ParleyError('NOT_FOUND', 'nope');
+    expect(translateMongoError(own, 'x')).toBe(own);
+    await expect(guard('op', async () => Promise.reject(new Error('weird')))).rejects.toMatchObject({ code: 'STORE_ERROR', message: 'op: weird' });
+  });
+});
