@@ -1,0 +1,44 @@
+import type { QueueLimits } from './queue-message.ts';
+
+/** Milliseconds in a day; `maxAgeDays` is converted with this. */
+export const DAY_MS = 86_400_000;
+
+/** Appended to content cut by `maxCharactersPerMessage`, so the reader sees it is incomplete. */
+export const TRUNCATION_MARKER = ' [truncated]';
+
+/**
+ * Lists every problem with a set of limits (empty when valid). The per-message cap must leave
+ * room for the truncation marker, otherwise a cut message could not show that it was cut.
+ */
+export function validateLimits(limits: QueueLimits): string[] {
+  const errors: string[] = [];
+  const positiveIntegers = ['maxMessages', 'maxCharacters', 'maxCharactersPerMessage'] as const;
+  for (const key of positiveIntegers) {
+    const value = limits[key];
+    if (!Number.isInteger(value) || value < 1) errors.push(`${key} must be a positive integer (got ${value})`);
+  }
+  if (!Number.isFinite(limits.maxAgeDays) || limits.maxAgeDays <= 0) {
+    errors.push(`maxAgeDays must be a positive number (got ${limits.maxAgeDays})`);
+  }
+  if (Number.isInteger(limits.maxCharactersPerMessage) && limits.maxCharactersPerMessage <= TRUNCATION_MARKER.length) {
+    errors.push(`maxCharactersPerMessage must exceed ${TRUNCATION_MARKER.length} to fit the truncation marker`);
+  }
+  return errors;
+}
+
+/**
+ * Cuts `content` to at most `maxLength` characters, ending with `TRUNCATION_MARKER`. Content that
+ * fits is returned unchanged. A surrogate pair is never split, so the result stays valid text.
+ */
+export function truncateContent(content: string, maxLength: number): string {
+  if (content.length <= maxLength) return content;
+  if (maxLength <= TRUNCATION_MARKER.length) return dropDanglingSurrogate(content.slice(0, maxLength));
+  const kept = dropDanglingSurrogate(content.slice(0, maxLength - TRUNCATION_MARKER.length));
+  return kept + TRUNCATION_MARKER;
+}
+
+function dropDanglingSurrogate(text: string): string {
+  const last = text.charCodeAt(text.length - 1);
+  const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
+  return isHighSurrogate ? text.slice(0, -1) : text;
+}
