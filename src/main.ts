@@ -1,11 +1,15 @@
 import path from 'node:path';
 import { selectMongo } from './adapters/mongodb/store-selection.ts';
+import { unconfiguredProcessor } from './adapters/media/unconfigured.processor.ts';
 import { openMongoStore } from './adapters/mongodb/mongo-store.ts';
+import { createSimulatorHub } from './adapters/simulator/simulator.provider.ts';
+import { startStatelyInspector } from './adapters/stately-inspector/stately-inspector.ts';
 import { loadConfig } from './config/config.ts';
 import type { Config } from './config/config.ts';
 import { isParleyError } from './domain/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logging/logger.ts';
+import { createParleyRuntime } from './runtime/parley-runtime.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
 async function main(): Promise<void> {
@@ -28,6 +32,16 @@ async function main(): Promise<void> {
   logger.info({ store: mongo.kind }, `store: ${mongo.description}`);
   const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb });
 
+  const simulator = createSimulatorHub();
+  const runtime = createParleyRuntime({
+    store,
+    providers: { simulator: simulator.factory },
+    processor: unconfiguredProcessor,
+    logger,
+  });
+  const inspector = config.inspect ? startStatelyInspector({ port: config.inspectPort, hub: runtime.inspection, logger }) : undefined;
+  await runtime.start();
+
   const app = await buildApp({
     logger,
     health: { pingStore: () => store.ping(), storeKind: mongo.kind },
@@ -43,6 +57,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     await app.close();
+    await runtime.shutdown(Math.floor(config.shutdownTimeoutMs / 2));
+    inspector?.stop();
     await store.close();
     await mongo.close();
     logger.info('stopped');

@@ -154,6 +154,23 @@ export const CONFIG_OPTIONS = {
     defaultText: '5000',
     parse: integer(100, 60_000, 5000),
   },
+  inspect: {
+    env: 'INSPECT',
+    doc: '1 starts a WebSocket bridge to Stately\'s visual inspector (@statelyai/inspect) on INSPECT_PORT.',
+    defaultText: '0',
+    parse: (raw: string | undefined): Parsed<boolean> => {
+      const v = raw?.trim().toLowerCase() ?? '';
+      if (['', '0', 'false', 'off', 'no'].includes(v)) return ok(false);
+      if (['1', 'true', 'on', 'yes'].includes(v)) return ok(true);
+      return bad(`must be 1 or 0, got "${raw}"`);
+    },
+  },
+  inspectPort: {
+    env: 'INSPECT_PORT',
+    doc: 'Port of the Stately inspector bridge.',
+    defaultText: '8081',
+    parse: integer(1, 65535, 8081),
+  },
 } satisfies Record<string, ConfigOption<unknown>>;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];

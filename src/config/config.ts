@@ -19,6 +19,9 @@ export interface Config {
   readonly mediaDir: string;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Start the bridge to Stately's visual inspector. */
+  readonly inspect: boolean;
+  readonly inspectPort: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

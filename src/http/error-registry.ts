@@ -14,6 +14,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   STORE_DUPLICATE_KEY: 409,
   STORE_WRITE_CONFLICT: 409,
   STORE_ERROR: 500,
+  INCOMPATIBLE_SNAPSHOT: 500,
+  NOT_SUPPORTED_BY_PROVIDER: 409,
   INTERNAL: 500,
 });
 

@@ -31,6 +31,8 @@ export interface HistoryStore {
   append(records: readonly HistoryRecord[]): Promise<AppendResult>;
   /** Finalizes a placeholder row in place; `false` when no placeholder has that job id. */
   finalize(botId: string, mediaJobId: string, content: string, status: HistoryStatus, now: Date): Promise<boolean>;
+  /** Turns a finalized row back into a placeholder (operator retry); `false` when none matched. */
+  reopen(botId: string, mediaJobId: string, content: string): Promise<boolean>;
   /** Oldest first; `beforeSeq` pages backwards. */
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
   findByProviderMessageId(botId: string, providerMessageId: string): Promise<HistoryRecord | null>;

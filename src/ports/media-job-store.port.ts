@@ -1,6 +1,11 @@
-export type MediaJobState = 'pending' | 'processing' | 'completed' | 'delivered' | 'failed' | 'holding';
+/** Top-level states of the media-job machine, as stored in the `state` field. */
+export type MediaJobState = 'pending' | 'processing' | 'holding' | 'completed' | 'delivered' | 'failed' | 'discarded';
 
-/** A media job as stored: the claimable queue entry behind one placeholder. */
+/**
+ * A media job as stored: the claimable queue entry behind one placeholder, and the media-job
+ * actor's snapshot. The top-level fields mirror the snapshot's context so claims and sweeps can
+ * query them; `version` is the compare-and-set counter bumped by every write, claims included.
+ */
 export interface MediaJobRecord {
   readonly id: string;
   readonly botId: string;
@@ -11,22 +16,41 @@ export interface MediaJobRecord {
   readonly mimetype: string;
   readonly mediaPath: string | null;
   readonly state: MediaJobState;
-  /** Number of claims so far; the fencing token for complete/fail/heartbeat. */
+  /** Full state path, e.g. `holding.claimed`. */
+  readonly statePath: string;
+  /** Number of claims so far; the fencing token of every worker report. */
   readonly attempt: number;
-  readonly maxAttempts: number;
   readonly owner: string | null;
   readonly leaseUntil: Date | null;
   /** Earliest time a pending job may be claimed (retry backoff). */
   readonly notBefore: Date;
   /** Fair-queuing tag: interleaves bots so one busy bot cannot starve the others. */
   readonly fairSeq: number;
-  readonly result: string | null;
   readonly error: string | null;
+  readonly version: number;
+  readonly machineVersion: number;
+  readonly snapshot: unknown;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-export type NewMediaJob = Pick<MediaJobRecord, 'id' | 'botId' | 'correspondentId' | 'messageId' | 'kind' | 'mimetype' | 'mediaPath' | 'maxAttempts'>;
+export type NewMediaJob = Pick<
+  MediaJobRecord,
+  'id' | 'botId' | 'correspondentId' | 'messageId' | 'kind' | 'mimetype' | 'mediaPath' | 'machineVersion' | 'snapshot'
+>;
+
+/** What a machine transition writes back. */
+export interface MediaJobWrite {
+  readonly state: MediaJobState;
+  readonly statePath: string;
+  readonly attempt: number;
+  readonly owner: string | null;
+  readonly leaseUntil: Date | null;
+  readonly notBefore: Date | null;
+  readonly error: string | null;
+  readonly machineVersion: number;
+  readonly snapshot: unknown;
+}
 
 export interface ClaimRequest {
   readonly owner: string;
@@ -36,18 +60,18 @@ export interface ClaimRequest {
   readonly kinds?: readonly string[];
 }
 
-/** Media job queue. Every transition after a claim is fenced by `(id, attempt)`. */
+/** Media job queue and media-job actor persistence. */
 export interface MediaJobStore {
   insert(job: NewMediaJob, now: Date): Promise<MediaJobRecord>;
   get(id: string): Promise<MediaJobRecord | null>;
-  /** Atomically moves the fairest due pending job to processing; `null` when none is due. */
+  /**
+   * Atomically moves the fairest due pending job to processing (attempt + 1, owner, lease,
+   * version + 1); `null` when none is due. The snapshot is brought up to date by the claimer.
+   */
   claim(request: ClaimRequest): Promise<MediaJobRecord | null>;
-  heartbeat(id: string, attempt: number, leaseUntil: Date): Promise<boolean>;
-  /** Stores the result; `false` when the attempt is stale (the result must be discarded). */
-  complete(id: string, attempt: number, result: string, now: Date): Promise<boolean>;
-  /** Back to pending at `retryAt`, or to failed when `retryAt` is null. `false` when stale. */
-  fail(id: string, attempt: number, error: string, retryAt: Date | null, now: Date): Promise<boolean>;
-  markDelivered(id: string, now: Date): Promise<boolean>;
-  list(filter: { botId?: string; states?: readonly MediaJobState[]; limit?: number }): Promise<MediaJobRecord[]>;
+  /** Writes a transition if `version` still matches; `null` when another writer won. */
+  compareAndSet(id: string, expectedVersion: number, write: MediaJobWrite, now: Date): Promise<MediaJobRecord | null>;
+  list(filter: { botId?: string; states?: readonly MediaJobState[]; leaseBefore?: Date; limit?: number }): Promise<MediaJobRecord[]>;
   countByState(botId?: string): Promise<Partial<Record<MediaJobState, number>>>;
+  delete(id: string): Promise<boolean>;
 }

@@ -4,7 +4,7 @@ import { ensureIndexes } from '../../src/adapters/mongodb/mongo-store.ts';
 import { COLLECTIONS, INDEXES } from '../../src/adapters/mongodb/collections.ts';
 import { isParleyError } from '../../src/domain/errors.ts';
 import type { HistoryRecord } from '../../src/ports/history-store.port.ts';
-import type { NewMediaJob } from '../../src/ports/media-job-store.port.ts';
+import type { MediaJobWrite, NewMediaJob } from '../../src/ports/media-job-store.port.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
 
@@ -68,7 +68,11 @@ describe('store repositories', () => {
 
   describe('media jobs', () => {
     const job = (id: string, botId = 'b1', kind = 'voice'): NewMediaJob => ({
-      id, botId, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaPath: null, maxAttempts: 3,
+      id, botId, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+    });
+    const write = (over: Partial<MediaJobWrite>): MediaJobWrite => ({
+      state: 'pending', statePath: 'pending', attempt: 1, owner: null, leaseUntil: null, notBefore: null, error: null,
+      machineVersion: 1, snapshot: { value: over.statePath ?? 'pending' }, ...over,
     });
 
     it('claims each pending job once across concurrent claimers', async () => {
@@ -81,7 +85,7 @@ describe('store repositories', () => {
             if (claimed === null) return;
             expect(seen.has(claimed.id)).toBe(false);
             seen.add(claimed.id);
-            expect(claimed).toMatchObject({ state: 'processing', attempt: 1, owner: `w${w}` });
+            expect(claimed).toMatchObject({ state: 'processing', attempt: 1, owner: `w${w}`, version: 2, leaseUntil: at(31_000) });
           }
         }),
       );
@@ -99,36 +103,29 @@ describe('store repositories', () => {
       expect(order.slice(0, 2)).toContain('newcomer-0');
     });
 
-    it('fences complete, fail and heartbeat by attempt', async () => {
+    it('fences transitions by version, so a claim in between makes a stale write fail', async () => {
       await t.store.mediaJobs.insert(job('fence', 'b1', 'document'), T0);
       const first = await t.store.mediaJobs.claim({ owner: 'a', leaseMs: 1000, now: at(1), kinds: ['document'] });
-      expect(first?.attempt).toBe(1);
-      expect(await t.store.mediaJobs.fail('fence', 1, 'timeout', at(5000), at(2))).toBe(true);
+      expect(first).toMatchObject({ attempt: 1, version: 2 });
+      const retried = await t.store.mediaJobs.compareAndSet('fence', 2, write({ attempt: 1, notBefore: at(5000), error: 'timeout' }), at(2));
+      expect(retried).toMatchObject({ state: 'pending', version: 3, notBefore: at(5000) });
       expect(await t.store.mediaJobs.claim({ owner: 'b', leaseMs: 1000, now: at(3), kinds: ['document'] })).toBeNull();
       const second = await t.store.mediaJobs.claim({ owner: 'b', leaseMs: 1000, now: at(5000), kinds: ['document'] });
-      expect(second?.attempt).toBe(2);
-      expect(await t.store.mediaJobs.complete('fence', 1, 'late result', at(5001))).toBe(false);
-      expect(await t.store.mediaJobs.heartbeat('fence', 1, at(9000))).toBe(false);
-      expect(await t.store.mediaJobs.heartbeat('fence', 2, at(9000))).toBe(true);
-      expect(await t.store.mediaJobs.complete('fence', 2, 'the transcript', at(5002))).toBe(true);
-      expect(await t.store.mediaJobs.complete('fence', 2, 'again', at(5003))).toBe(false);
-      expect(await t.store.mediaJobs.get('fence')).toMatchObject({ state: 'completed', result: 'the transcript', owner: null, leaseUntil: null });
-      expect(await t.store.mediaJobs.markDelivered('fence', at(6000))).toBe(true);
-      expect(await t.store.mediaJobs.markDelivered('fence', at(6001))).toBe(false);
+      expect(second).toMatchObject({ attempt: 2, version: 4 });
+      expect(await t.store.mediaJobs.compareAndSet('fence', 3, write({ state: 'completed', statePath: 'completed' }), at(5001))).toBeNull();
+      const done = await t.store.mediaJobs.compareAndSet('fence', 4, write({ state: 'completed', statePath: 'completed', attempt: 2 }), at(5002));
+      expect(done).toMatchObject({ state: 'completed', version: 5, snapshot: { value: 'completed' }, owner: null });
     });
 
-    it('dead-letters a failure without a retry time', async () => {
-      await t.store.mediaJobs.insert(job('dead', 'b1', 'video'), T0);
+    it('lists by bot, state and expired lease, counts by state and deletes', async () => {
+      await t.store.mediaJobs.insert(job('lease', 'lb', 'video'), T0);
       await t.store.mediaJobs.claim({ owner: 'a', leaseMs: 1000, now: at(1), kinds: ['video'] });
-      expect(await t.store.mediaJobs.fail('dead', 1, 'corrupt file', null, at(2))).toBe(true);
-      expect(await t.store.mediaJobs.get('dead')).toMatchObject({ state: 'failed', error: 'corrupt file' });
-    });
-
-    it('lists and counts jobs by state', async () => {
-      const counts = await t.store.mediaJobs.countByState('b1');
-      expect(counts).toMatchObject({ delivered: 1, failed: 1 });
-      const failed = await t.store.mediaJobs.list({ botId: 'b1', states: ['failed'] });
-      expect(failed.map((j) => j.id)).toEqual(['dead']);
+      expect((await t.store.mediaJobs.list({ states: ['processing'], leaseBefore: at(2000) })).map((j) => j.id)).toContain('lease');
+      expect((await t.store.mediaJobs.list({ states: ['processing'], leaseBefore: at(500) })).map((j) => j.id)).not.toContain('lease');
+      expect(await t.store.mediaJobs.countByState('lb')).toEqual({ processing: 1 });
+      expect(await t.store.mediaJobs.countByState('b1')).toEqual({ completed: 1 });
+      expect(await t.store.mediaJobs.delete('lease')).toBe(true);
+      expect(await t.store.mediaJobs.get('lease')).toBeNull();
     });
   });
 
@@ -158,6 +155,12 @@ describe('store repositories', () => {
       expect(await t.store.history.finalize('hb', 'j3', '[Voice message] again', 'final', at(51))).toBe(false);
       const rows = await t.store.history.list('hb', 'c1');
       expect(rows.filter((r) => r.mediaJobId === 'j3')).toEqual([expect.objectContaining({ seq: 3, content: '[Voice message] hello', status: 'final' })]);
+    });
+
+    it('reopens a finalized placeholder for a retry', async () => {
+      expect(await t.store.history.reopen('hb', 'j3', '[Voice message] (processing)')).toBe(true);
+      expect(await t.store.history.reopen('hb', 'j3', 'again')).toBe(false);
+      expect(await t.store.history.finalize('hb', 'j3', '[Voice message] hello', 'final', at(52))).toBe(true);
     });
 
     it('pages backwards and reports the highest seq', async () => {

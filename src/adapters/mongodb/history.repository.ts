@@ -34,6 +34,12 @@ export function createHistoryRepository(db: Db): HistoryStore {
       );
       return res.matchedCount === 1;
     },
+    async reopen(botId, mediaJobId, content) {
+      const res = await guard('history.reopen', () =>
+        messages.updateOne({ botId, mediaJobId, status: { $in: ['final', 'failed'] } }, { $set: { content, status: 'placeholder', finalizedAt: null } }),
+      );
+      return res.matchedCount === 1;
+    },
     async list(botId, correspondentId, options = {}) {
       const filter: Record<string, unknown> = { botId, correspondentId };
       if (options.beforeSeq !== undefined) filter['seq'] = { $lt: options.beforeSeq };

@@ -4,38 +4,40 @@ import { COLLECTIONS } from './collections.ts';
 import { createFairSequencer } from './fair-sequencer.ts';
 import { guard } from './mongo-errors.ts';
 
-type MediaJobDoc = Omit<MediaJobRecord, 'id'> & { _id: string };
+type MediaJobDoc = Omit<MediaJobRecord, 'id'> & { _id: string; kind: string; actorKind: 'media-job' };
 
-function toRecord({ _id, ...rest }: MediaJobDoc): MediaJobRecord {
+function toRecord({ _id, actorKind: _actorKind, ...rest }: MediaJobDoc): MediaJobRecord {
   return { id: _id, ...rest };
 }
 
-/** The media job queue: one atomic claim, fenced transitions after it. */
+/** The media job queue: one atomic claim, then compare-and-set transitions decided by the machine. */
 export function createMediaJobRepository(db: Db): MediaJobStore {
   const jobs: Collection<MediaJobDoc> = db.collection<MediaJobDoc>(COLLECTIONS.mediaJobs);
   const fairness = createFairSequencer(db);
-  const fenced = (id: string, attempt: number): Filter<MediaJobDoc> => ({ _id: id, attempt, state: 'processing' });
 
   return {
     async insert(job, now) {
       const fairSeq = await fairness.next(job.botId);
       const doc: MediaJobDoc = {
         _id: job.id,
+        actorKind: 'media-job',
         botId: job.botId,
         correspondentId: job.correspondentId,
         messageId: job.messageId,
         kind: job.kind,
         mimetype: job.mimetype,
         mediaPath: job.mediaPath,
-        maxAttempts: job.maxAttempts,
         state: 'pending',
+        statePath: 'pending',
         attempt: 0,
         owner: null,
         leaseUntil: null,
         notBefore: now,
         fairSeq,
-        result: null,
         error: null,
+        version: 1,
+        machineVersion: job.machineVersion,
+        snapshot: job.snapshot,
         createdAt: now,
         updatedAt: now,
       };
@@ -55,7 +57,10 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
       const doc = await guard('mediaJobs.claim', () =>
         jobs.findOneAndUpdate(
           filter,
-          { $set: { state: 'processing', owner, leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now }, $inc: { attempt: 1 } },
+          {
+            $set: { state: 'processing', statePath: 'processing', owner, leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now },
+            $inc: { attempt: 1, version: 1 },
+          },
           { sort: { fairSeq: 1, createdAt: 1 }, returnDocument: 'after' },
         ),
       );
@@ -63,33 +68,21 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
       fairness.observeClaimed(doc.fairSeq);
       return toRecord(doc);
     },
-    async heartbeat(id, attempt, leaseUntil) {
-      const res = await guard('mediaJobs.heartbeat', () => jobs.updateOne(fenced(id, attempt), { $set: { leaseUntil } }));
-      return res.matchedCount === 1;
-    },
-    async complete(id, attempt, result, now) {
-      const res = await guard('mediaJobs.complete', () =>
-        jobs.updateOne(fenced(id, attempt), { $set: { state: 'completed', result, owner: null, leaseUntil: null, updatedAt: now } }),
+    async compareAndSet(id, expectedVersion, write, now) {
+      const doc = await guard('mediaJobs.compareAndSet', () =>
+        jobs.findOneAndUpdate(
+          { _id: id, version: expectedVersion },
+          { $set: { ...write, notBefore: write.notBefore ?? new Date(0), updatedAt: now }, $inc: { version: 1 } },
+          { returnDocument: 'after' },
+        ),
       );
-      return res.matchedCount === 1;
+      return doc === null ? null : toRecord(doc);
     },
-    async fail(id, attempt, error, retryAt, now) {
-      const next = retryAt === null ? { state: 'failed' as const } : { state: 'pending' as const, notBefore: retryAt };
-      const res = await guard('mediaJobs.fail', () =>
-        jobs.updateOne(fenced(id, attempt), { $set: { ...next, error, owner: null, leaseUntil: null, updatedAt: now } }),
-      );
-      return res.matchedCount === 1;
-    },
-    async markDelivered(id, now) {
-      const res = await guard('mediaJobs.markDelivered', () =>
-        jobs.updateOne({ _id: id, state: 'completed' }, { $set: { state: 'delivered', updatedAt: now } }),
-      );
-      return res.matchedCount === 1;
-    },
-    async list({ botId, states, limit }) {
+    async list({ botId, states, leaseBefore, limit }) {
       const filter: Filter<MediaJobDoc> = {
         ...(botId === undefined ? {} : { botId }),
         ...(states === undefined ? {} : { state: { $in: [...states] } }),
+        ...(leaseBefore === undefined ? {} : { leaseUntil: { $lt: leaseBefore } }),
       };
       const docs = await guard('mediaJobs.list', () => jobs.find(filter).sort({ createdAt: 1, _id: 1 }).limit(limit ?? 0).toArray());
       return docs.map(toRecord);
@@ -100,6 +93,10 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
         jobs.aggregate<{ _id: MediaJobState; n: number }>([{ $match: match }, { $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
       );
       return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    },
+    async delete(id) {
+      const res = await guard('mediaJobs.delete', () => jobs.deleteOne({ _id: id }));
+      return res.deletedCount === 1;
     },
   };
 }

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { ParleyError } from '../../domain/errors.ts';
+import type { ProviderFactory, ProviderHandlers, ProviderSession } from '../../ports/provider.port.ts';
+import { parseInbound, toInboundMessage } from './simulator-inbound.ts';
+import type { SimulatorInboundPayload } from './simulator-inbound.ts';
+
+export type { SimulatorInboundMedia, SimulatorInboundPayload } from './simulator-inbound.ts';
+
+/** One text a bot sent through the simulator. */
+export interface SimulatorOutboundMessage {
+  readonly to: string;
+  readonly text: string;
+  readonly providerMessageId: string;
+  /** Epoch ms. */
+  readonly sentAt: number;
+}
+
+export interface SimulatorHubOptions {
+  /** Outbound messages kept per bot; the oldest are dropped beyond this. Default 500. */
+  readonly maxOutboundPerBot?: number;
+  /** Clock for `sentAt` and `originatingAt`; epoch ms. */
+  readonly now?: () => number;
+}
+
+/** The simulator: a provider factory plus the test-facing side of its fake WhatsApp. */
+export interface SimulatorHub {
+  readonly factory: ProviderFactory;
+  /** Delivers a message to a connected bot; resolves once the bot has stored it. */
+  inbound(botId: string, payload: SimulatorInboundPayload): Promise<{ messageId: string }>;
+  /** What the bot has sent, oldest first. */
+  outbound(botId: string): readonly SimulatorOutboundMessage[];
+  isConnected(botId: string): boolean;
+}
+
+interface SessionState {
+  readonly handlers: ProviderHandlers;
+  connected: boolean;
+  /** Bumped by every start and stop so a connect scheduled before a stop never lands. */
+  generation: number;
+}
+
+const DEFAULT_MAX_OUTBOUND = 500;
+
+/**
+ * Creates a simulator. Sessions are tracked per bot id; the newest session of a bot is the one
+ * inbound messages reach, so a session replaced on restart goes quiet. Outbound logs outlive
+ * sessions, so a test can read what a bot sent before it was stopped.
+ */
+export function createSimulatorHub(options: SimulatorHubOptions = {}): SimulatorHub {
+  const maxOutbound = options.maxOutboundPerBot ?? DEFAULT_MAX_OUTBOUND;
+  if (!Number.isInteger(maxOutbound) || maxOutbound < 1) throw new RangeError('maxOutboundPerBot must be a positive integer');
+  const now = options.now ?? Date.now;
+  const sessions = new Map<string, SessionState>();
+  const outboundLogs = new Map<string, SimulatorOutboundMessage[]>();
+
+  function record(botId: string, message: SimulatorOutboundMessage): void {
+    let log = outboundLogs.get(botId);
+    if (log === undefined) {
+      log = [];
+      outboundLogs.set(botId, log);
+    }
+    log.push(message);
+    if (log.length > maxOutbound) log.splice(0, log.length - maxOutbound);
+  }
+
+  const factory: ProviderFactory = (botId, _settings, handlers) => {
+    const state: SessionState = { handlers, connected: false, generation: 0 };
+    sessions.set(botId, state);
+    const session: ProviderSession = {
+      start() {
+        const generation = ++state.generation;
+        state.connected = false;
+        // Real providers report progress after start() returns; the simulator keeps that order.
+        setImmediate(() => {
+          if (state.generation !== generation) return;
+          handlers.onEvent({ type: 'provider.connecting' });
+          setImmediate(() => {
+            if (state.generation !== generation) return;
+            state.connected = true;
+            handlers.onEvent({ type: 'provider.connected' });
+          });
+        });
+        return Promise.resolve();
+      },
+      stop() {
+        // Silent: the bot machine asked for the stop, so it needs no event to learn of it.
+        state.generation++;
+        state.connected = false;
+        return Promise.resolve();
+      },
+      send(to, text) {
+        if (!state.connected) return Promise.reject(new ParleyError('CONFLICT', `simulator: bot ${botId} is not connected`));
+        const providerMessageId = `SIM-OUT-${randomUUID()}`;
+        record(botId, { to, text, providerMessageId, sentAt: now() });
+        return Promise.resolve({ providerMessageId });
+      },
+    };
+    return session;
+  };
+
+  return {
+    factory,
+    async inbound(botId, payload) {
+      const parsed = parseInbound(payload);
+      const state = sessions.get(botId);
+      if (state === undefined || !state.connected) throw new ParleyError('CONFLICT', 'bot is not running', { details: { botId } });
+      const message = toInboundMessage(parsed, now());
+      await state.handlers.onMessage(message);
+      return { messageId: message.providerMessageId };
+    },
+    outbound(botId) {
+      return [...(outboundLogs.get(botId) ?? [])];
+    },
+    isConnected(botId) {
+      return sessions.get(botId)?.connected ?? false;
+    },
+  };
+}

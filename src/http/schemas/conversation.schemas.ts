@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { EpochMs, Nullable, StringEnum, Timestamp } from './common.schemas.ts';
+
+const MESSAGE_SOURCES = ['user', 'bot', 'system'] as const;
+
+/** One conversation of a bot, summarized from its queue actor. */
+export const CorrespondentSummary = Type.Object({
+  id: Type.String(),
+  messages: Type.Integer({ minimum: 0 }),
+  characters: Type.Integer({ minimum: 0 }),
+  placeholders: Type.Integer({ minimum: 0 }),
+  lastAcceptedAt: Nullable(EpochMs),
+});
+export type CorrespondentSummary = Static<typeof CorrespondentSummary>;
+
+/** `GET /v1/bots/:id/correspondents`. */
+export const CorrespondentList = Type.Object({ correspondents: Type.Array(CorrespondentSummary) });
+export type CorrespondentList = Static<typeof CorrespondentList>;
+
+/** One message of the live window, exactly as the queue actor holds it. */
+export const QueueMessageView = Type.Object({
+  id: Type.Integer({ description: 'Per-correspondent sequence number, increasing in arrival order' }),
+  content: Type.String(),
+  source: StringEnum(MESSAGE_SOURCES),
+  mediaJobId: Nullable(Type.String({ description: 'Set while the message is a placeholder awaiting its media job' })),
+  acceptedAt: EpochMs,
+  size: Type.Integer({ minimum: 0 }),
+  sender: Type.Object({ id: Type.String(), displayName: Nullable(Type.String()) }),
+  providerMessageId: Nullable(Type.String()),
+  group: Nullable(Type.String()),
+  originatingAt: Nullable(EpochMs),
+});
+export type QueueMessageView = Static<typeof QueueMessageView>;
+
+/** `GET /v1/bots/:id/correspondents/:cid/messages`: the live queue, oldest first. */
+export const QueueMessageList = Type.Object({ messages: Type.Array(QueueMessageView) });
+export type QueueMessageList = Static<typeof QueueMessageList>;
+
+/** One persisted history row; eviction from the live queue never removes it. */
+export const HistoryRow = Type.Object({
+  seq: Type.Integer(),
+  providerMessageId: Nullable(Type.String()),
+  direction: StringEnum(['inbound', 'outbound'] as const),
+  source: StringEnum(MESSAGE_SOURCES),
+  sender: Type.String(),
+  kind: Type.String({ description: 'text, or the media kind' }),
+  content: Type.String(),
+  status: StringEnum(['final', 'placeholder', 'failed'] as const),
+  mediaJobId: Nullable(Type.String()),
+  acceptedAt: Timestamp,
+  finalizedAt: Nullable(Timestamp),
+});
+export type HistoryRow = Static<typeof HistoryRow>;
+
+/** `GET /v1/bots/:id/correspondents/:cid/history`: oldest first; `beforeSeq` pages backwards. */
+export const HistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    beforeSeq: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const HistoryList = Type.Object({ messages: Type.Array(HistoryRow) });
+export type HistoryList = Static<typeof HistoryList>;

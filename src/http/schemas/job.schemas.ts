@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { MediaJobState } from '../../ports/media-job-store.port.ts';
+import { BOT_ID_PATTERN, Nullable, StringEnum } from './common.schemas.ts';
+
+/** Every media-job state; the compile-time check below fails when the port gains one. */
+export const JOB_STATES = ['pending', 'processing', 'holding', 'completed', 'delivered', 'failed', 'discarded'] as const satisfies readonly MediaJobState[];
+type MissingJobState = Exclude<MediaJobState, (typeof JOB_STATES)[number]>;
+const _everyJobStateListed: [MissingJobState] extends [never] ? true : MissingJobState = true;
+
+/** `GET /v1/jobs` filters. */
+export const JobListQuery = Type.Object(
+  {
+    botId: Type.Optional(Type.String({ pattern: BOT_ID_PATTERN })),
+    state: Type.Optional(StringEnum(JOB_STATES)),
+  },
+  { additionalProperties: false },
+);
+export type JobListQuery = Static<typeof JobListQuery>;
+
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type JobIdParams = Static<typeof JobIdParams>;
+
+export const JobView = Type.Object({
+  id: Type.String(),
+  botId: Type.String(),
+  correspondentId: Type.String(),
+  kind: Type.String(),
+  state: StringEnum(JOB_STATES),
+  attempt: Type.Integer({ minimum: 0 }),
+  error: Nullable(Type.String()),
+});
+export type JobView = Static<typeof JobView>;
+
+export const JobList = Type.Object({ jobs: Type.Array(JobView) });
+export type JobList = Static<typeof JobList>;

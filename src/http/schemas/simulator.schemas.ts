@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { MEDIA_KINDS } from '../../domain/media-kind.ts';
+import { EpochMs, Nullable, StringEnum } from './common.schemas.ts';
+
+/**
+ * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is required; the
+ * simulator checks that (and the base64) itself so the error names the field plainly.
+ */
+export const SimulatorInboundBody = Type.Object(
+  {
+    from: Type.String({ minLength: 1, maxLength: 256 }),
+    text: Type.Optional(Type.String({ minLength: 1 })),
+    media: Type.Optional(
+      Type.Object(
+        {
+          kind: StringEnum(MEDIA_KINDS),
+          mimetype: Type.String({ minLength: 1, maxLength: 255 }),
+          dataBase64: Type.String({ minLength: 1 }),
+          fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          caption: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    corrupt: Type.Optional(Type.Boolean({ description: 'Make the media download fail' })),
+    providerMessageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Reuse an id to replay a message' })),
+    group: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type SimulatorInboundBody = Static<typeof SimulatorInboundBody>;
+
+export const SimulatorInboundAccepted = Type.Object({ messageId: Type.String() });
+export type SimulatorInboundAccepted = Static<typeof SimulatorInboundAccepted>;
+
+/** `GET /v1/bots/:id/simulator/outbound`: what the bot sent, oldest first. */
+export const SimulatorOutboundList = Type.Object({
+  messages: Type.Array(
+    Type.Object({
+      to: Type.String(),
+      text: Type.String(),
+      providerMessageId: Type.String(),
+      sentAt: EpochMs,
+    }),
+  ),
+});
+export type SimulatorOutboundList = Static<typeof SimulatorOutboundList>;

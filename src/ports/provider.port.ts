@@ -1,0 +1,62 @@
+import type { MediaKind } from '../domain/media-kind.ts';
+import type { Sender } from '../domain/queue-message.ts';
+
+/** Media attached to an inbound message. Bytes are fetched lazily so a size check can come first. */
+export interface InboundMedia {
+  readonly kind: MediaKind;
+  readonly mimetype: string;
+  readonly fileName: string | null;
+  readonly caption: string | null;
+  /** Declared size when the provider reports it (Baileys' `fileLength`), checked before download. */
+  readonly sizeBytes: number | null;
+  /** Fetches the bytes; rejects when the media cannot be had (expired, corrupt, network). */
+  download(): Promise<Uint8Array>;
+}
+
+/** One inbound message, normalized across providers. */
+export interface InboundMessage {
+  /** The provider's id; a replay of the same id is stored once. */
+  readonly providerMessageId: string;
+  /** The conversation: a phone number / JID for one-to-one chats, the group id for groups. */
+  readonly correspondentId: string;
+  readonly sender: Sender;
+  readonly group: string | null;
+  /** Epoch ms the provider stamped on the message. */
+  readonly originatingAt: number | null;
+  readonly text: string | null;
+  readonly media: InboundMedia | null;
+}
+
+/** Connection lifecycle as a provider reports it; the bot machine decides what follows. */
+export type ProviderEvent =
+  | { readonly type: 'provider.connecting' }
+  | { readonly type: 'provider.qr'; readonly qr: string }
+  | { readonly type: 'provider.connected' }
+  | { readonly type: 'provider.disconnected'; readonly reason: string; readonly retryable: boolean }
+  | { readonly type: 'provider.logged-out' }
+  | { readonly type: 'provider.failed'; readonly error: string };
+
+/** What Parley gives a provider session. */
+export interface ProviderHandlers {
+  onEvent(event: ProviderEvent): void;
+  /**
+   * Hands over one inbound message. Resolves once it is durable in history: only then may the
+   * provider acknowledge it upstream. Rejects when it could not be stored (the provider retries).
+   */
+  onMessage(message: InboundMessage): Promise<void>;
+}
+
+/** One bot's connection to WhatsApp (or a stand-in). */
+export interface ProviderSession {
+  /** Begins connecting; progress arrives through `onEvent`. */
+  start(): Promise<void>;
+  /** Disconnects without logging out. */
+  stop(): Promise<void>;
+  /** Sends a text; resolves with the provider's message id. */
+  send(to: string, text: string): Promise<{ providerMessageId: string }>;
+  /** A pairing code for linking by phone number, where the provider supports it. */
+  requestPairingCode?(phoneNumber: string): Promise<string>;
+}
+
+/** Creates sessions of one provider kind (`simulator`, `baileys`, `cloud-api`). */
+export type ProviderFactory = (botId: string, settings: Readonly<Record<string, unknown>>, handlers: ProviderHandlers) => ProviderSession;

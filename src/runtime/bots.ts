@@ -1,0 +1,201 @@
+import { BOT_MACHINE_VERSION, botMachine } from '../../machines/bot.machine.ts';
+import { backoffDelay } from '../domain/backoff.ts';
+import { ParleyError } from '../domain/errors.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { BotRecord } from '../ports/bot-store.port.ts';
+import type { ProviderEvent, ProviderFactory, ProviderSession } from '../ports/provider.port.ts';
+import type { Store } from '../ports/store.port.ts';
+import type { Effect } from './effects.ts';
+import type { InspectionHub } from './inspection-hub.ts';
+import type { MediaJobHost } from './media-job-host.ts';
+import { createPersistedActor, restorePersistedActor } from './persisted-actor.ts';
+import type { PersistedActor, PersistenceStats } from './persisted-actor.ts';
+import type { ProviderHandlers } from '../ports/provider.port.ts';
+
+export type BotActor = PersistedActor<typeof botMachine>;
+
+export interface BotsDeps {
+  readonly store: Store;
+  readonly providers: Readonly<Record<string, ProviderFactory>>;
+  readonly jobs: MediaJobHost;
+  readonly inspection: InspectionHub;
+  readonly stats: PersistenceStats;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  /** Inbound messages of a bot; resolves once durable. */
+  readonly onMessage: (botId: string) => ProviderHandlers['onMessage'];
+  /** Writes every pending history row; used when a bot stops. */
+  readonly flushIngestion: (timeoutMs: number) => Promise<boolean>;
+  readonly flushTimeoutMs?: number;
+}
+
+const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
+
+/**
+ * Bot actors and their provider sessions. Provider reports become machine events; the machine's
+ * effects (connect, hold or reap media jobs, flush ingestion, schedule reconnects) run here, one
+ * bot at a time in decision order.
+ */
+export function createBots(deps: BotsDeps) {
+  const actors = new Map<string, BotActor>();
+  const sessions = new Map<string, ProviderSession>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const chains = new Map<string, Promise<void>>();
+  const options = { machine: botMachine, machineVersion: BOT_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats };
+  const log = deps.logger.child({ scope: 'bots' });
+
+  function actorOf(botId: string): BotActor {
+    const actor = actors.get(botId);
+    if (actor === undefined) throw new ParleyError('NOT_FOUND', `Bot ${botId} not found`);
+    return actor;
+  }
+
+  async function decideAndRun(botId: string, event: Parameters<BotActor['send']>[0]): Promise<void> {
+    const actor = actorOf(botId);
+    await runEffects(botId, await actor.send(event));
+    // Stopping ends when its effects (disconnect, flush, hold jobs) are done.
+    if (actor.getSnapshot().value === 'stopping' && event.type !== 'bot.stopped') await decideAndRun(botId, { type: 'bot.stopped' });
+  }
+
+  /** Decides events for one bot in arrival order, each after the previous one's effects ran. */
+  function send(botId: string, event: Parameters<BotActor['send']>[0]): Promise<void> {
+    actorOf(botId);
+    const previous = chains.get(botId) ?? Promise.resolve();
+    const next = previous.then(() => decideAndRun(botId, event));
+    chains.set(botId, next.catch((err: unknown) => log.error({ err, botId }, 'bot effect failed')));
+    return next;
+  }
+
+  function onProviderEvent(botId: string, event: ProviderEvent): void {
+    if (!actors.has(botId)) return;
+    const machineEvent =
+      event.type === 'provider.disconnected'
+        ? { ...event, retryAt: deps.clock() + backoffDelay(actorOf(botId).getSnapshot().context.attempt + 1, RECONNECT, Math.random()) }
+        : event;
+    void send(botId, machineEvent).catch(() => undefined);
+  }
+
+  async function session(botId: string): Promise<ProviderSession> {
+    const existing = sessions.get(botId);
+    if (existing !== undefined) return existing;
+    const bot = await deps.store.bots.get(botId);
+    if (bot === null) throw new ParleyError('NOT_FOUND', `Bot ${botId} not found`);
+    const factory = deps.providers[bot.provider];
+    if (factory === undefined) throw new ParleyError('VALIDATION_FAILED', `Unknown provider ${bot.provider}`);
+    const created = factory(botId, bot.settings, { onEvent: (e) => onProviderEvent(botId, e), onMessage: deps.onMessage(botId) });
+    sessions.set(botId, created);
+    return created;
+  }
+
+  async function forEachJob(botId: string, states: Parameters<Store['mediaJobs']['list']>[0]['states'], event: { type: 'bot.started' } | { type: 'bot.stopped' }) {
+    const jobs = await deps.store.mediaJobs.list({ botId, ...(states === undefined ? {} : { states }) });
+    for (const job of jobs) await deps.jobs.dispatch(job.id, event);
+    return jobs.length;
+  }
+
+  async function runEffects(botId: string, effects: readonly Effect[]): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'connectProvider':
+          await (await session(botId)).start();
+          break;
+        case 'disconnectProvider': {
+          const s = sessions.get(botId);
+          sessions.delete(botId);
+          await s?.stop();
+          break;
+        }
+        case 'scheduleReconnect': {
+          const { attempt, retryAt } = effect.params as { attempt: number; retryAt: number };
+          clearTimeout(timers.get(botId));
+          const timer = setTimeout(() => void send(botId, { type: 'reconnect.due', attempt }).catch(() => undefined), Math.max(0, retryAt - deps.clock()));
+          timer.unref();
+          timers.set(botId, timer);
+          break;
+        }
+        case 'cancelReconnect':
+          clearTimeout(timers.get(botId));
+          timers.delete(botId);
+          break;
+        case 'reapMediaJobs': {
+          const n = await forEachJob(botId, ['holding', 'completed', 'failed'], { type: 'bot.started' });
+          log.debug({ botId, jobs: n }, 'media jobs reaped');
+          break;
+        }
+        case 'holdMediaJobs':
+          await forEachJob(botId, ['pending', 'processing'], { type: 'bot.stopped' });
+          break;
+        case 'flushIngestion':
+          if (!(await deps.flushIngestion(deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
+          break;
+        case 'discardCredentials':
+          await deps.store.authState.clear(botId);
+          break;
+        default:
+          // publishQr: the QR stays in the bot's context; outbox effects belong to the outbox.
+          break;
+      }
+    }
+  }
+
+  async function host(record: BotRecord): Promise<BotActor> {
+    const stored = await deps.store.actors.get(record.id);
+    const actor = stored === null
+      ? await createPersistedActor(options, { id: record.id, kind: 'bot', botId: record.id }, { botId: record.id, maxReconnectAttempts: null })
+      : restorePersistedActor(options, stored);
+    actors.set(record.id, actor);
+    return actor;
+  }
+
+  return {
+    actor: actorOf,
+    has: (botId: string) => actors.has(botId),
+    state: (botId: string) => String(actorOf(botId).getSnapshot().value),
+    session: (botId: string) => sessions.get(botId),
+
+    async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
+      const record = await deps.store.bots.create(bot, new Date(deps.clock()));
+      await host(record);
+      return record;
+    },
+    async start(botId: string): Promise<void> {
+      await deps.store.bots.update(botId, { desiredState: 'running' }, new Date(deps.clock()));
+      await send(botId, { type: 'bot.start' });
+    },
+    async stop(botId: string): Promise<void> {
+      await deps.store.bots.update(botId, { desiredState: 'stopped' }, new Date(deps.clock()));
+      await send(botId, { type: 'bot.stop' });
+      await chains.get(botId);
+    },
+    /** Hosts every stored bot; a bot caught mid-session by a crash goes down cleanly, then up if it should run. */
+    async restoreAll(): Promise<number> {
+      const bots = await deps.store.bots.list();
+      for (const bot of bots) {
+        const actor = await host(bot);
+        const state = String(actor.getSnapshot().value);
+        if (!['stopped', 'logged-out', 'failed'].includes(state)) await send(bot.id, { type: 'bot.stop' });
+        await chains.get(bot.id);
+        if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
+      }
+      return bots.length;
+    },
+    /** Drops timers without touching providers or the store (the process is going away). */
+    halt(): void {
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+    /** Stops every running bot (jobs to holding, pending writes flushed) without changing what operators asked for. */
+    async shutdown(): Promise<void> {
+      await Promise.all(
+        [...actors.keys()].map(async (botId) => {
+          if (!['stopped', 'logged-out', 'failed'].includes(String(actorOf(botId).getSnapshot().value))) await send(botId, { type: 'bot.stop' });
+          await chains.get(botId);
+          await actorOf(botId).stop();
+        }),
+      );
+      for (const timer of timers.values()) clearTimeout(timer);
+    },
+  };
+}
+
+export type Bots = ReturnType<typeof createBots>;

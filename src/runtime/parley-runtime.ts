@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { FinalizePlaceholderParams, ReopenPlaceholderParams } from '../../machines/media-job.machine.ts';
+import type { QueueLimits } from '../domain/queue-message.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
+import type { InboundMessage, ProviderFactory } from '../ports/provider.port.ts';
+import type { Store } from '../ports/store.port.ts';
+import { createBots } from './bots.ts';
+import { createConversations } from './conversations.ts';
+import type { Effect } from './effects.ts';
+import { createHistoryWriter } from './history-writer.ts';
+import { createInspectionHub } from './inspection-hub.ts';
+import { sweepExpiredLeases } from './lease-sweeper.ts';
+import { createListenerRegistry } from './listener-registry.ts';
+import { createMediaJobHost } from './media-job-host.ts';
+import { createMediaWorker } from './media-worker.ts';
+import type { MediaProcessor } from './media-worker.ts';
+
+export const DEFAULT_LIMITS: QueueLimits = { maxMessages: 100, maxCharacters: 20_000, maxAgeDays: 7, maxCharactersPerMessage: 4_000 };
+
+/** Everything the runtime needs, injected by the composition root (or a test). */
+export interface RuntimeDeps {
+  readonly store: Store;
+  readonly providers: Readonly<Record<string, ProviderFactory>>;
+  readonly processor: MediaProcessor;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly instanceId?: string;
+  readonly worker?: { concurrency?: number; leaseMs?: number; pollMs?: number; maxAttempts?: number };
+  readonly historyWindowMs?: number;
+  readonly limitsFor?: (botId: string) => QueueLimits;
+}
+
+/** Counters the runtime keeps for metrics, benchmarks and tests. */
+export interface RuntimeStats {
+  writes: number;
+  bytes: number;
+  conflicts: number;
+  duplicates: number;
+  lateResultsDiscarded: number;
+  deadLettered: number;
+}
+
+/** The actor system: bots, correspondent queues and media jobs, persisted and wired together. */
+export function createParleyRuntime(deps: RuntimeDeps) {
+  const clock = deps.clock ?? Date.now;
+  const log = deps.logger.child({ scope: 'runtime' });
+  const stats: RuntimeStats = { writes: 0, bytes: 0, conflicts: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
+  const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
+  const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
+  const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 2 });
+  const worker = { concurrency: 4, leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
+  const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
+
+  const conversations = createConversations({
+    store: deps.store, history, listeners, inspection, stats, logger: deps.logger, clock,
+    limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
+  });
+
+  const jobs = createMediaJobHost({ jobs: deps.store.mediaJobs, inspect: inspection.inspect, clock, runEffects: runJobEffects });
+
+  async function runJobEffects(job: MediaJobRecord, effects: readonly Effect[]): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'finalizePlaceholder':
+          await conversations.finalize(effect.params as FinalizePlaceholderParams);
+          await jobs.dispatch(job.id, { type: 'job.delivered' });
+          break;
+        case 'reopenPlaceholder':
+          await conversations.reopen(effect.params as ReopenPlaceholderParams);
+          mediaWorker.wake();
+          break;
+        case 'deadLetter':
+          stats.deadLettered += 1;
+          log.warn({ jobId: job.id, botId: job.botId, attempt: job.attempt, reason: job.error }, 'media job dead-lettered');
+          break;
+        case 'discardLateResult':
+          stats.lateResultsDiscarded += 1;
+          log.info({ jobId: job.id, ...(effect.params as object) }, 'late media result discarded');
+          break;
+        case 'releaseMedia':
+          if (job.mediaPath !== null) await rm(job.mediaPath, { force: true });
+          break;
+        default:
+          // persistResult: the compare-and-set that decided it already made the result durable (I4).
+          break;
+      }
+    }
+  }
+
+  const mediaWorker = createMediaWorker({
+    host: jobs, processor: deps.processor, owner, concurrency: worker.concurrency, leaseMs: worker.leaseMs,
+    pollMs: worker.pollMs, clock, logger: deps.logger,
+  });
+
+  const bots = createBots({
+    store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
+    flushIngestion: (timeoutMs) => history.flush(timeoutMs),
+    onMessage: (botId) => (message) => ingest(botId, message).then(() => undefined),
+  });
+
+  /** One inbound message: durable in history (and its media job created) before this resolves. */
+  async function ingest(botId: string, message: InboundMessage) {
+    const arrival = {
+      botId, correspondentId: message.correspondentId, providerMessageId: message.providerMessageId,
+      sender: message.sender, group: message.group, originatingAt: message.originatingAt,
+    };
+    if (message.media === null) return conversations.ingestText(arrival, message.text ?? '');
+    const media = { kind: message.media.kind, mimeType: message.media.mimetype, caption: message.media.caption, fileName: message.media.fileName };
+    const jobId = randomUUID();
+    const result = await conversations.ingestMedia(arrival, media, jobId, async (messageId, id) => {
+      await jobs.create(
+        { jobId: id, botId, correspondentId: arrival.correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName, maxAttempts: worker.maxAttempts },
+        { mimetype: media.mimeType, mediaPath: null },
+      );
+    });
+    mediaWorker.wake();
+    return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
+  }
+
+  let sweeper: NodeJS.Timeout | undefined;
+
+  return {
+    bots, conversations, jobs, listeners, inspection, stats, history, ingest, owner,
+
+    /** Restores queues, sweeps leases of a crashed process, restores bots, then starts working. */
+    async start(): Promise<void> {
+      const queues = await conversations.restoreAll();
+      const swept = await sweepExpiredLeases(deps.store, jobs, clock(), log);
+      const botCount = await bots.restoreAll();
+      mediaWorker.start();
+      sweeper = setInterval(() => void sweepExpiredLeases(deps.store, jobs, clock(), log).catch((err: unknown) => log.error({ err }, 'lease sweep failed')), Math.max(1000, worker.leaseMs / 2));
+      sweeper.unref();
+      log.info({ bots: botCount, queues, swept }, 'runtime started');
+    },
+
+    /**
+     * Stops background work without writing anything, as if the process died. The store is left
+     * exactly as it was, which is what crash-recovery tests need.
+     */
+    halt(): void {
+      clearInterval(sweeper);
+      mediaWorker.halt();
+      bots.halt();
+    },
+
+    /** Stops bots (jobs to holding, history flushed), waits for workers, writes every snapshot. */
+    async shutdown(graceMs = 5000): Promise<void> {
+      clearInterval(sweeper);
+      await mediaWorker.stop(graceMs);
+      await bots.shutdown();
+      await history.flush(graceMs);
+      await conversations.flush();
+    },
+  };
+}
+
+export type ParleyRuntime = ReturnType<typeof createParleyRuntime>;

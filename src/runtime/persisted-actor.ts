@@ -1,0 +1,176 @@
+import { createActor } from 'xstate';
+import type { Actor, AnyStateMachine, EventFromLogic, InspectionEvent, SnapshotFrom } from 'xstate';
+import { topLevelState } from '../../machines/state-name.ts';
+import { ParleyError } from '../domain/errors.ts';
+import type { ActorKind, ActorRecord, ActorSnapshotStore } from '../ports/actor-snapshot-store.port.ts';
+import { collectingMachine } from './effects.ts';
+import type { Effect } from './effects.ts';
+
+/** Counters every persisted actor reports into. */
+export interface PersistenceStats {
+  writes: number;
+  bytes: number;
+  conflicts: number;
+}
+
+export interface PersistedActorOptions<TMachine extends AnyStateMachine> {
+  readonly machine: TMachine;
+  readonly machineVersion: number;
+  readonly store: ActorSnapshotStore;
+  readonly inspect?: (event: InspectionEvent) => void;
+  readonly stats?: PersistenceStats;
+}
+
+interface Waiter<TEvent> {
+  readonly event: TEvent;
+  effects: Effect[];
+  readonly resolve: (effects: Effect[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * An in-memory XState actor whose snapshot lives in the store. Events are decided at once; writes
+ * are coalesced (while one compare-and-set is in flight, later events ride on the next write) and
+ * each event's effects are released only when a write covering it is durable. When another writer
+ * won the version, the actor reloads the stored snapshot and re-decides the unwritten events.
+ */
+export interface PersistedActor<TMachine extends AnyStateMachine> {
+  readonly id: string;
+  readonly kind: ActorKind;
+  readonly botId: string;
+  /** Decides the event now; resolves with its effects once the decision is durable. */
+  send(event: EventFromLogic<TMachine>): Promise<Effect[]>;
+  getSnapshot(): SnapshotFrom<TMachine>;
+  /** The stored version this actor last wrote or read. */
+  version(): number;
+  /** Resolves when every decided event is durable. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Event<T extends AnyStateMachine> = EventFromLogic<T>;
+
+/** Creates the actor from `input` and stores its first snapshot. */
+export async function createPersistedActor<TMachine extends AnyStateMachine>(
+  options: PersistedActorOptions<TMachine>,
+  identity: { id: string; kind: ActorKind; botId: string },
+  input: unknown,
+): Promise<PersistedActor<TMachine>> {
+  const probe = createActor(options.machine, { input } as never);
+  const snapshot = probe.getPersistedSnapshot();
+  const value = (probe.getSnapshot() as { value: Parameters<typeof topLevelState>[0] }).value;
+  const record = await options.store.insert({
+    ...identity,
+    machineVersion: options.machineVersion,
+    state: topLevelState(value),
+    snapshot,
+  });
+  return hostActor(options, record);
+}
+
+/** Restores an actor from its stored record; a snapshot of another machine version is refused. */
+export function restorePersistedActor<TMachine extends AnyStateMachine>(
+  options: PersistedActorOptions<TMachine>,
+  record: ActorRecord,
+): PersistedActor<TMachine> {
+  if (record.machineVersion !== options.machineVersion) {
+    throw new ParleyError(
+      'INCOMPATIBLE_SNAPSHOT',
+      `${record.kind} ${record.id} was stored by machine version ${record.machineVersion}; this build runs version ${options.machineVersion} and has no migration for it`,
+    );
+  }
+  return hostActor(options, record);
+}
+
+function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOptions<TMachine>, record: ActorRecord): PersistedActor<TMachine> {
+  let sink: Effect[] = [];
+  const logic = collectingMachine(options.machine, () => sink);
+  let version = record.version;
+  let actor = start(record.snapshot);
+  let queue: Waiter<Event<TMachine>>[] = [];
+  let writing: Promise<void> | null = null;
+
+  function start(snapshot: unknown): Actor<TMachine> {
+    const a = createActor(logic, { snapshot, inspect: options.inspect, id: record.id } as never) as Actor<TMachine>;
+    a.start();
+    return a;
+  }
+
+  function decide(event: Event<TMachine>): Effect[] {
+    sink = [];
+    actor.send(event);
+    const effects = sink;
+    sink = [];
+    return effects;
+  }
+
+  async function writeLoop(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      const persisted = actor.getPersistedSnapshot();
+      const value = (actor.getSnapshot() as { value: Parameters<typeof topLevelState>[0] }).value;
+      try {
+        const written = await options.store.compareAndSet(record.id, version, {
+          machineVersion: options.machineVersion,
+          state: topLevelState(value),
+          snapshot: persisted,
+        });
+        if (written === null) {
+          await redecide(batch);
+          continue;
+        }
+        version = written.version;
+        if (options.stats !== undefined) {
+          options.stats.writes += 1;
+          options.stats.bytes += JSON.stringify(persisted).length;
+        }
+        for (const w of batch) w.resolve(w.effects);
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+  }
+
+  // Another writer won: adopt its snapshot and decide every unwritten event again on top of it.
+  async function redecide(batch: Waiter<Event<TMachine>>[]): Promise<void> {
+    if (options.stats !== undefined) options.stats.conflicts += 1;
+    const fresh = await options.store.get(record.id);
+    if (fresh === null) throw new ParleyError('NOT_FOUND', `${record.kind} ${record.id} disappeared from the store`);
+    const pending = [...batch, ...queue];
+    actor.stop();
+    actor = start(fresh.snapshot);
+    version = fresh.version;
+    for (const w of pending) w.effects = decide(w.event);
+    queue = pending;
+  }
+
+  function schedule(): Promise<void> {
+    writing ??= writeLoop().finally(() => {
+      writing = null;
+      if (queue.length > 0) void schedule();
+    });
+    return writing;
+  }
+
+  return {
+    id: record.id,
+    kind: record.kind,
+    botId: record.botId,
+    send(event) {
+      const effects = decide(event);
+      const done = new Promise<Effect[]>((resolve, reject) => queue.push({ event, effects, resolve, reject }));
+      void schedule();
+      return done;
+    },
+    getSnapshot: () => actor.getSnapshot() as SnapshotFrom<TMachine>,
+    version: () => version,
+    async flush() {
+      while (writing !== null || queue.length > 0) await schedule();
+    },
+    async stop() {
+      while (writing !== null || queue.length > 0) await schedule();
+      actor.stop();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Store } from '../../src/ports/store.port.ts';
+
+const WRITES: Readonly<Record<string, readonly string[]>> = {
+  actors: ['insert', 'compareAndSet', 'delete'],
+  mediaJobs: ['insert', 'claim', 'compareAndSet', 'delete'],
+  history: ['append', 'finalize', 'reopen'],
+  bots: ['create', 'update', 'delete'],
+  outbox: ['enqueue', 'claimDue', 'markSent', 'markFailed'],
+  authState: ['set', 'clear'],
+};
+
+export class ProcessDied extends Error {
+  constructor(at: string) {
+    super(`process died before ${at}`);
+  }
+}
+
+/**
+ * Wraps a store so the process "dies" right before a chosen write: that write and every later
+ * call fail, and what was written before stays exactly as it was.
+ */
+export function crashingStore(store: Store) {
+  let writes = 0;
+  let crashBeforeWrite = Number.POSITIVE_INFINITY;
+  let crashBeforeLabel: string | undefined;
+  let dead = false;
+  const log: string[] = [];
+  const wrap = <T extends object>(name: string, repo: T): T =>
+    new Proxy(repo, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const label = `${name}.${String(prop)}`;
+        return (...args: unknown[]) => {
+          if (dead) return Promise.reject(new ProcessDied(label));
+          if (WRITES[name]?.includes(String(prop))) {
+            writes += 1;
+            if (writes === crashBeforeWrite || label === crashBeforeLabel) {
+              dead = true;
+              log.push(`died before ${label}`);
+              return Promise.reject(new ProcessDied(label));
+            }
+            log.push(label);
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  const wrapped: Store = {
+    actors: wrap('actors', store.actors),
+    mediaJobs: wrap('mediaJobs', store.mediaJobs),
+    history: wrap('history', store.history),
+    bots: wrap('bots', store.bots),
+    outbox: wrap('outbox', store.outbox),
+    authState: wrap('authState', store.authState),
+    ping: () => (dead ? Promise.reject(new ProcessDied('ping')) : store.ping()),
+    close: async () => {},
+  };
+  return {
+    store: wrapped,
+    /** The process dies right before the `n`-th write from now. */
+    arm(n: number) {
+      crashBeforeWrite = writes + n;
+    },
+    /** The process dies right before the next call of `label` (e.g. `history.finalize`). */
+    armBefore(label: string) {
+      crashBeforeLabel = label;
+    },
+    isDead: () => dead,
+    log,
+  };
+}

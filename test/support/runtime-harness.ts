@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { MediaOutcome } from '../../src/domain/media-content.ts';
+import type { MediaKind } from '../../src/domain/media-kind.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
+import type { InboundMessage, ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
+import type { Store } from '../../src/ports/store.port.ts';
+import type { DeliveredMessage } from '../../src/runtime/listener-registry.ts';
+import { createParleyRuntime } from '../../src/runtime/parley-runtime.ts';
+import type { ParleyRuntime, RuntimeDeps } from '../../src/runtime/parley-runtime.ts';
+
+/** A provider test double: connects at once, lets the test push inbound messages. */
+export function testProvider() {
+  const handlers = new Map<string, ProviderHandlers>();
+  const factory: ProviderFactory = (botId, _settings, h) => {
+    handlers.set(botId, h);
+    return {
+      start: async () => void setImmediate(() => h.onEvent({ type: 'provider.connected' })),
+      stop: async () => {},
+      send: async () => ({ providerMessageId: randomUUID() }),
+    };
+  };
+  return {
+    factory,
+    emit(botId: string, event: ProviderEvent) {
+      handlers.get(botId)?.onEvent(event);
+    },
+    async text(botId: string, from: string, text: string, providerMessageId: string = randomUUID()) {
+      await deliver(botId, { providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text, media: null });
+    },
+    async media(botId: string, from: string, kind: MediaKind, providerMessageId: string = randomUUID(), caption: string | null = null) {
+      await deliver(botId, {
+        providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text: null,
+        media: { kind, mimetype: 'application/octet-stream', fileName: null, caption, sizeBytes: 3, download: async () => new Uint8Array([1, 2, 3]) },
+      });
+    },
+  };
+  async function deliver(botId: string, message: InboundMessage) {
+    const h = handlers.get(botId);
+    if (h === undefined) throw new Error(`bot ${botId} has no session`);
+    await h.onMessage(message);
+  }
+}
+
+/** A processor whose results the test releases one job at a time. */
+export function controlledProcessor() {
+  const waiting = new Map<string, { job: MediaJobRecord; resolve: (o: MediaOutcome) => void; reject: (e: Error) => void }>();
+  const arrivals: Array<() => void> = [];
+  return {
+    processor: (job: MediaJobRecord) =>
+      new Promise<MediaOutcome>((resolve, reject) => {
+        waiting.set(job.id, { job, resolve, reject });
+        arrivals.splice(0).forEach((f) => f());
+      }),
+    running: () => [...waiting.values()].map((w) => w.job),
+    async next(): Promise<MediaJobRecord> {
+      while (waiting.size === 0) await new Promise<void>((r) => arrivals.push(r));
+      return [...waiting.values()][0]!.job;
+    },
+    complete(jobId: string, text: string) {
+      waiting.get(jobId)?.resolve({ status: 'processed', text });
+      waiting.delete(jobId);
+    },
+    fail(jobId: string, message: string) {
+      waiting.get(jobId)?.reject(new Error(message));
+      waiting.delete(jobId);
+    },
+  };
+}
+
+export interface Harness {
+  runtime: ParleyRuntime;
+  provider: ReturnType<typeof testProvider>;
+  delivered: DeliveredMessage[];
+}
+
+/** A runtime on a real store with the test provider; `processor` defaults to echoing the job kind. */
+export async function startRuntime(store: Store, options: Partial<RuntimeDeps> = {}): Promise<Harness> {
+  const provider = testProvider();
+  const runtime = createParleyRuntime({
+    store,
+    providers: { test: provider.factory },
+    processor: async (job) => ({ status: 'processed', text: `text of ${job.kind}` }),
+    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    worker: { pollMs: 50, leaseMs: 2_000, concurrency: 2 },
+    historyWindowMs: 1,
+    ...options,
+  });
+  const delivered: DeliveredMessage[] = [];
+  runtime.listeners.add((m) => void delivered.push(m));
+  await runtime.start();
+  return { runtime, provider, delivered };
+}
+
+export async function eventually<T>(probe: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Creates a bot on the test provider and waits until it is connected. */
+export async function connectedBot(h: Harness, id = `bot-${randomUUID().slice(0, 6)}`): Promise<string> {
+  await h.runtime.bots.create({ id, provider: 'test', settings: {}, desiredState: 'stopped' });
+  await h.runtime.bots.start(id);
+  await eventually(() => h.runtime.bots.state(id), (s) => s === 'connected');
+  return id;
+}
