@@ -167,14 +167,26 @@ export function createBots(deps: BotsDeps) {
       await send(botId, { type: 'bot.stop' });
       await chains.get(botId);
     },
-    /** Hosts every stored bot; a bot caught mid-session by a crash goes down cleanly, then up if it should run. */
+    /**
+     * Hosts every stored bot. A bot caught mid-session by a crash is treated as a dropped
+     * connection (it reconnects at once, without moving its media jobs around); a bot caught
+     * stopping finishes stopping; a bot that should not run is brought down.
+     */
     async restoreAll(): Promise<number> {
       const bots = await deps.store.bots.list();
       for (const bot of bots) {
         const actor = await host(bot);
         const state = String(actor.getSnapshot().value);
-        if (!['stopped', 'logged-out', 'failed'].includes(state)) await send(bot.id, { type: 'bot.stop' });
-        await chains.get(bot.id);
+        const live = ['starting', 'awaiting-qr', 'connecting', 'connected'].includes(state);
+        if (bot.desiredState !== 'running') {
+          if (live || state === 'reconnecting') await send(bot.id, { type: 'bot.stop' });
+        } else if (live) {
+          await send(bot.id, { type: 'provider.disconnected', reason: 'process restarted', retryable: true, retryAt: deps.clock() });
+        } else if (state === 'reconnecting') {
+          await send(bot.id, { type: 'reconnect.due', attempt: actor.getSnapshot().context.attempt });
+        } else if (state === 'stopping') {
+          await send(bot.id, { type: 'bot.stopped' });
+        }
         if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
       }
       return bots.length;

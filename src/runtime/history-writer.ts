@@ -13,7 +13,11 @@ export interface HistoryWriter {
 
 export interface HistoryWriterOptions {
   readonly history: HistoryStore;
-  /** How long the first row of a batch waits for company. A few ms keeps arrival latency low. */
+  /**
+   * Extra time the first row of a batch waits for company. 0 (the default) is plain group
+   * commit: a row goes out at once when nothing is in flight, and rows that arrive while a
+   * batch is being written form the next batch.
+   */
   readonly windowMs?: number;
   readonly maxBatch?: number;
 }
@@ -25,10 +29,11 @@ interface Pending {
 }
 
 export function createHistoryWriter(options: HistoryWriterOptions): HistoryWriter {
-  const windowMs = options.windowMs ?? 2;
+  const windowMs = options.windowMs ?? 0;
   const maxBatch = options.maxBatch ?? 500;
   let pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let inFlight = 0;
   // Batches are written one after another so history keeps arrival order across batches.
   let chain: Promise<void> = Promise.resolve();
   const stats = { batches: 0, rows: 0 };
@@ -39,7 +44,11 @@ export function createHistoryWriter(options: HistoryWriterOptions): HistoryWrite
     if (pending.length === 0) return chain;
     const batch = pending;
     pending = [];
-    chain = chain.then(() => writeBatch(batch));
+    inFlight += 1;
+    chain = chain.then(() => writeBatch(batch)).finally(() => {
+      inFlight -= 1;
+      if (inFlight === 0 && pending.length > 0 && timer === undefined) void commit();
+    });
     return chain;
   };
 
@@ -61,7 +70,7 @@ export function createHistoryWriter(options: HistoryWriterOptions): HistoryWrite
       return new Promise<HistoryWriteOutcome>((resolve, reject) => {
         pending.push({ record, resolve, reject });
         if (pending.length >= maxBatch) void commit();
-        else timer ??= setTimeout(() => void commit(), windowMs);
+        else if (inFlight === 0) timer ??= setTimeout(() => void commit(), windowMs);
       });
     },
     async flush(timeoutMs) {

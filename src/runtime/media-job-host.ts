@@ -71,6 +71,11 @@ export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
       const events = [...catchUp(current), ...(event === null ? [] : [event])];
       if (events.length === 0) return current;
       const decided = decide(current, events);
+      // An unchanged snapshot is already durable; its effects (a re-delivery on reap) may run at once.
+      if (JSON.stringify(decided.persisted) === JSON.stringify(current.snapshot)) {
+        if (decided.effects.length > 0) await deps.runEffects(current, decided.effects);
+        return current;
+      }
       const written = await deps.jobs.compareAndSet(current.id, current.version, toWrite(decided.snapshot, decided.persisted), new Date(now()));
       if (written !== null) {
         if (decided.effects.length > 0) await deps.runEffects(written, decided.effects);

@@ -49,7 +49,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const stats: RuntimeStats = { writes: 0, bytes: 0, conflicts: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
   const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
   const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
-  const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 2 });
+  const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0 });
   const worker = { concurrency: 4, leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
   const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
 

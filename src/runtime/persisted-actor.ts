@@ -86,6 +86,7 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
   let sink: Effect[] = [];
   const logic = collectingMachine(options.machine, () => sink);
   let version = record.version;
+  let lastWritten = JSON.stringify(record.snapshot);
   let actor = start(record.snapshot);
   let queue: Waiter<Event<TMachine>>[] = [];
   let writing: Promise<void> | null = null;
@@ -110,6 +111,12 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
       queue = [];
       const persisted = actor.getPersistedSnapshot();
       const value = (actor.getSnapshot() as { value: Parameters<typeof topLevelState>[0] }).value;
+      const serialized = JSON.stringify(persisted);
+      // Nothing changed (a duplicate, a stale timer): there is nothing to make durable.
+      if (serialized === lastWritten) {
+        for (const w of batch) w.resolve(w.effects);
+        continue;
+      }
       try {
         const written = await options.store.compareAndSet(record.id, version, {
           machineVersion: options.machineVersion,
@@ -121,9 +128,10 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
           continue;
         }
         version = written.version;
+        lastWritten = serialized;
         if (options.stats !== undefined) {
           options.stats.writes += 1;
-          options.stats.bytes += JSON.stringify(persisted).length;
+          options.stats.bytes += serialized.length;
         }
         for (const w of batch) w.resolve(w.effects);
       } catch (err) {
@@ -141,6 +149,7 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
     actor.stop();
     actor = start(fresh.snapshot);
     version = fresh.version;
+    lastWritten = JSON.stringify(fresh.snapshot);
     for (const w of pending) w.effects = decide(w.event);
     queue = pending;
   }
