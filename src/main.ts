@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectMongo } from './adapters/mongodb/store-selection.ts';
 import { unconfiguredProcessor } from './adapters/media/unconfigured.processor.ts';
@@ -8,8 +9,11 @@ import { loadConfig } from './config/config.ts';
 import type { Config } from './config/config.ts';
 import { isParleyError } from './domain/errors.ts';
 import { buildApp } from './http/app.ts';
+import { inspectRoutes } from './http/inspect.routes.ts';
+import { createActorDirectory } from './runtime/actor-directory.ts';
+import { machineDiagrams } from './runtime/machine-diagrams.ts';
 import { createLogger } from './logging/logger.ts';
-import { createParleyRuntime } from './runtime/parley-runtime.ts';
+import { createParleyServices } from './runtime/control-plane.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
 async function main(): Promise<void> {
@@ -33,18 +37,31 @@ async function main(): Promise<void> {
   const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb });
 
   const simulator = createSimulatorHub();
-  const runtime = createParleyRuntime({
+  const services = createParleyServices({
     store,
     providers: { simulator: simulator.factory },
     processor: unconfiguredProcessor,
     logger,
+    simulator,
   });
+  const { runtime } = services;
+  // Subscribed before start so restored actors appear on /inspect.
+  const directory = createActorDirectory(runtime.inspection);
   const inspector = config.inspect ? startStatelyInspector({ port: config.inspectPort, hub: runtime.inspection, logger }) : undefined;
-  await runtime.start();
+  await services.start();
 
   const app = await buildApp({
     logger,
     health: { pingStore: () => store.ping(), storeKind: mongo.kind },
+    bodyLimit: config.bodyLimitBytes,
+    version: packageVersion(),
+    metrics: services.metrics,
+    routes: [inspectRoutes({ hub: runtime.inspection, directory, diagrams: machineDiagrams, apiKey: config.apiKey })],
+    api: {
+      controlPlane: services.controlPlane,
+      apiKey: config.apiKey,
+      rateLimit: { max: config.rateLimitMax, timeWindow: config.rateLimitWindowMs },
+    },
   });
 
   let stopping = false;
@@ -56,11 +73,17 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    await app.close();
-    await runtime.shutdown(Math.floor(config.shutdownTimeoutMs / 2));
-    inspector?.stop();
-    await store.close();
-    await mongo.close();
+    try {
+      // Stop accepting requests (in-flight ones finish), then bots, workers and the outbox.
+      await app.close();
+      await services.shutdown(Math.floor(config.shutdownTimeoutMs / 2));
+      inspector?.stop();
+      await store.close();
+      await mongo.close();
+    } catch (err) {
+      logger.error({ err }, 'graceful shutdown failed');
+      process.exit(1);
+    }
     logger.info('stopped');
     process.exit(0);
   };
@@ -69,6 +92,15 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ url: address }, `Parley listening on ${address} (health: ${address}/healthz)`);
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }
 
 function announceGeneratedKey(key: string): void {

@@ -151,8 +151,26 @@ export const CONFIG_OPTIONS = {
   shutdownTimeoutMs: {
     env: 'SHUTDOWN_TIMEOUT_MS',
     doc: 'Upper bound for a graceful stop on SIGTERM/SIGINT before the process exits anyway.',
-    defaultText: '5000',
-    parse: integer(100, 60_000, 5000),
+    defaultText: '10000',
+    parse: integer(100, 60_000, 10_000),
+  },
+  bodyLimitBytes: {
+    env: 'BODY_LIMIT_BYTES',
+    doc: 'Largest accepted request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE.',
+    defaultText: '26214400',
+    parse: integer(1024, 1024 * 1024 * 1024, 25 * 1024 * 1024),
+  },
+  rateLimitMax: {
+    env: 'RATE_LIMIT_MAX',
+    doc: 'Requests each API key (or, unauthenticated, each client address) may make to /v1 per window; more get 429 RATE_LIMITED.',
+    defaultText: '600',
+    parse: integer(1, 1_000_000, 600),
+  },
+  rateLimitWindowMs: {
+    env: 'RATE_LIMIT_WINDOW_MS',
+    doc: 'Length of the rate-limit window in milliseconds.',
+    defaultText: '60000',
+    parse: integer(1000, 86_400_000, 60_000),
   },
   inspect: {
     env: 'INSPECT',

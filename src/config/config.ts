@@ -19,6 +19,11 @@ export interface Config {
   readonly mediaDir: string;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Largest accepted request body. */
+  readonly bodyLimitBytes: number;
+  /** Requests per key and window on `/v1`. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
   /** Start the bridge to Stately's visual inspector. */
   readonly inspect: boolean;
   readonly inspectPort: number;

@@ -1,17 +1,48 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { ParleyError } from '../domain/errors.ts';
 import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { ControlPlane } from '../runtime/control-plane.ts';
+import { registerBearerAuth } from './auth.plugin.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { HealthDeps } from './health.routes.ts';
+import { registerOpenApi } from './openapi.plugin.ts';
+import { registerRateLimit } from './rate-limit.plugin.ts';
+import { botRoutes } from './routes/bots.routes.ts';
+import { conversationRoutes } from './routes/conversations.routes.ts';
+import { jobRoutes } from './routes/jobs.routes.ts';
+import { messageRoutes } from './routes/messages.routes.ts';
+import { metricsRoutes } from './routes/metrics.routes.ts';
+import type { MetricsEndpoint } from './routes/metrics.routes.ts';
+import { simulatorRoutes } from './routes/simulator.routes.ts';
+
+export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = { max: 600, timeWindow: 60_000 } as const;
+
+/** The `/v1` control plane and what guards it. */
+export interface ApiDeps {
+  readonly controlPlane: ControlPlane;
+  /** Every `/v1` request must present `Authorization: Bearer <apiKey>`. */
+  readonly apiKey: string;
+  /** Requests per key (or client address) and window. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindow: number };
+}
 
 /** Everything the HTTP layer needs, injected so tests build the app without listening. */
 export interface AppDeps {
   readonly logger: Logger;
   readonly health: HealthDeps;
-  /** Maximum request body in bytes. */
+  /** Maximum request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE. */
   readonly bodyLimit?: number;
+  /** Version shown in the OpenAPI document. */
+  readonly version?: string;
+  /** Without it only the health, metrics and docs routes are served. */
+  readonly api?: ApiDeps;
+  readonly metrics?: MetricsEndpoint;
+  /** Further root-level route plugins (e.g. `/inspect`), registered after the OpenAPI plugin. */
+  readonly routes?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
 }
 
 /** Builds the Fastify app; `listen` is the caller's business. */
@@ -21,10 +52,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { scope: 'http' },
       { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }) } },
     ) as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimit ?? 25 * 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    // `additionalProperties: false` in a schema rejects unknown fields instead of dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
+  await registerOpenApi(app, { version: deps.version ?? '0.0.0' });
   await app.register(healthRoutes(deps.health));
+  if (deps.metrics !== undefined) await app.register(metricsRoutes(deps.metrics));
+  for (const routes of deps.routes ?? []) await app.register(routes);
+  const api = deps.api;
+  if (api !== undefined) {
+    if (api.apiKey.length === 0) throw new ParleyError('CONFIG_INVALID', 'the /v1 API needs an API key');
+    await app.register(
+      async (v1) => {
+        registerBearerAuth(v1, { apiKey: api.apiKey });
+        await registerRateLimit(v1, api.rateLimit ?? DEFAULT_RATE_LIMIT);
+        await v1.register(botRoutes(api.controlPlane));
+        await v1.register(conversationRoutes(api.controlPlane));
+        await v1.register(messageRoutes(api.controlPlane));
+        await v1.register(jobRoutes(api.controlPlane));
+        await v1.register(simulatorRoutes(api.controlPlane));
+      },
+      { prefix: '/v1' },
+    );
+  }
   return app;
 }

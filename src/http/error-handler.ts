@@ -32,10 +32,12 @@ function toResponse(err: FastifyError): { status: number; body: ErrorBody } {
   }
   if (err.validation !== undefined) {
     const first = err.validation[0];
-    const field = first === undefined ? '' : (first.instancePath || String(first.params?.['missingProperty'] ?? ''));
+    // Ajv reports a missing or extra property on its parent object; name the property itself.
+    const child = first?.params?.['missingProperty'] ?? first?.params?.['additionalProperty'];
+    const path = (first?.instancePath ?? '') + (child === undefined ? '' : `/${String(child)}`);
     return {
       status: 400,
-      body: { error: { code: 'VALIDATION_FAILED', message: `${err.validationContext ?? 'request'}${field.replace(/\//g, '.')}: ${first?.message ?? 'invalid'}` } },
+      body: { error: { code: 'VALIDATION_FAILED', message: `${err.validationContext ?? 'request'}${path.replace(/\//g, '.')}: ${first?.message ?? 'invalid'}` } },
     };
   }
   const mapped = err.code === undefined ? undefined : FASTIFY_CODES[err.code];

@@ -152,6 +152,10 @@ export function createBots(deps: BotsDeps) {
     has: (botId: string) => actors.has(botId),
     state: (botId: string) => String(actorOf(botId).getSnapshot().value),
     session: (botId: string) => sessions.get(botId),
+    /** Ids of every hosted bot. */
+    ids: () => [...actors.keys()],
+    /** The bot actor's context (QR, last error, reconnect attempt). */
+    context: (botId: string) => actorOf(botId).getSnapshot().context,
 
     async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
       const record = await deps.store.bots.create(bot, new Date(deps.clock()));
@@ -166,6 +170,25 @@ export function createBots(deps: BotsDeps) {
       await deps.store.bots.update(botId, { desiredState: 'stopped' }, new Date(deps.clock()));
       await send(botId, { type: 'bot.stop' });
       await chains.get(botId);
+    },
+    /**
+     * Removes a bot: stops it if it runs (jobs to holding, history flushed), then deletes its
+     * actor record and its definition. History, queues and media jobs stay in the store.
+     */
+    async delete(botId: string): Promise<void> {
+      if (!['stopped', 'logged-out', 'failed'].includes(String(actorOf(botId).getSnapshot().value))) await send(botId, { type: 'bot.stop' });
+      await chains.get(botId);
+      const actor = actorOf(botId);
+      await actor.stop();
+      actors.delete(botId);
+      chains.delete(botId);
+      clearTimeout(timers.get(botId));
+      timers.delete(botId);
+      const s = sessions.get(botId);
+      sessions.delete(botId);
+      await s?.stop();
+      await deps.store.actors.delete(botId);
+      await deps.store.bots.delete(botId);
     },
     /**
      * Hosts every stored bot. A bot caught mid-session by a crash is treated as a dropped

@@ -36,6 +36,8 @@ export interface ConversationsDeps {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly limitsFor: (botId: string) => QueueLimits;
+  /** Queue snapshots are rebuilt from history on restore, so a burst may share one write. */
+  readonly snapshotCoalesceMs?: number;
 }
 
 export const queueActorId = (botId: string, correspondentId: string): string => `${botId}|${correspondentId}`;
@@ -49,7 +51,7 @@ export function createConversations(deps: ConversationsDeps) {
   const actors = new Map<string, QueueActor>();
   const loading = new Map<string, Promise<QueueActor>>();
   const chains = new Map<string, Promise<unknown>>();
-  const options = { machine: correspondentQueueMachine, machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats };
+  const options = { machine: correspondentQueueMachine, machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats, coalesceMs: deps.snapshotCoalesceMs ?? 10 };
   const log = deps.logger.child({ scope: 'conversations' });
 
   function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {

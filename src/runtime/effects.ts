@@ -16,13 +16,47 @@ export function effectNames(machine: AnyStateMachine): string[] {
     .map(([name]) => name);
 }
 
+/** A machine whose effects are collected instead of run, shared by every actor of that machine. */
+export interface CollectingLogic<TMachine extends AnyStateMachine> {
+  readonly logic: TMachine;
+  /** Runs `decide` (which sends events synchronously) and returns the effects it produced. */
+  collect(decide: () => void): Effect[];
+}
+
+const cache = new WeakMap<AnyStateMachine, CollectingLogic<AnyStateMachine>>();
+
 /**
  * The machine with every effect replaced by a collector: deciding stays synchronous and pure,
- * and the runtime gets the effects as data to run once the decision is durable.
+ * and the runtime gets the effects as data to run once the decision is durable. One provided
+ * copy per machine, not per actor: a machine definition weighs far more than an actor's state.
  */
-export function collectingMachine<TMachine extends AnyStateMachine>(machine: TMachine, sink: () => Effect[]): TMachine {
+export function collectingLogic<TMachine extends AnyStateMachine>(machine: TMachine): CollectingLogic<TMachine> {
+  const cached = cache.get(machine);
+  if (cached !== undefined) return cached as CollectingLogic<TMachine>;
+  let sink: Effect[] | null = null;
   const actions = Object.fromEntries(
-    effectNames(machine).map((name) => [name, (_args: unknown, params: unknown) => void sink().push({ type: name, params })]),
+    effectNames(machine).map((name) => [
+      name,
+      (_args: unknown, params: unknown) => {
+        if (sink === null) throw new Error(`effect ${name} decided outside a collection`);
+        sink.push({ type: name, params });
+      },
+    ]),
   );
-  return machine.provide({ actions } as never) as TMachine;
+  const created: CollectingLogic<TMachine> = {
+    logic: machine.provide({ actions } as never) as TMachine,
+    collect(decide) {
+      const outer = sink;
+      const effects: Effect[] = [];
+      sink = effects;
+      try {
+        decide();
+      } finally {
+        sink = outer;
+      }
+      return effects;
+    },
+  };
+  cache.set(machine, created as CollectingLogic<AnyStateMachine>);
+  return created;
 }

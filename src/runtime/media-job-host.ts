@@ -5,7 +5,7 @@ import type { MediaJobContext, MediaJobEvent, MediaJobInput } from '../../machin
 import { statePath, topLevelState } from '../../machines/state-name.ts';
 import { ParleyError } from '../domain/errors.ts';
 import type { MediaJobRecord, MediaJobState, MediaJobStore, MediaJobWrite } from '../ports/media-job-store.port.ts';
-import { collectingMachine } from './effects.ts';
+import { collectingLogic } from './effects.ts';
 import type { Effect } from './effects.ts';
 
 /** Runs a job's effects in order, after the transition that decided them is durable. */
@@ -39,19 +39,14 @@ type JobSnapshot = ReturnType<ReturnType<typeof createActor<typeof mediaJobMachi
  */
 export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
   const now = deps.clock ?? Date.now;
-  let sink: Effect[] = [];
-  const logic = collectingMachine(mediaJobMachine, () => sink);
+  const { logic, collect } = collectingLogic(mediaJobMachine);
 
   function decide(record: MediaJobRecord, events: readonly MediaJobEvent[]) {
     const actor = createActor(logic, { snapshot: record.snapshot, inspect: deps.inspect, id: record.id } as never);
     actor.start();
-    const effects: Effect[] = [];
-    for (const event of events) {
-      sink = [];
-      actor.send(event);
-      effects.push(...sink);
-    }
-    sink = [];
+    const effects: Effect[] = collect(() => {
+      for (const event of events) actor.send(event);
+    });
     const snapshot = actor.getSnapshot();
     const persisted = actor.getPersistedSnapshot();
     actor.stop();

@@ -30,6 +30,11 @@ export interface RuntimeDeps {
   readonly worker?: { concurrency?: number; leaseMs?: number; pollMs?: number; maxAttempts?: number };
   readonly historyWindowMs?: number;
   readonly limitsFor?: (botId: string) => QueueLimits;
+  /** Observation hooks for metrics and benchmarks. */
+  readonly hooks?: {
+    /** A job was claimed `pickupMs` after it was created. */
+    readonly onClaim?: (job: MediaJobRecord, pickupMs: number) => void;
+  };
 }
 
 /** Counters the runtime keeps for metrics, benchmarks and tests. */
@@ -92,6 +97,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const mediaWorker = createMediaWorker({
     host: jobs, processor: deps.processor, owner, concurrency: worker.concurrency, leaseMs: worker.leaseMs,
     pollMs: worker.pollMs, clock, logger: deps.logger,
+    ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
   });
 
   const bots = createBots({

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createActor } from 'xstate';
 import type { Actor, AnyStateMachine, EventFromLogic, InspectionEvent, SnapshotFrom } from 'xstate';
 import { topLevelState } from '../../machines/state-name.ts';
 import { ParleyError } from '../domain/errors.ts';
 import type { ActorKind, ActorRecord, ActorSnapshotStore } from '../ports/actor-snapshot-store.port.ts';
-import { collectingMachine } from './effects.ts';
+import { collectingLogic } from './effects.ts';
 import type { Effect } from './effects.ts';
 
 /** Counters every persisted actor reports into. */
@@ -19,6 +20,11 @@ export interface PersistedActorOptions<TMachine extends AnyStateMachine> {
   readonly store: ActorSnapshotStore;
   readonly inspect?: (event: InspectionEvent) => void;
   readonly stats?: PersistenceStats;
+  /**
+   * How long a decision may wait for company before its snapshot is written. Events arriving in
+   * that time share one write; each event's effects still wait for the write that covers it.
+   */
+  readonly coalesceMs?: number;
 }
 
 interface Waiter<TEvent> {
@@ -83,10 +89,11 @@ export function restorePersistedActor<TMachine extends AnyStateMachine>(
 }
 
 function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOptions<TMachine>, record: ActorRecord): PersistedActor<TMachine> {
-  let sink: Effect[] = [];
-  const logic = collectingMachine(options.machine, () => sink);
+  const { logic, collect } = collectingLogic(options.machine);
   let version = record.version;
-  let lastWritten = JSON.stringify(record.snapshot);
+  // A digest, not the JSON itself: keeping a second copy of every window would double its memory.
+  const digest = (json: string): string => createHash('sha1').update(json).digest('base64');
+  let lastWritten = digest(JSON.stringify(record.snapshot));
   let actor = start(record.snapshot);
   let queue: Waiter<Event<TMachine>>[] = [];
   let writing: Promise<void> | null = null;
@@ -98,11 +105,7 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
   }
 
   function decide(event: Event<TMachine>): Effect[] {
-    sink = [];
-    actor.send(event);
-    const effects = sink;
-    sink = [];
-    return effects;
+    return collect(() => actor.send(event));
   }
 
   async function writeLoop(): Promise<void> {
@@ -112,8 +115,9 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
       const persisted = actor.getPersistedSnapshot();
       const value = (actor.getSnapshot() as { value: Parameters<typeof topLevelState>[0] }).value;
       const serialized = JSON.stringify(persisted);
+      const hash = digest(serialized);
       // Nothing changed (a duplicate, a stale timer): there is nothing to make durable.
-      if (serialized === lastWritten) {
+      if (hash === lastWritten) {
         for (const w of batch) w.resolve(w.effects);
         continue;
       }
@@ -128,7 +132,7 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
           continue;
         }
         version = written.version;
-        lastWritten = serialized;
+        lastWritten = hash;
         if (options.stats !== undefined) {
           options.stats.writes += 1;
           options.stats.bytes += serialized.length;
@@ -149,13 +153,14 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
     actor.stop();
     actor = start(fresh.snapshot);
     version = fresh.version;
-    lastWritten = JSON.stringify(fresh.snapshot);
+    lastWritten = digest(JSON.stringify(fresh.snapshot));
     for (const w of pending) w.effects = decide(w.event);
     queue = pending;
   }
 
   function schedule(): Promise<void> {
-    writing ??= writeLoop().finally(() => {
+    const delay = options.coalesceMs ?? 0;
+    writing ??= (delay > 0 ? new Promise<void>((r) => setTimeout(r, delay)).then(writeLoop) : writeLoop()).finally(() => {
       writing = null;
       if (queue.length > 0) void schedule();
     });

@@ -41,7 +41,7 @@ function storeEnv(): Record<string, string> {
 }
 
 describe('the parley process', () => {
-  it('starts on embedded defaults, names its store, serves health and stops on SIGTERM within 5 s', async () => {
+  it('starts on embedded defaults, names its store, serves health, metrics and /v1 with the printed key, and stops on SIGTERM within 5 s', async () => {
     const p = startParley({ PORT: '0', LOG_LEVEL: 'info', ...storeEnv() });
     const url = await waitFor(() => /Parley listening on (http:\/\/[^\s"]+) /.exec(p.stdout())?.[1], 30_000);
     expect(p.stdout()).toMatch(/"msg":"store: /);
@@ -50,6 +50,10 @@ describe('the parley process', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
+    const key = /API_KEY=(\S+)/.exec(p.stdout())?.[1];
+    expect((await fetch(`${url}/v1/bots`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await fetch(`${url}/v1/bots`)).status).toBe(401);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^parley_bots\{state="connected"\} 0$/m);
     const t0 = Date.now();
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);

@@ -43,6 +43,13 @@ export const BotCreateBody = Type.Object(
 );
 export type BotCreateBody = Static<typeof BotCreateBody>;
 
+/** What a bot was created with. */
+export const BotSettingsView = Type.Object({
+  queue: Type.Optional(QueueSettings),
+  ai: Type.Optional(AiSettings),
+  media: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
+
 /** A bot as operators see it: its definition plus what its actors report right now. */
 export const BotView = Type.Object({
   id: Type.String(),
@@ -56,6 +63,7 @@ export const BotView = Type.Object({
     placeholders: Type.Integer({ minimum: 0 }),
   }),
   lastError: Type.Optional(Nullable(Type.String())),
+  settings: Type.Optional(BotSettingsView),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { OutboxState } from '../../ports/outbox-store.port.ts';
-import { StringEnum } from './common.schemas.ts';
+import { Nullable, StringEnum, Timestamp } from './common.schemas.ts';
 
 const OUTBOX_STATES = ['pending', 'sending', 'sent', 'failed'] as const satisfies readonly OutboxState[];
 
@@ -18,3 +18,31 @@ export type SendMessageBody = Static<typeof SendMessageBody>;
 /** 202 answer: the outbox entry to poll. */
 export const SendMessageAccepted = Type.Object({ id: Type.String(), state: StringEnum(OUTBOX_STATES) });
 export type SendMessageAccepted = Static<typeof SendMessageAccepted>;
+
+/** `GET /v1/bots/:id/outbox` filters. */
+export const OutboxQuery = Type.Object(
+  {
+    state: Type.Optional(StringEnum(OUTBOX_STATES)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type OutboxQuery = Static<typeof OutboxQuery>;
+
+/** One outbox entry: what was asked to be sent and how delivery is going. */
+export const OutboxEntry = Type.Object({
+  id: Type.String(),
+  to: Type.String(),
+  text: Type.String(),
+  state: StringEnum(OUTBOX_STATES),
+  attempt: Type.Integer({ minimum: 0, description: 'Send attempts so far' }),
+  lastError: Nullable(Type.String()),
+  nextAttemptAt: Timestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type OutboxEntry = Static<typeof OutboxEntry>;
+
+/** `GET /v1/bots/:id/outbox`: oldest first. */
+export const OutboxList = Type.Object({ messages: Type.Array(OutboxEntry) });
+export type OutboxList = Static<typeof OutboxList>;

@@ -1,0 +1,133 @@
+// Live actor inspector: keeps a copy of the server's actor directory, fed by Server-Sent Events,
+// and redraws the cards, the selected actor's details and its machine diagram from it.
+import { relativeTime, renderCard, renderDetail, renderLog, renderTotals } from './render.js';
+import { createDiagramPane } from './diagram.js';
+
+const KINDS = ['bot', 'correspondent-queue', 'media-job'];
+// Long lists of short-lived media jobs would bury the rest; the newest ones are what matters.
+const MAX_CARDS_PER_KIND = 60;
+
+// EventSource cannot send headers, so the key the page was opened with rides along as a query parameter.
+const key = new URLSearchParams(location.search).get('key');
+const withKey = (path) => (key === null ? path : `${path}?key=${encodeURIComponent(key)}`);
+
+const actors = new Map();
+let selectedId = null;
+let filterText = '';
+let dirty = new Set(KINDS);
+let frame = 0;
+
+const $ = (selector) => document.querySelector(selector);
+const diagram = createDiagramPane($('#diagram'), $('#diagram-controls'), () => withKey('/inspect/diagrams'));
+
+function markDirty(kind) {
+  dirty.add(kind);
+  frame ||= requestAnimationFrame(draw);
+}
+
+function matches(actor) {
+  if (filterText === '') return true;
+  return [actor.id, actor.botId, actor.state, actor.kind].some((v) => v.toLowerCase().includes(filterText));
+}
+
+function draw() {
+  frame = 0;
+  for (const kind of dirty) drawKind(kind);
+  dirty = new Set();
+  renderTotals($('#totals'), KINDS.map((kind) => [kind, [...actors.values()].filter((a) => a.kind === kind)]));
+  drawSelected();
+}
+
+function drawKind(kind) {
+  const list = [...actors.values()].filter((a) => a.kind === kind).sort((a, b) => b.updatedAt - a.updatedAt);
+  const shown = list.filter(matches);
+  const cards = shown.slice(0, MAX_CARDS_PER_KIND).map((actor) => renderCard(actor, actor.id === selectedId));
+  if (shown.length > MAX_CARDS_PER_KIND) {
+    const more = document.createElement('li');
+    more.className = 'more';
+    more.textContent = `+ ${shown.length - MAX_CARDS_PER_KIND} more (filter to find them)`;
+    cards.push(more);
+  }
+  document.querySelector(`[data-cards="${kind}"]`).replaceChildren(...cards);
+  document.querySelector(`[data-count="${kind}"]`).textContent = String(list.length);
+  document.querySelector(`[data-empty="${kind}"]`).hidden = list.length > 0;
+}
+
+function drawSelected() {
+  const actor = selectedId === null ? undefined : actors.get(selectedId);
+  renderDetail($('#selected'), actor, selectedId);
+  renderLog($('#log'), $('#log-hint'), actor);
+  if (actor !== undefined) diagram.show(actor.kind, actor.state);
+}
+
+function select(id) {
+  const previous = selectedId === null ? undefined : actors.get(selectedId);
+  selectedId = id;
+  if (previous !== undefined) markDirty(previous.kind);
+  const actor = actors.get(id);
+  if (actor !== undefined) markDirty(actor.kind);
+}
+
+function upsert(actor) {
+  const before = actors.get(actor.id);
+  actors.set(actor.id, actor);
+  if (before !== undefined && before.kind !== actor.kind) markDirty(before.kind);
+  markDirty(actor.kind);
+  // The first bot to appear is a sensible default; an operator's choice is never overridden.
+  if (selectedId === null && actor.kind === 'bot') select(actor.id);
+}
+
+function setConnection(state, text) {
+  const el = $('#conn');
+  el.dataset.conn = state;
+  el.querySelector('.conn-text').textContent = text;
+}
+
+function connect() {
+  const source = new EventSource(withKey('/inspect/stream'));
+  source.addEventListener('open', () => setConnection('live', 'Live'));
+  source.addEventListener('snapshot', (e) => {
+    const { actors: list } = JSON.parse(e.data);
+    actors.clear();
+    for (const actor of list) actors.set(actor.id, actor);
+    if (selectedId === null) selectedId = list.find((a) => a.kind === 'bot')?.id ?? null;
+    KINDS.forEach(markDirty);
+    setConnection('live', 'Live');
+  });
+  source.addEventListener('actor', (e) => upsert(JSON.parse(e.data)));
+  source.addEventListener('removed', (e) => {
+    const { id } = JSON.parse(e.data);
+    const actor = actors.get(id);
+    actors.delete(id);
+    if (actor !== undefined) markDirty(actor.kind);
+  });
+  // EventSource reconnects by itself (the server sets `retry`); a closed source means the key was refused.
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) setConnection('down', 'Disconnected — reload with ?key=');
+    else setConnection('connecting', 'Reconnecting…');
+  });
+}
+
+$('#filter').addEventListener('input', (e) => {
+  filterText = e.target.value.trim().toLowerCase();
+  KINDS.forEach(markDirty);
+});
+
+document.addEventListener('click', (e) => {
+  const card = e.target.closest('[data-actor-id]');
+  if (card !== null) select(card.dataset.actorId);
+});
+document.addEventListener('keydown', (e) => {
+  const card = e.target.closest?.('[data-actor-id]');
+  if (card !== null && card !== undefined && (e.key === 'Enter' || e.key === ' ')) {
+    e.preventDefault();
+    select(card.dataset.actorId);
+  }
+});
+
+// Relative times ("4s ago") age without new events; refresh them in place once a second.
+setInterval(() => {
+  for (const el of document.querySelectorAll('time[data-at]')) el.textContent = relativeTime(Number(el.dataset.at));
+}, 1000);
+
+connect();

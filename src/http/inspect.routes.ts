@@ -1,0 +1,206 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ParleyError } from '../domain/errors.ts';
+import { createActorDirectory } from '../runtime/actor-directory.ts';
+import type { ActorDirectory, DirectoryChange } from '../runtime/actor-directory.ts';
+import type { InspectionHub } from '../runtime/inspection-hub.ts';
+import { bearerToken, tokenDigest } from './auth.plugin.ts';
+
+export interface InspectDeps {
+  readonly hub: InspectionHub;
+  /**
+   * The directory to show. Create it (with `createActorDirectory(runtime.inspection)`) before
+   * `runtime.start()` so restored actors are in it; when omitted, one is created here and only
+   * sees actors that change after registration.
+   */
+  readonly directory?: ActorDirectory;
+  /** Mermaid `stateDiagram-v2` text per machine name (`bot`, `correspondent-queue`, `media-job`). */
+  readonly diagrams: () => Record<string, string>;
+  /** The operator key: `?key=<apiKey>` (what `EventSource` can send) or `Authorization: Bearer`. */
+  readonly apiKey: string;
+  /** Interval of SSE heartbeat comments, which keep proxies from closing an idle stream. */
+  readonly heartbeatMs?: number;
+  /** How long directory changes are coalesced per actor before they go out on a stream. */
+  readonly coalesceMs?: number;
+}
+
+interface Asset {
+  /** Resolved on first request, so a missing package breaks one asset, not the server's start. */
+  readonly path: () => string;
+  readonly type: string;
+  /** Gzipped once on first request: mermaid is 3.5 MB raw, about 1 MB compressed. */
+  readonly compress: boolean;
+}
+
+const PAGE_DIR = join(import.meta.dirname, 'inspect-page');
+const ASSETS: Readonly<Record<string, Asset>> = {
+  'inspect.css': { path: () => join(PAGE_DIR, 'inspect.css'), type: 'text/css; charset=utf-8', compress: false },
+  'inspect.js': { path: () => join(PAGE_DIR, 'inspect.js'), type: 'text/javascript; charset=utf-8', compress: false },
+  'render.js': { path: () => join(PAGE_DIR, 'render.js'), type: 'text/javascript; charset=utf-8', compress: false },
+  'diagram.js': { path: () => join(PAGE_DIR, 'diagram.js'), type: 'text/javascript; charset=utf-8', compress: false },
+  // Served from the installed package so the page works offline, with no CDN.
+  'mermaid.min.js': { path: () => join(dirname(fileURLToPath(import.meta.resolve('mermaid'))), 'mermaid.min.js'), type: 'text/javascript; charset=utf-8', compress: true },
+};
+
+// Mermaid writes <style> into its SVG, hence 'unsafe-inline' for styles only; scripts stay 'self'.
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  // The key may sit in the page's URL; it must not travel on in a Referer header.
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+/**
+ * The live actor inspector: `/inspect` (page), `/inspect/actors` (JSON), `/inspect/stream`
+ * (Server-Sent Events of directory changes), `/inspect/diagrams` (Mermaid per machine) and
+ * `/inspect/assets/*`. Register it as its own plugin so the key check stays in this scope.
+ */
+export function inspectRoutes(deps: InspectDeps) {
+  if (deps.apiKey.length === 0) throw new ParleyError('CONFIG_INVALID', '/inspect needs a non-empty API key');
+  const expected = tokenDigest(deps.apiKey);
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const coalesceMs = deps.coalesceMs ?? 50;
+
+  /** Digests are compared, not keys, so response timing reveals neither the key's content nor its length. */
+  function authorized(request: FastifyRequest): boolean {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const key = typeof query['key'] === 'string' ? query['key'] : null;
+    if (key !== null && timingSafeEqual(tokenDigest(key), expected)) return true;
+    const token = bearerToken(request);
+    return token !== null && timingSafeEqual(tokenDigest(token), expected);
+  }
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    const owned = deps.directory === undefined;
+    const directory = deps.directory ?? createActorDirectory(deps.hub);
+    const streams = new Set<() => void>();
+    const assetCache = new Map<string, Promise<{ raw: Buffer; gz: Buffer | null }>>();
+    let diagrams: Record<string, string> | undefined;
+    let page: Promise<string> | undefined;
+
+    // Asset files are static code shipped with Parley, no runtime data, and an ES module's own
+    // imports cannot carry a key; everything else in this scope needs the key.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url === '/inspect/assets/:name') return;
+      if (authorized(request)) return;
+      void reply.header('WWW-Authenticate', 'Bearer');
+      throw new ParleyError('UNAUTHORIZED', 'Missing or invalid key: open /inspect?key=<API_KEY> or send Authorization: Bearer <API_KEY>');
+    });
+
+    // An open event stream would otherwise hold app.close() until the browser goes away.
+    app.addHook('preClose', async () => {
+      for (const end of [...streams]) end();
+    });
+    app.addHook('onClose', async () => {
+      if (owned) directory.close();
+    });
+
+    // An operator page, not part of the REST contract: kept out of the OpenAPI document.
+    const hidden = { schema: { hide: true } };
+
+    app.get('/inspect', hidden, async (_request, reply) => {
+      page ??= readFile(join(PAGE_DIR, 'index.html'), 'utf8');
+      return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(await page);
+    });
+
+    app.get('/inspect/actors', hidden, async (_request, reply) => reply.headers({ 'cache-control': 'no-store' }).send({ at: Date.now(), actors: directory.list() }));
+
+    app.get('/inspect/diagrams', hidden, async (_request, reply) => {
+      diagrams ??= deps.diagrams();
+      return reply.headers({ 'cache-control': 'no-store' }).send({ diagrams });
+    });
+
+    app.get('/inspect/assets/:name', hidden, async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+      if (asset === undefined) throw new ParleyError('NOT_FOUND', `No asset ${name}`);
+      let loading = assetCache.get(name);
+      if (loading === undefined) {
+        loading = loadAsset(asset);
+        assetCache.set(name, loading);
+        loading.catch(() => assetCache.delete(name));
+      }
+      const { raw, gz } = await loading;
+      const acceptsGzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      void reply.headers({ 'content-type': asset.type, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache', vary: 'accept-encoding' });
+      if (gz !== null && acceptsGzip) return reply.header('content-encoding', 'gzip').send(gz);
+      return reply.send(raw);
+    });
+
+    app.get('/inspect/stream', hidden, (_request, reply) => {
+      openStream(reply);
+    });
+
+    /** One SSE client: a full snapshot first (also after every reconnect), then changes coalesced per actor. */
+    function openStream(reply: FastifyReply): void {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        // Tells nginx-style proxies not to buffer the stream.
+        'x-accel-buffering': 'no',
+        'x-content-type-options': 'nosniff',
+      });
+      const pending = new Map<string, DirectoryChange>();
+      let timer: NodeJS.Timeout | undefined;
+      let blocked = false;
+      let ended = false;
+
+      const send = (chunk: string): void => {
+        if (!res.write(chunk)) blocked = true;
+      };
+      const flush = (): void => {
+        timer = undefined;
+        if (ended || blocked) return;
+        const changes = [...pending.values()];
+        pending.clear();
+        for (const change of changes) {
+          if (change.type === 'actor') send(`event: actor\ndata: ${JSON.stringify(change.actor)}\n\n`);
+          else send(`event: removed\ndata: ${JSON.stringify({ id: change.id })}\n\n`);
+        }
+      };
+      // A slow client never makes the server queue more than one pending change per actor.
+      res.on('drain', () => {
+        blocked = false;
+        if (pending.size > 0) timer ??= setTimeout(flush, 0);
+      });
+
+      send(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify({ at: Date.now(), actors: directory.list() })}\n\n`);
+      const unsubscribe = directory.subscribe((change) => {
+        pending.set(change.type === 'actor' ? change.actor.id : change.id, change);
+        timer ??= setTimeout(flush, coalesceMs);
+      });
+      const heartbeat = setInterval(() => {
+        if (!blocked) send(`: heartbeat ${Date.now()}\n\n`);
+      }, heartbeatMs);
+      heartbeat.unref();
+
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        clearTimeout(timer);
+        streams.delete(end);
+        if (!res.writableEnded) res.end();
+      };
+      streams.add(end);
+      res.on('close', end);
+      res.on('error', end);
+    }
+  };
+}
+
+async function loadAsset(asset: Asset): Promise<{ raw: Buffer; gz: Buffer | null }> {
+  const raw = await readFile(asset.path());
+  return { raw, gz: asset.compress ? await promisify(gzip)(raw) : null };
+}

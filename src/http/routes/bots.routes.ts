@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { BotCreateBody, BotList, BotView, PairingCodeBody, PairingCodeView, QrView } from '../schemas/bot.schemas.ts';
+import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+
+const tags = ['bots'];
+
+/** Bot definitions and lifecycle. */
+export function botRoutes(cp: ControlPlane) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.post<{ Body: BotCreateBody }>(
+      '/bots',
+      {
+        schema: {
+          tags,
+          summary: 'Create a bot (stopped)',
+          body: BotCreateBody,
+          response: { 201: BotView, ...errorResponses(400, 401, 409, 413, 429) },
+        },
+      },
+      async (request, reply) => reply.status(201).send(await cp.createBot(request.body)),
+    );
+
+    app.get('/bots', { schema: { tags, summary: 'List bots', response: { 200: BotList, ...errorResponses(401, 429) } } }, async () => cp.listBots());
+
+    app.get<{ Params: BotIdParams }>(
+      '/bots/:id',
+      { schema: { tags, summary: 'One bot, with its state and queue counts', params: BotIdParams, response: { 200: BotView, ...errorResponses(400, 401, 404, 429) } } },
+      async (request) => cp.getBot(request.params.id),
+    );
+
+    app.post<{ Params: BotIdParams }>(
+      '/bots/:id/start',
+      {
+        schema: {
+          tags,
+          summary: 'Start a bot; it connects in the background and restarts with Parley until stopped',
+          params: BotIdParams,
+          response: { 202: BotView, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request, reply) => reply.status(202).send(await cp.startBot(request.params.id)),
+    );
+
+    app.post<{ Params: BotIdParams }>(
+      '/bots/:id/stop',
+      {
+        schema: {
+          tags,
+          summary: 'Stop a bot; queues, placeholders and jobs are kept (jobs wait in holding)',
+          params: BotIdParams,
+          response: { 200: BotView, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request) => cp.stopBot(request.params.id),
+    );
+
+    app.delete<{ Params: BotIdParams }>(
+      '/bots/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a bot (stopping it first); its history stays',
+          params: BotIdParams,
+          response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request, reply) => {
+        await cp.deleteBot(request.params.id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get<{ Params: BotIdParams }>(
+      '/bots/:id/qr',
+      {
+        schema: {
+          tags,
+          summary: 'The pairing QR code waiting to be scanned',
+          params: BotIdParams,
+          response: { 200: QrView, ...errorResponses(400, 401, 404, 409, 429) },
+        },
+      },
+      async (request) => cp.qr(request.params.id),
+    );
+
+    app.post<{ Params: BotIdParams; Body: PairingCodeBody }>(
+      '/bots/:id/pairing-code',
+      {
+        schema: {
+          tags,
+          summary: 'Request a code to link the bot by phone number',
+          params: BotIdParams,
+          body: PairingCodeBody,
+          response: { 200: PairingCodeView, ...errorResponses(400, 401, 404, 409, 429) },
+        },
+      },
+      async (request) => cp.pairingCode(request.params.id, request.body.phoneNumber),
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { BotIdParams, CorrespondentParams, errorResponses } from '../schemas/common.schemas.ts';
+import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../schemas/conversation.schemas.ts';
+
+const tags = ['conversations'];
+
+/** Correspondents, their live queues and their persisted history. */
+export function conversationRoutes(cp: ControlPlane) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get<{ Params: BotIdParams }>(
+      '/bots/:id/correspondents',
+      {
+        schema: {
+          tags,
+          summary: 'Conversations of a bot, most recently active first',
+          params: BotIdParams,
+          response: { 200: CorrespondentList, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request) => cp.correspondents(request.params.id),
+    );
+
+    app.get<{ Params: CorrespondentParams }>(
+      '/bots/:id/correspondents/:cid/messages',
+      {
+        schema: {
+          tags,
+          summary: 'The live queue window of a conversation, oldest first (placeholders carry their mediaJobId)',
+          params: CorrespondentParams,
+          response: { 200: QueueMessageList, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request) => cp.queueMessages(request.params.id, request.params.cid),
+    );
+
+    app.get<{ Params: CorrespondentParams; Querystring: HistoryQuery }>(
+      '/bots/:id/correspondents/:cid/history',
+      {
+        schema: {
+          tags,
+          summary: 'Persisted history of a conversation, oldest first; page backwards with beforeSeq',
+          params: CorrespondentParams,
+          querystring: HistoryQuery,
+          response: { 200: HistoryList, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request) => cp.history(request.params.id, request.params.cid, request.query),
+    );
+  };
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { errorResponses } from '../schemas/common.schemas.ts';
+import { JobIdParams, JobList, JobListQuery, JobView } from '../schemas/job.schemas.ts';
+
+const tags = ['jobs'];
+
+/** Media jobs: listing and operator retry of dead-lettered ones. */
+export function jobRoutes(cp: ControlPlane) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: JobListQuery }>(
+      '/jobs',
+      {
+        schema: {
+          tags,
+          summary: 'Media jobs, optionally of one bot and in one state',
+          querystring: JobListQuery,
+          response: { 200: JobList, ...errorResponses(400, 401, 429) },
+        },
+      },
+      async (request) => cp.listJobs(request.query),
+    );
+
+    app.post<{ Params: JobIdParams }>(
+      '/jobs/:id/retry',
+      {
+        schema: {
+          tags,
+          summary: 'Retry a failed job: its message becomes a placeholder again and the job is queued (or held while the bot is stopped)',
+          params: JobIdParams,
+          response: { 202: JobView, ...errorResponses(400, 401, 404, 409, 429) },
+        },
+      },
+      async (request, reply) => reply.status(202).send(await cp.retryJob(request.params.id)),
+    );
+  };
+}

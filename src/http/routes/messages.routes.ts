@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../schemas/message.schemas.ts';
+
+const tags = ['messages'];
+
+/** Outgoing messages through the persistent outbox. */
+export function messageRoutes(cp: ControlPlane) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.post<{ Params: BotIdParams; Body: SendMessageBody }>(
+      '/bots/:id/messages',
+      {
+        schema: {
+          tags,
+          summary: 'Queue a text for sending; it goes out (with retries) while the bot is connected',
+          params: BotIdParams,
+          body: SendMessageBody,
+          response: { 202: SendMessageAccepted, ...errorResponses(400, 401, 404, 413, 429) },
+        },
+      },
+      async (request, reply) => reply.status(202).send(await cp.sendMessage(request.params.id, request.body)),
+    );
+
+    app.get<{ Params: BotIdParams; Querystring: OutboxQuery }>(
+      '/bots/:id/outbox',
+      {
+        schema: {
+          tags,
+          summary: 'Outbox entries of a bot and their delivery state, oldest first',
+          params: BotIdParams,
+          querystring: OutboxQuery,
+          response: { 200: OutboxList, ...errorResponses(400, 401, 404, 429) },
+        },
+      },
+      async (request) => cp.outbox(request.params.id, request.query),
+    );
+  };
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../schemas/simulator.schemas.ts';
+
+const tags = ['simulator'];
+
+/** The simulator provider's fake WhatsApp side: push inbound messages, read what the bot sent. */
+export function simulatorRoutes(cp: ControlPlane) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.post<{ Params: BotIdParams; Body: SimulatorInboundBody }>(
+      '/bots/:id/simulator/inbound',
+      {
+        schema: {
+          tags,
+          summary: 'Deliver a text or media message to a running simulator bot; answers once it is stored',
+          params: BotIdParams,
+          body: SimulatorInboundBody,
+          response: { 202: SimulatorInboundAccepted, ...errorResponses(400, 401, 404, 409, 413, 429) },
+        },
+      },
+      async (request, reply) => reply.status(202).send(await cp.simulatorInbound(request.params.id, request.body)),
+    );
+
+    app.get<{ Params: BotIdParams }>(
+      '/bots/:id/simulator/outbound',
+      {
+        schema: {
+          tags,
+          summary: 'What a simulator bot has sent, oldest first',
+          params: BotIdParams,
+          response: { 200: SimulatorOutboundList, ...errorResponses(400, 401, 404, 409, 429) },
+        },
+      },
+      async (request) => cp.simulatorOutbound(request.params.id),
+    );
+  };
+}

@@ -1,0 +1,178 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MediaJobRecord, MediaJobState, MediaJobStore } from '../ports/media-job-store.port.ts';
+import type { Store } from '../ports/store.port.ts';
+
+/** Every top-level bot state, so each appears in the exposition even at zero. */
+const BOT_STATES = ['stopped', 'starting', 'awaiting-qr', 'connecting', 'connected', 'reconnecting', 'stopping', 'logged-out', 'failed'] as const;
+const JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed', 'delivered', 'failed', 'discarded'];
+/** Latency buckets in seconds: milliseconds for pickup, up to minutes for slow media. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** Jobs whose last written state is remembered, so a rewrite of the same state is not counted twice. */
+const TRACKED_JOBS = 10_000;
+
+/** What the metrics read when scraped; the runtime and outbox sender satisfy it. */
+export interface MetricsSource {
+  readonly bots: { ids(): readonly string[]; state(botId: string): string };
+  readonly conversations: {
+    actors(): ReadonlyArray<{ readonly botId: string; getSnapshot(): { context: { window: { messages: ReadonlyArray<{ mediaJobId: string | null }> } } } }>;
+  };
+  readonly stats: { readonly conflicts: number; readonly lateResultsDiscarded: number; readonly duplicates: number; readonly deadLettered: number };
+  readonly countJobs: () => Promise<Partial<Record<MediaJobState, number>>>;
+  readonly outbox?: { readonly stats: { readonly sent: number; readonly retried: number; readonly failed: number } };
+}
+
+export interface MetricsOptions {
+  /** Also export Node's process metrics (CPU, memory, event loop lag). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+/**
+ * Parley's Prometheus registry. Gauges and counters are read from the runtime when scraped;
+ * latency histograms are fed by the worker's claim hook (`onClaim`) and by `instrumentStore`,
+ * which watches media-job writes for `completed` (processing time since the claim) and
+ * `delivered` (end-to-end time since the job was created with its placeholder).
+ */
+export function createMetrics(options: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let source: MetricsSource | undefined;
+  const claimedAt = new Map<string, number>();
+  const lastState = new Map<string, string>();
+  const registers = [registry];
+
+  new Gauge({
+    name: 'parley_bots',
+    help: 'Bots by the state of their bot actor.',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      if (source === undefined) return;
+      const counts = new Map<string, number>(BOT_STATES.map((s) => [s, 0]));
+      for (const id of source.bots.ids()) {
+        const state = source.bots.state(id);
+        counts.set(state, (counts.get(state) ?? 0) + 1);
+      }
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+
+  function depthByBot(s: MetricsSource): Map<string, { messages: number; placeholders: number }> {
+    const depth = new Map(s.bots.ids().map((id) => [id, { messages: 0, placeholders: 0 }]));
+    for (const q of s.conversations.actors()) {
+      const entry = depth.get(q.botId) ?? { messages: 0, placeholders: 0 };
+      const { messages } = q.getSnapshot().context.window;
+      entry.messages += messages.length;
+      entry.placeholders += messages.filter((m) => m.mediaJobId !== null).length;
+      depth.set(q.botId, entry);
+    }
+    return depth;
+  }
+  const perBot = (name: string, help: string, read: (d: { messages: number; placeholders: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['bot'] as const,
+      registers,
+      collect() {
+        this.reset();
+        if (source === undefined) return;
+        for (const [bot, entry] of depthByBot(source)) this.set({ bot }, read(entry));
+      },
+    });
+  perBot('parley_queue_messages', 'Messages in the live queue windows of a bot (queue depth).', (d) => d.messages);
+  perBot('parley_queue_placeholders', 'Placeholders awaiting their media job in the live queue windows of a bot.', (d) => d.placeholders);
+
+  new Gauge({
+    name: 'parley_media_jobs',
+    help: 'Media jobs by state.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      if (source === undefined) return;
+      const counts = await source.countJobs();
+      for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+
+  const pickup = new Histogram({ name: 'parley_media_job_pickup_seconds', help: 'Time from a media job being created to a worker claiming it.', buckets: LATENCY_BUCKETS, registers });
+  const processing = new Histogram({ name: 'parley_media_job_processing_seconds', help: 'Time from a claim to the job completing.', buckets: LATENCY_BUCKETS, registers });
+  const endToEnd = new Histogram({
+    name: 'parley_media_job_end_to_end_seconds',
+    help: 'Time from a media message arriving (job created) to its placeholder being finalized.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+
+  const fromStats = (name: string, help: string, read: (s: MetricsSource) => number | undefined) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const value = source === undefined ? undefined : read(source);
+        if (value !== undefined) this.inc(value);
+      },
+    });
+  fromStats('parley_late_results_discarded_total', 'Worker results discarded because their attempt was no longer current.', (s) => s.stats.lateResultsDiscarded);
+  fromStats('parley_store_write_conflicts_total', 'Compare-and-set writes that lost to another writer and were re-decided.', (s) => s.stats.conflicts);
+  fromStats('parley_inbound_duplicates_total', 'Inbound replays recognized and stored only once.', (s) => s.stats.duplicates);
+  fromStats('parley_media_jobs_dead_lettered_total', 'Media jobs that failed for good.', (s) => s.stats.deadLettered);
+  fromStats('parley_outbox_sent_total', 'Outbound messages sent.', (s) => s.outbox?.stats.sent);
+  fromStats('parley_outbox_retries_total', 'Outbound sends that failed and were rescheduled.', (s) => s.outbox?.stats.retried);
+  fromStats('parley_outbox_failed_total', 'Outbound messages that failed for good.', (s) => s.outbox?.stats.failed);
+
+  function remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > TRACKED_JOBS) map.delete(map.keys().next().value as string);
+  }
+
+  function observeWrite(job: MediaJobRecord, now: Date): void {
+    const previous = lastState.get(job.id);
+    remember(lastState, job.id, job.state);
+    if (previous === job.state) return;
+    if (job.state === 'completed') {
+      const claimed = claimedAt.get(job.id);
+      claimedAt.delete(job.id);
+      if (claimed !== undefined) processing.observe(Math.max(0, now.getTime() - claimed) / 1000);
+    } else if (job.state === 'delivered') {
+      endToEnd.observe(Math.max(0, now.getTime() - job.createdAt.getTime()) / 1000);
+    }
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType as string,
+    /** The exposition text. */
+    render: (): Promise<string> => registry.metrics(),
+    /** Points the scrape-time metrics at a running system. */
+    attach(next: MetricsSource): void {
+      source = next;
+    },
+    /** The media worker's claim hook: records pickup latency and when processing began. */
+    onClaim(job: MediaJobRecord, pickupMs: number): void {
+      pickup.observe(Math.max(0, pickupMs) / 1000);
+      remember(claimedAt, job.id, job.createdAt.getTime() + pickupMs);
+    },
+    /** The same store, with media-job writes observed for the processing and end-to-end histograms. */
+    instrumentStore(store: Store): Store {
+      const jobs = store.mediaJobs;
+      const mediaJobs: MediaJobStore = new Proxy(jobs, {
+        get(target, prop, receiver) {
+          if (prop !== 'compareAndSet') return Reflect.get(target, prop, receiver) as unknown;
+          return async (...args: Parameters<MediaJobStore['compareAndSet']>) => {
+            const written = await target.compareAndSet(...args);
+            if (written !== null) observeWrite(written, args[3]);
+            return written;
+          };
+        },
+      });
+      return new Proxy(store, { get: (target, prop, receiver) => (prop === 'mediaJobs' ? mediaJobs : (Reflect.get(target, prop, receiver) as unknown)) });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,152 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
+import type { SimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
+import { buildApp } from '../../src/http/app.ts';
+import type { AppDeps } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
+import type { ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
+import type { Store } from '../../src/ports/store.port.ts';
+import { createParleyServices } from '../../src/runtime/control-plane.ts';
+import type { ParleyServices } from '../../src/runtime/control-plane.ts';
+import { eventually } from '../support/runtime-harness.ts';
+
+export const API_KEY = 'e2e-key-0123456789abcdef';
+export const AUTH = { authorization: `Bearer ${API_KEY}` };
+
+/**
+ * A stand-in for a real WhatsApp provider, registered as `baileys`: it connects at once, can be
+ * made to wait for a QR scan, hands out pairing codes, and fails sends to chosen recipients a set
+ * number of times (`Infinity` for ever).
+ */
+export function fakeWhatsApp() {
+  const handlers = new Map<string, ProviderHandlers>();
+  const failures = new Map<string, number>();
+  const sent: { botId: string; to: string; text: string }[] = [];
+  const qrs = new Map<string, string>();
+  const factory: ProviderFactory = (botId, _settings, h) => {
+    handlers.set(botId, h);
+    return {
+      start: async () => {
+        const qr = qrs.get(botId);
+        setImmediate(() => h.onEvent(qr === undefined ? { type: 'provider.connected' } : { type: 'provider.qr', qr }));
+      },
+      stop: async () => {},
+      async send(to, text) {
+        const left = failures.get(to) ?? 0;
+        if (left > 0) {
+          failures.set(to, left - 1);
+          throw new Error(`network down for ${to}`);
+        }
+        sent.push({ botId, to, text });
+        return { providerMessageId: `FAKE-${sent.length}` };
+      },
+      requestPairingCode: async (phone) => `PAIR-${phone.slice(-4)}`,
+    };
+  };
+  return {
+    factory,
+    sent,
+    /** The bot's next sessions wait for a scan of `qr` instead of connecting. */
+    needScan(botId: string, qr: string) {
+      qrs.set(botId, qr);
+    },
+    failSendsTo(to: string, times: number) {
+      failures.set(to, times);
+    },
+    emit(botId: string, event: ProviderEvent) {
+      handlers.get(botId)?.onEvent(event);
+    },
+  };
+}
+
+/**
+ * A media processor the test steers: jobs of correspondents starting with `gate` wait until
+ * `release()`, jobs of correspondents in `failing` throw.
+ */
+export function steeredProcessor() {
+  const failing = new Set<string>();
+  let waiters: (() => void)[] = [];
+  return {
+    failing,
+    release() {
+      const w = waiters;
+      waiters = [];
+      w.forEach((f) => f());
+    },
+    waiting: () => waiters.length,
+    async process(job: MediaJobRecord) {
+      if (job.correspondentId.startsWith('gate')) await new Promise<void>((resolve) => waiters.push(resolve));
+      if (failing.has(job.correspondentId)) throw new Error('processor exploded');
+      return { status: 'processed' as const, text: `text of ${job.kind}` };
+    },
+  };
+}
+
+export interface Api {
+  app: FastifyInstance;
+  services: ParleyServices;
+  simulator: SimulatorHub;
+  whatsapp: ReturnType<typeof fakeWhatsApp>;
+  processor: ReturnType<typeof steeredProcessor>;
+  request(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The real runtime, control plane and Fastify app on `store`, with the simulator and the fake provider. */
+export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit'>> & { rateLimit?: { max: number; timeWindow: number } } = {}): Promise<Api> {
+  const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const simulator = createSimulatorHub();
+  const whatsapp = fakeWhatsApp();
+  const processor = steeredProcessor();
+  const services = createParleyServices({
+    store,
+    providers: { simulator: simulator.factory, baileys: whatsapp.factory },
+    processor: (job) => processor.process(job),
+    logger,
+    simulator,
+    worker: { pollMs: 50, leaseMs: 5_000, concurrency: 4, maxAttempts: 1 },
+    historyWindowMs: 1,
+    outbox: { pollMs: 50, retryDelaysMs: [20, 40, 80] },
+    metrics: { defaultMetrics: false },
+  });
+  await services.start();
+  const instance = await buildApp({
+    logger,
+    health: { pingStore: () => store.ping(), storeKind: 'test' },
+    version: '1.2.3',
+    metrics: services.metrics,
+    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 } },
+    ...(app.bodyLimit === undefined ? {} : { bodyLimit: app.bodyLimit }),
+  });
+  return {
+    app: instance,
+    services,
+    simulator,
+    whatsapp,
+    processor,
+    request(method, url, payload, headers = AUTH) {
+      return instance.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+    },
+    async close() {
+      processor.release();
+      await instance.close();
+      await services.shutdown(1000);
+    },
+  };
+}
+
+/** Creates a bot through the API, starts it and waits until it is connected. */
+export async function runningBot(api: Api, id: string, provider = 'simulator', extra: Record<string, unknown> = {}): Promise<void> {
+  const created = await api.request('POST', '/v1/bots', { id, provider, ...extra });
+  if (created.statusCode !== 201) throw new Error(`create ${id}: ${created.statusCode} ${created.body}`);
+  await api.request('POST', `/v1/bots/${id}/start`);
+  await botInState(api, id, 'connected');
+}
+
+export async function botInState(api: Api, id: string, state: string): Promise<Record<string, unknown>> {
+  return eventually(
+    async () => (await api.request('GET', `/v1/bots/${id}`)).json<Record<string, unknown>>(),
+    (bot) => bot['state'] === state,
+  );
+}
