@@ -36,8 +36,8 @@ async function crashAt(k: number): Promise<Outcome> {
     const before = await t.store.history.list(bot, CID);
     if (acked) expect(before.map((r) => r.providerMessageId)).toEqual([PID]);
 
-    const later = Date.now() + 3_600_000;
-    const h = await startRuntime(t.store, { processor, clock: () => later + (Date.now() % 1000) });
+    const hourLater = () => Date.now() + 3_600_000;
+    const h = await startRuntime(t.store, { processor, clock: hourLater });
     second.push(h);
     await eventually(() => h.runtime.bots.state(bot), (s) => s === 'connected');
     // An unacknowledged message is delivered again by the provider.
