@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyStateMachine, EventFromLogic } from 'xstate';
+import type { Store } from '../../src/ports/store.port.ts';
+import { openTestStore } from '../support/test-store.ts';
+import type { TestStore } from '../support/test-store.ts';
+import { buildPaths, coverage, executePath } from './model-runner.ts';
+import type { ContextOf, MachineModel, ModelTarget } from './model-types.ts';
+import { pureTarget } from './pure-target.ts';
+
+type Target<M extends AnyStateMachine> = () => ModelTarget<EventFromLogic<M>, ContextOf<M>>;
+type PathSet = 'shortest' | 'transitions' | 'definition';
+
+export interface ModelSuite<M extends AnyStateMachine> {
+  readonly model: MachineModel<M>;
+  /** Targets running through the runtime on the active store, given that store. */
+  readonly runtimeTargets: (store: () => Store) => ReadonlyArray<readonly [string, Target<M>]>;
+  /** Path sets the (slower) runtime targets walk. */
+  readonly runtimePaths: readonly PathSet[];
+  readonly storePrefix: string;
+}
+
+/**
+ * One suite per machine: the path sets must cover every state and transition; every path holds
+ * the model's invariants on the machine alone, on the machine persisted and restored after every
+ * step, and through the runtime on the store.
+ */
+export function describeModel<M extends AnyStateMachine>(suite: ModelSuite<M>): void {
+  const { model } = suite;
+  const paths = buildPaths(model);
+  const labels: Record<PathSet, string> = {
+    shortest: `the shortest path to each of ${paths.shortest.length} states`,
+    transitions: `all ${paths.transitions.length} transition paths`,
+    definition: `the ${paths.definition.length} definition-cover paths`,
+  };
+  const walk = (target: Target<M>, sets: readonly PathSet[]) => {
+    for (const set of sets) {
+      it(`holds its invariants on ${labels[set]}`, async () => {
+        for (const path of paths[set]) await executePath(model, paths, path, target());
+      });
+    }
+  };
+
+  let testStore: TestStore | undefined;
+  const store = (): Store => {
+    if (testStore === undefined) throw new Error('the store is not open');
+    return testStore.store;
+  };
+
+  describe(`${model.name} model`, () => {
+    it.each([
+      ['transition paths', paths.transitions],
+      ['definition-cover paths', paths.definition],
+    ] as const)('reaches every state and takes every defined transition with the %s', (_label, set) => {
+      const result = coverage(model, set);
+      expect(result.missingStates).toEqual([]);
+      expect(result.missingTransitions).toEqual([]);
+    });
+
+    describe.each([
+      ['machine', () => pureTarget(model, { restoreEachStep: false })],
+      ['machine, persisted and restored after every step', () => pureTarget(model, { restoreEachStep: true })],
+    ] as const)('on the %s', (_label, target) => walk(target, ['shortest', 'transitions', 'definition']));
+
+    describe('through the runtime', () => {
+      beforeAll(async () => {
+        testStore = await openTestStore(suite.storePrefix);
+      });
+      afterAll(async () => {
+        await testStore?.dispose();
+        testStore = undefined;
+      });
+      describe.each(suite.runtimeTargets(store))('on the %s', (_label, target) => walk(target, suite.runtimePaths));
+    });
+  });
+}
