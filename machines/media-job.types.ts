@@ -17,17 +17,9 @@ export interface MediaJobInput {
 }
 
 /** Serializable job state. Deadlines (`leaseUntil`, `notBefore`) are epoch ms the runtime's timers act on. */
-export interface MediaJobContext {
-  readonly jobId: string;
-  readonly botId: string;
-  readonly correspondentId: string;
-  readonly messageId: number;
-  readonly kind: MediaKind;
-  readonly caption: string | null;
-  readonly fileName: string | null;
+export interface MediaJobContext extends MediaJobInput {
   /** Number of claims so far; the fencing token every worker report must carry. */
   readonly attempt: number;
-  readonly maxAttempts: number;
   readonly attemptBudget: number;
   /** Worker holding the current claim, `null` when unclaimed. */
   readonly owner: string | null;
