@@ -23,6 +23,8 @@ export function crashingStore(store: Store) {
   let writes = 0;
   let crashBeforeWrite = Number.POSITIVE_INFINITY;
   let crashBeforeLabel: string | undefined;
+  let crashBeforeOccurrence = 1;
+  const seen = new Map<string, number>();
   let dead = false;
   const log: string[] = [];
   const wrap = <T extends object>(name: string, repo: T): T =>
@@ -35,7 +37,9 @@ export function crashingStore(store: Store) {
           if (dead) return Promise.reject(new ProcessDied(label));
           if (WRITES[name]?.includes(String(prop))) {
             writes += 1;
-            if (writes === crashBeforeWrite || label === crashBeforeLabel) {
+            const occurrence = (seen.get(label) ?? 0) + 1;
+            seen.set(label, occurrence);
+            if (writes === crashBeforeWrite || (label === crashBeforeLabel && occurrence >= crashBeforeOccurrence)) {
               dead = true;
               log.push(`died before ${label}`);
               return Promise.reject(new ProcessDied(label));
@@ -62,10 +66,16 @@ export function crashingStore(store: Store) {
     arm(n: number) {
       crashBeforeWrite = writes + n;
     },
-    /** The process dies right before the next call of `label` (e.g. `history.finalize`). */
-    armBefore(label: string) {
+    /**
+     * The process dies right before the `occurrence`-th call of `label` counted from when the
+     * store was wrapped (e.g. the 2nd `mediaJobs.compareAndSet`), or the next one if that has passed.
+     */
+    armBefore(label: string, occurrence = 1) {
       crashBeforeLabel = label;
+      crashBeforeOccurrence = occurrence;
     },
+    /** Calls of each write so far, so a test can aim at writes still to come. */
+    occurrences: (label: string) => seen.get(label) ?? 0,
     isDead: () => dead,
     log,
   };

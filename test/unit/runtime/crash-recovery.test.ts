@@ -8,25 +8,49 @@ const CID = '4915550200';
 const PID = 'WAMID-CRASH';
 const FINAL = '[Voice message] the transcript';
 
-interface Outcome {
-  readonly died: boolean;
-  readonly diedBefore: string | undefined;
+/** One write of the media path: the `occurrence`-th call of `label` after the message arrives. */
+interface WritePoint {
+  readonly label: string;
+  readonly occurrence: number;
 }
 
-/**
- * Runs one media message through a process that dies right before its k-th store write, then
- * restarts on the same database (an hour later, so the dead process's leases have expired) and
- * checks what recovery delivers.
- */
-async function crashAt(k: number): Promise<Outcome> {
+const PROCESSOR = async () => ({ status: 'processed' as const, text: 'the transcript' });
+// Workers wake on new jobs; a long poll keeps idle claim attempts out of the path.
+const WORKER = { pollMs: 600_000, leaseMs: 1000, concurrency: 1 };
+
+const describePoint = (p: WritePoint) => `${p.label} #${p.occurrence}`;
+
+/** The writes one media message causes when nothing dies, in the order they happened. */
+async function referencePath(): Promise<WritePoint[]> {
   const t = await openTestStore('parley_crash');
   const crashing = crashingStore(t.store);
-  const processor = async () => ({ status: 'processed' as const, text: 'the transcript' });
-  const first: Harness = await startRuntime(crashing.store, { processor, worker: { pollMs: 600_000, leaseMs: 1000, concurrency: 1 } });
+  const h = await startRuntime(crashing.store, { processor: PROCESSOR, worker: WORKER });
+  try {
+    const bot = await connectedBot(h);
+    const from = crashing.log.length;
+    await h.provider.media(bot, CID, 'voice', PID);
+    await eventually(() => t.store.mediaJobs.list({ botId: bot }), (j) => j[0]?.state === 'delivered');
+    const to = crashing.log.length;
+    await h.runtime.shutdown();
+    const counts = new Map<string, number>();
+    return crashing.log.slice(from, to).map((label) => {
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+      return { label, occurrence: counts.get(label)! };
+    });
+  } finally {
+    await t.dispose();
+  }
+}
+
+async function crashAt(point: WritePoint): Promise<boolean> {
+  const t = await openTestStore('parley_crash');
+  const crashing = crashingStore(t.store);
+  const processor = PROCESSOR;
+  const first: Harness = await startRuntime(crashing.store, { processor, worker: WORKER });
   const second: Harness[] = [];
   try {
     const bot = await connectedBot(first);
-    crashing.arm(k);
+    crashing.armBefore(point.label, crashing.occurrences(point.label) + point.occurrence);
     const acked = await first.provider.media(bot, CID, 'voice', PID).then(() => true, () => false);
     await eventually(async () => crashing.isDead() || (await t.store.mediaJobs.list({ botId: bot }))[0]?.state === 'delivered', Boolean);
     first.runtime.halt();
@@ -42,7 +66,7 @@ async function crashAt(k: number): Promise<Outcome> {
     await eventually(() => h.runtime.bots.state(bot), (s) => s === 'connected');
     // An unacknowledged message is delivered again by the provider.
     if (!acked) await h.provider.media(bot, CID, 'voice', PID);
-    if (process.env['CRASH_DEBUG']) console.log('DBG', k, acked, crashing.log, JSON.stringify(await t.store.history.list(bot, CID)), JSON.stringify((await t.store.mediaJobs.list({})).map((j) => [j.state, j.attempt, j.owner])));
+    if (process.env['CRASH_DEBUG']) console.log('DBG', describePoint(point), acked, crashing.log, JSON.stringify(await t.store.history.list(bot, CID)), JSON.stringify((await t.store.mediaJobs.list({})).map((j) => [j.state, j.attempt, j.owner])));
 
     const jobs = await eventually(() => t.store.mediaJobs.list({ botId: bot }), (j) => j.length === 1 && j[0]?.state === 'delivered');
     const rows = await t.store.history.list(bot, CID);
@@ -56,7 +80,7 @@ async function crashAt(k: number): Promise<Outcome> {
     const heard = [...first.delivered, ...h.delivered].filter((d) => d.botId === bot);
     expect(heard.map((d) => d.content)).toEqual([FINAL]);
     expect(jobs[0]!.attempt).toBeGreaterThanOrEqual(1);
-    return { died, diedBefore: crashing.log.find((l) => l.startsWith('died')) };
+    return died;
   } finally {
     first.runtime.halt();
     for (const h of second) await h.runtime.shutdown();
@@ -66,17 +90,18 @@ async function crashAt(k: number): Promise<Outcome> {
 
 describe('crash recovery of the media-job path', () => {
   it('delivers a media result exactly once wherever the process dies (I4, I5, I8)', async () => {
-    const points: string[] = [];
-    for (let k = Number(process.env['CRASH_FROM'] ?? 1); k <= Number(process.env['CRASH_TO'] ?? 40); k++) {
-      const outcome = await crashAt(k);
-      if (!outcome.died) break;
-      points.push(outcome.diedBefore ?? `write ${k}`);
+    const path = await referencePath();
+    const labels = path.map((p) => p.label);
+    // The path has the writes it should before any crash is tried.
+    expect(labels).toEqual(expect.arrayContaining(['history.append', 'mediaJobs.insert', 'mediaJobs.claim', 'history.finalize']));
+    expect(labels.filter((l) => l === 'mediaJobs.compareAndSet').length).toBeGreaterThanOrEqual(3);
+    const missed: string[] = [];
+    for (const point of path) {
+      if (!(await crashAt(point))) missed.push(describePoint(point));
     }
-    // Every write of the path was a crash point, and the path has the writes it should.
-    expect(points.length).toBeGreaterThanOrEqual(6);
-    expect(points.some((p) => p.includes('history.append'))).toBe(true);
-    expect(points.some((p) => p.includes('mediaJobs.claim'))).toBe(true);
-    expect(points.some((p) => p.includes('history.finalize'))).toBe(true);
-    console.log(`crash points covered: ${points.length}\n  ${points.join('\n  ')}`);
+    // Every media-path write is a crash point in every run. Queue-snapshot writes are coalesced,
+    // so how many of them a run makes depends on timing; one that did not happen is not a crash point.
+    expect(missed.filter((m) => !m.startsWith('actors.'))).toEqual([]);
+    console.log(`crash points covered: ${path.length - missed.length} of ${path.length}\n  ${path.map(describePoint).join('\n  ')}`);
   }, 120_000);
 });
