@@ -1,19 +1,12 @@
-import { CORRESPONDENT_QUEUE_MACHINE_VERSION } from '../../machines/correspondent-queue.machine.ts';
 import { correspondentQueueModel } from './correspondent-queue.model.ts';
+import { queueRuntimeTargets } from './correspondent-queue.runtime.ts';
 import { describeModel } from './describe-model.ts';
-import { persistedActorTarget } from './runtime-target.ts';
 
-const model = correspondentQueueModel;
-const runtime = { kind: 'correspondent-queue', machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION } as const;
-
-// Every step crosses the store, so the runtime targets take the shortest and definition-cover
-// paths: the 2589 transition paths (13,711 steps) take about 13 s per target.
+// The 2589 transition paths (13,711 steps, each crossing the store) walk the runtime in
+// correspondent-queue.*.runtime.model.test.ts, one file per target, so they run on other workers.
 describeModel({
-  model,
+  model: correspondentQueueModel,
   storePrefix: 'parley_model_queue',
   runtimePaths: ['shortest', 'definition'],
-  runtimeTargets: (store) => [
-    ['persisted actor on the store', () => persistedActorTarget(model, { ...runtime, store: store(), restoreEachStep: false })],
-    ['persisted actor on the store, restored from it after every step', () => persistedActorTarget(model, { ...runtime, store: store(), restoreEachStep: true })],
-  ],
+  runtimeTargets: queueRuntimeTargets('both'),
 });

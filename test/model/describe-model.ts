@@ -4,6 +4,7 @@ import type { Store } from '../../src/ports/store.port.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
 import { buildPaths, coverage, executePath } from './model-runner.ts';
+import type { ModelPaths } from './model-runner.ts';
 import type { ContextOf, MachineModel, ModelTarget } from './model-types.ts';
 import { pureTarget } from './pure-target.ts';
 
@@ -19,6 +20,26 @@ export interface ModelSuite<M extends AnyStateMachine> {
   readonly storePrefix: string;
 }
 
+// Thousands of paths through the store take tens of seconds on a loaded two-core machine.
+const WALK_TIMEOUT_MS = 180_000;
+
+type Walk<M extends AnyStateMachine> = (target: Target<M>, sets: readonly PathSet[]) => void;
+
+function walker<M extends AnyStateMachine>(model: MachineModel<M>, paths: ModelPaths): Walk<M> {
+  const labels: Record<PathSet, string> = {
+    shortest: `the shortest path to each of ${paths.shortest.length} states`,
+    transitions: `all ${paths.transitions.length} transition paths`,
+    definition: `the ${paths.definition.length} definition-cover paths`,
+  };
+  return (target, sets) => {
+    for (const set of sets) {
+      it(`holds its invariants on ${labels[set]}`, async () => {
+        for (const path of paths[set]) await executePath(model, paths, path, target());
+      }, WALK_TIMEOUT_MS);
+    }
+  };
+}
+
 /**
  * One suite per machine: the path sets must cover every state and transition; every path holds
  * the model's invariants on the machine alone, on the machine persisted and restored after every
@@ -27,24 +48,7 @@ export interface ModelSuite<M extends AnyStateMachine> {
 export function describeModel<M extends AnyStateMachine>(suite: ModelSuite<M>): void {
   const { model } = suite;
   const paths = buildPaths(model);
-  const labels: Record<PathSet, string> = {
-    shortest: `the shortest path to each of ${paths.shortest.length} states`,
-    transitions: `all ${paths.transitions.length} transition paths`,
-    definition: `the ${paths.definition.length} definition-cover paths`,
-  };
-  const walk = (target: Target<M>, sets: readonly PathSet[]) => {
-    for (const set of sets) {
-      it(`holds its invariants on ${labels[set]}`, async () => {
-        for (const path of paths[set]) await executePath(model, paths, path, target());
-      });
-    }
-  };
-
-  let testStore: TestStore | undefined;
-  const store = (): Store => {
-    if (testStore === undefined) throw new Error('the store is not open');
-    return testStore.store;
-  };
+  const walk = walker(model, paths);
 
   describe(`${model.name} model`, () => {
     it.each([
@@ -61,15 +65,32 @@ export function describeModel<M extends AnyStateMachine>(suite: ModelSuite<M>): 
       ['machine, persisted and restored after every step', () => pureTarget(model, { restoreEachStep: true })],
     ] as const)('on the %s', (_label, target) => walk(target, ['shortest', 'transitions', 'definition']));
 
-    describe('through the runtime', () => {
-      beforeAll(async () => {
-        testStore = await openTestStore(suite.storePrefix);
-      });
-      afterAll(async () => {
-        await testStore?.dispose();
-        testStore = undefined;
-      });
-      describe.each(suite.runtimeTargets(store))('on the %s', (_label, target) => walk(target, suite.runtimePaths));
+    describeRuntime(suite, walk);
+  });
+}
+
+/**
+ * Walks only the runtime targets, for a path set too slow to share a test file (and so a worker)
+ * with the rest of its machine's suite.
+ */
+export function describeModelOnRuntime<M extends AnyStateMachine>(suite: ModelSuite<M>): void {
+  describe(`${suite.model.name} model`, () => describeRuntime(suite, walker(suite.model, buildPaths(suite.model))));
+}
+
+function describeRuntime<M extends AnyStateMachine>(suite: ModelSuite<M>, walk: Walk<M>): void {
+  let testStore: TestStore | undefined;
+  const store = (): Store => {
+    if (testStore === undefined) throw new Error('the store is not open');
+    return testStore.store;
+  };
+  describe('through the runtime', () => {
+    beforeAll(async () => {
+      testStore = await openTestStore(suite.storePrefix);
     });
+    afterAll(async () => {
+      await testStore?.dispose();
+      testStore = undefined;
+    });
+    describe.each(suite.runtimeTargets(store))('on the %s', (_label, target) => walk(target, suite.runtimePaths));
   });
 }

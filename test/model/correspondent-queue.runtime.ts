@@ -1,0 +1,15 @@
+import type { Store } from '../../src/ports/store.port.ts';
+import { CORRESPONDENT_QUEUE_MACHINE_VERSION } from '../../machines/correspondent-queue.machine.ts';
+import { correspondentQueueModel } from './correspondent-queue.model.ts';
+import { persistedActorTarget } from './runtime-target.ts';
+
+const runtime = { kind: 'correspondent-queue', machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION } as const;
+
+/** The queue's runtime targets: the persisted actor as it runs, and restored from the store after every step. */
+export function queueRuntimeTargets(which: 'both' | 'live' | 'restored') {
+  return (store: () => Store) => {
+    const live = ['persisted actor on the store', () => persistedActorTarget(correspondentQueueModel, { ...runtime, store: store(), restoreEachStep: false })] as const;
+    const restored = ['persisted actor on the store, restored from it after every step', () => persistedActorTarget(correspondentQueueModel, { ...runtime, store: store(), restoreEachStep: true })] as const;
+    return which === 'both' ? [live, restored] : which === 'live' ? [live] : [restored];
+  };
+}
