@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     processor: unconfiguredProcessor,
     logger,
     simulator,
+    worker: { concurrency: config.mediaWorkerConcurrency, leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
   });
   const { runtime } = services;
   // Subscribed before start so restored actors appear on /inspect.

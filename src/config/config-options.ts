@@ -154,6 +154,24 @@ export const CONFIG_OPTIONS = {
     defaultText: '10000',
     parse: integer(100, 60_000, 10_000),
   },
+  mediaWorkerConcurrency: {
+    env: 'MEDIA_WORKER_CONCURRENCY',
+    doc: 'Media jobs this instance processes at once.',
+    defaultText: '4',
+    parse: integer(1, 256, 4),
+  },
+  mediaJobLeaseMs: {
+    env: 'MEDIA_JOB_LEASE_MS',
+    doc: 'How long a claimed media job stays with its worker without a heartbeat; a job whose worker died is claimable again after this.',
+    defaultText: '60000',
+    parse: integer(1000, 3_600_000, 60_000),
+  },
+  mediaJobMaxAttempts: {
+    env: 'MEDIA_JOB_MAX_ATTEMPTS',
+    doc: 'Attempts a media job gets before it fails and its placeholder shows a note.',
+    defaultText: '3',
+    parse: integer(1, 100, 3),
+  },
   bodyLimitBytes: {
     env: 'BODY_LIMIT_BYTES',
     doc: 'Largest accepted request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE.',

@@ -19,6 +19,12 @@ export interface Config {
   readonly mediaDir: string;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Media jobs processed at once by this instance. */
+  readonly mediaWorkerConcurrency: number;
+  /** A claimed job whose worker stopped heartbeating is claimable again after this long. */
+  readonly mediaJobLeaseMs: number;
+  /** Attempts before a media job fails for good. */
+  readonly mediaJobMaxAttempts: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Requests per key and window on `/v1`. */

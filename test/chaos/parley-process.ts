@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+
+const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
+const API_KEY = `chaos-${randomBytes(16).toString('hex')}`;
+
+export interface ParleyProcess {
+  /** Resolves with the signal that ended the process, or its exit code. */
+  readonly exited: Promise<string | number | null>;
+  request(method: string, route: string, body?: unknown): Promise<Response>;
+  json<T>(route: string): Promise<T>;
+  waitForBot(id: string, state: string): Promise<void>;
+  eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Ends the process the hard way: no shutdown hook runs, nothing is flushed. */
+  kill(): void;
+  /** Ends the process with SIGTERM if it still runs. */
+  stop(): Promise<void>;
+  /** Reads the history collection directly, for when the process is gone. */
+  storedHistory(botId: string): Promise<{ providerMessageId: string | null }[]>;
+  dropDatabase(): Promise<void>;
+}
+
+/** Runs `src/main.ts` as its own process on the given store, as `npm start` would. */
+export async function startParleyProcess(env: { MONGODB_URI: string; MONGODB_DB: string }): Promise<ParleyProcess> {
+  let out = '';
+  let err = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? tmpdir(),
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-chaos-')),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      API_KEY,
+      LOG_LEVEL: 'info',
+      // A burst of thousands of requests is the point here, not something to throttle.
+      RATE_LIMIT_MAX: '1000000',
+      // The job a killed process held is claimable again once its lease runs out.
+      MEDIA_JOB_LEASE_MS: '2000',
+      ...env,
+    },
+  });
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  let alive = true;
+  const exited = new Promise<string | number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      alive = false;
+      resolve(signal ?? code);
+    }),
+  );
+
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while ((url = /Parley listening on (http:\/\/[^\s"]+)/.exec(out)?.[1]) === undefined) {
+    if (!alive || Date.now() > deadline) throw new Error(`Parley did not start:\n${out}\n${err}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const base = url;
+
+  const self: ParleyProcess = {
+    exited,
+    request(method, route, body) {
+      return fetch(`${base}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+    async json<T>(route: string) {
+      const res = await self.request('GET', route);
+      if (res.status !== 200) throw new Error(`GET ${route} answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+    async waitForBot(id, state) {
+      await self.eventually(() => self.json<{ state: string }>(`/v1/bots/${id}`), (b) => b.state === state);
+    },
+    async eventually(probe, ok, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (ok(value)) return value;
+        if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    kill() {
+      child.kill('SIGKILL');
+    },
+    async stop() {
+      if (alive) child.kill('SIGTERM');
+      await exited;
+    },
+    async storedHistory(botId) {
+      const client = await new MongoClient(env.MONGODB_URI).connect();
+      try {
+        return await client.db(env.MONGODB_DB).collection<{ providerMessageId: string | null }>('messages').find({ botId }).toArray();
+      } finally {
+        await client.close();
+      }
+    },
+    async dropDatabase() {
+      const client = await new MongoClient(env.MONGODB_URI).connect();
+      try {
+        await client.db(env.MONGODB_DB).dropDatabase();
+      } finally {
+        await client.close();
+      }
+    },
+  };
+  return self;
+}
