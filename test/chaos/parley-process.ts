@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
+import { eventually } from '../support/runtime-harness.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
 const API_KEY = `chaos-${randomBytes(16).toString('hex')}`;
@@ -79,15 +80,7 @@ export async function startParleyProcess(env: { MONGODB_URI: string; MONGODB_DB:
     async waitForBot(id, state) {
       await self.eventually(() => self.json<{ state: string }>(`/v1/bots/${id}`), (b) => b.state === state);
     },
-    async eventually(probe, ok, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (ok(value)) return value;
-        if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    eventually: (probe, ok, timeoutMs = 20_000) => eventually(probe, ok, timeoutMs),
     kill() {
       child.kill('SIGKILL');
     },
