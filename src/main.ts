@@ -13,7 +13,7 @@ import { inspectRoutes } from './http/inspect.routes.ts';
 import { createActorDirectory } from './runtime/actor-directory.ts';
 import { machineDiagrams } from './runtime/machine-diagrams.ts';
 import { createLogger } from './logging/logger.ts';
-import { createParleyServices } from './runtime/control-plane.ts';
+import { createParleyServices } from './runtime/parley-services.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
 async function main(): Promise<void> {

@@ -34,6 +34,12 @@ export interface ActorSnapshotStore {
    * record, or `null` when another writer won: the caller re-reads and re-decides.
    */
   compareAndSet(id: string, expectedVersion: number, next: ActorWrite): Promise<ActorRecord | null>;
-  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[] }): Promise<ActorRecord[]>;
+  /**
+   * Records of one kind, ordered by id. `fields` names snapshot paths (`context.window.totalChars`)
+   * to read instead of the whole snapshot, so a summary need not carry every message body.
+   */
+  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[] }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
   delete(id: string): Promise<boolean>;
+  /** Removes every actor of a bot (its bot actor and its queues); resolves with how many. */
+  deleteByBot(botId: string): Promise<number>;
 }

@@ -7,6 +7,6 @@ export interface AuthStateStore {
   get(botId: string, type: string, ids: readonly string[]): Promise<Record<string, unknown>>;
   /** Upserts each value; `null` deletes that key. */
   set(botId: string, entries: Readonly<Record<string, Readonly<Record<string, unknown | null>>>>): Promise<void>;
-  /** Removes every key of a bot (logout). */
+  /** Removes every key of a bot (logout, deletion); resolves with how many. */
   clear(botId: string): Promise<number>;
 }

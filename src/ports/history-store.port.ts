@@ -38,4 +38,6 @@ export interface HistoryStore {
   findByProviderMessageId(botId: string, providerMessageId: string): Promise<HistoryRecord | null>;
   /** Highest seq per correspondent of a bot, used to keep new ids above recovered ones. */
   maxSeq(botId: string, correspondentId: string): Promise<number>;
+  /** Removes every row of a bot, all conversations; resolves with how many. */
+  deleteByBot(botId: string): Promise<number>;
 }

@@ -60,6 +60,21 @@ export interface ClaimRequest {
   readonly kinds?: readonly string[];
 }
 
+/** A position in the listing order (`createdAt`, then id): the last job of the previous page. */
+export interface MediaJobPosition {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+export interface MediaJobListFilter {
+  readonly botId?: string;
+  readonly states?: readonly MediaJobState[];
+  readonly leaseBefore?: Date;
+  /** Only jobs after this position; with `limit`, pages through the listing. */
+  readonly after?: MediaJobPosition;
+  readonly limit?: number;
+}
+
 /** Media job queue and media-job actor persistence. */
 export interface MediaJobStore {
   insert(job: NewMediaJob, now: Date): Promise<MediaJobRecord>;
@@ -71,7 +86,13 @@ export interface MediaJobStore {
   claim(request: ClaimRequest): Promise<MediaJobRecord | null>;
   /** Writes a transition if `version` still matches; `null` when another writer won. */
   compareAndSet(id: string, expectedVersion: number, write: MediaJobWrite, now: Date): Promise<MediaJobRecord | null>;
-  list(filter: { botId?: string; states?: readonly MediaJobState[]; leaseBefore?: Date; limit?: number }): Promise<MediaJobRecord[]>;
+  /** Oldest first (`createdAt`, then id): an order no transition changes, so pages stay stable. */
+  list(filter: MediaJobListFilter): Promise<MediaJobRecord[]>;
   countByState(botId?: string): Promise<Partial<Record<MediaJobState, number>>>;
   delete(id: string): Promise<boolean>;
+  /**
+   * Removes every job of a bot, whatever its state, and the bot's fair-queuing tag. A worker still
+   * processing one of them finds nothing to write its result to, and the result is dropped.
+   */
+  deleteByBot(botId: string): Promise<number>;
 }

@@ -42,6 +42,11 @@ export interface ActorDirectory {
   listenerCount(): number;
   /** Forgets an actor (a deleted bot, say); the hub cannot tell a stopped actor from a gone one. */
   remove(id: string): void;
+  /**
+   * Forgets every actor of a deleted bot. Snapshots of its actors that arrive late (a worker that
+   * was mid-decision) are ignored until a bot actor of that id appears again (it was recreated).
+   */
+  removeBot(botId: string): void;
   /** Stops listening to the hub. */
   close(): void;
 }
@@ -73,6 +78,7 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
   const entries = new Map<string, ActorEntry>();
   const counts: Record<InspectedKind, number> = { bot: 0, 'correspondent-queue': 0, 'media-job': 0 };
   const listeners = new Set<(change: DirectoryChange) => void>();
+  const removedBots = new Set<string>();
 
   function publish(change: DirectoryChange): void {
     for (const listener of listeners) {
@@ -113,8 +119,13 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
       ? (previous?.transitions ?? [])
       : [...(previous?.transitions ?? []), { at, event: eventType, from: previous?.state ?? null, to: state }].slice(-maxTransitions);
     const ctx = context as Record<string, unknown>;
+    const botId = typeof ctx['botId'] === 'string' ? ctx['botId'] : '';
+    if (removedBots.has(botId)) {
+      if (kind !== 'bot') return;
+      removedBots.delete(botId);
+    }
     const entry: ActorEntry = {
-      id, kind, botId: typeof ctx['botId'] === 'string' ? ctx['botId'] : '', state, context: summarize(kind, ctx),
+      id, kind, botId, state, context: summarize(kind, ctx),
       transitions, firstSeenAt: previous?.firstSeenAt ?? at, updatedAt: at,
     };
     entries.delete(id);
@@ -126,6 +137,12 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
     }
   }
 
+  function removeBot(botId: string): void {
+    removedBots.add(botId);
+    for (const [id, entry] of [...entries]) if (entry.botId === botId) forget(id, entry);
+  }
+
+  const unsubscribeRemovals = hub.onBotRemoved(removeBot);
   const unsubscribe = hub.subscribe((event: InspectionEvent) => {
     // `xstate.stop` ends an actor instance, not the actor: media jobs stop one after every decision.
     if (event.type !== '@xstate.snapshot' || event.event.type === 'xstate.stop') return;
@@ -148,8 +165,10 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
       const entry = entries.get(id);
       if (entry !== undefined) forget(id, entry);
     },
+    removeBot,
     close() {
       unsubscribe();
+      unsubscribeRemovals();
       listeners.clear();
     },
   };

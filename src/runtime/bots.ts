@@ -27,6 +27,14 @@ export interface BotsDeps {
   /** Writes every pending history row; used when a bot stops. */
   readonly flushIngestion: (timeoutMs: number) => Promise<boolean>;
   readonly flushTimeoutMs?: number;
+  /**
+   * Removes everything a deleted bot owned apart from its definition: queues, jobs, history,
+   * outbox, credentials. Runs once the bot has stopped; the definition goes last, so a deletion
+   * cut short by a crash leaves a bot that can be deleted again.
+   */
+  readonly purge?: (botId: string) => Promise<void>;
+  /** A bot was created (perhaps under the id of a deleted one). */
+  readonly onCreated?: (botId: string) => void;
 }
 
 const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
@@ -159,6 +167,7 @@ export function createBots(deps: BotsDeps) {
 
     async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
       const record = await deps.store.bots.create(bot, new Date(deps.clock()));
+      deps.onCreated?.(record.id);
       await host(record);
       return record;
     },
@@ -172,21 +181,25 @@ export function createBots(deps: BotsDeps) {
       await chains.get(botId);
     },
     /**
-     * Removes a bot: stops it if it runs (jobs to holding, history flushed), then deletes its
-     * actor record and its definition. History, queues and media jobs stay in the store.
+     * Removes a bot: stops it if it runs (jobs to holding, history flushed), unloads it, purges
+     * what it owned, then deletes its definition. A bot left unhosted by an earlier attempt that
+     * failed half-way is purged all the same.
      */
     async delete(botId: string): Promise<void> {
-      if (!['stopped', 'logged-out', 'failed'].includes(String(actorOf(botId).getSnapshot().value))) await send(botId, { type: 'bot.stop' });
-      await chains.get(botId);
-      const actor = actorOf(botId);
-      await actor.stop();
-      actors.delete(botId);
-      chains.delete(botId);
+      const actor = actors.get(botId);
+      if (actor !== undefined) {
+        if (!['stopped', 'logged-out', 'failed'].includes(String(actor.getSnapshot().value))) await send(botId, { type: 'bot.stop' });
+        await chains.get(botId);
+        await actor.stop();
+        actors.delete(botId);
+        chains.delete(botId);
+      }
       clearTimeout(timers.get(botId));
       timers.delete(botId);
       const s = sessions.get(botId);
       sessions.delete(botId);
       await s?.stop();
+      await deps.purge?.(botId);
       await deps.store.actors.delete(botId);
       await deps.store.bots.delete(botId);
     },

@@ -1,5 +1,6 @@
 import { CORRESPONDENT_QUEUE_MACHINE_VERSION, correspondentQueueMachine } from '../../machines/correspondent-queue.machine.ts';
 import type { FinalizePlaceholderParams, ReopenPlaceholderParams } from '../../machines/media-job.machine.ts';
+import { ParleyError } from '../domain/errors.ts';
 import { formatPendingMedia } from '../domain/media-content.ts';
 import type { MediaDescriptor } from '../domain/media-kind.ts';
 import { contentSize } from '../domain/queue-message.ts';
@@ -51,6 +52,8 @@ export function createConversations(deps: ConversationsDeps) {
   const actors = new Map<string, QueueActor>();
   const loading = new Map<string, Promise<QueueActor>>();
   const chains = new Map<string, Promise<unknown>>();
+  // Bots deleted in this process: a late finalize must not create a queue the deletion just removed.
+  const deleted = new Set<string>();
   const options = { machine: correspondentQueueMachine, machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats, coalesceMs: deps.snapshotCoalesceMs ?? 10 };
   const log = deps.logger.child({ scope: 'conversations' });
 
@@ -66,6 +69,7 @@ export function createConversations(deps: ConversationsDeps) {
   }
 
   async function queue(botId: string, correspondentId: string): Promise<QueueActor> {
+    if (deleted.has(botId)) throw new ParleyError('NOT_FOUND', `Bot ${botId} was deleted`);
     const id = queueActorId(botId, correspondentId);
     const live = actors.get(id);
     if (live !== undefined) return live;
@@ -221,6 +225,28 @@ export function createConversations(deps: ConversationsDeps) {
     async flush(): Promise<void> {
       await Promise.all([...chains.values()]);
       await Promise.all([...actors.values()].map((a) => a.flush()));
+    },
+
+    /**
+     * Unloads every queue of a bot being deleted, once the work already queued on them is done, and
+     * refuses new work for the bot until `admitBot`. Resolves with how many queues were unloaded.
+     */
+    async dropBot(botId: string): Promise<number> {
+      deleted.add(botId);
+      const prefix = queueActorId(botId, '');
+      await Promise.all([...chains].filter(([key]) => key.startsWith(prefix)).map(([, work]) => work));
+      await Promise.all([...loading].filter(([key]) => key.startsWith(prefix)).map(([, load]) => load.catch(() => undefined)));
+      const mine = [...actors.values()].filter((a) => a.botId === botId);
+      for (const actor of mine) {
+        actors.delete(actor.id);
+        await actor.stop().catch((err: unknown) => log.warn({ err, botId }, 'a queue of a deleted bot did not stop cleanly'));
+      }
+      return mine.length;
+    },
+
+    /** A bot was created, perhaps under the id of a deleted one: its conversations may start. */
+    admitBot(botId: string): void {
+      deleted.delete(botId);
     },
   };
 

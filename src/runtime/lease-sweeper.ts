@@ -1,3 +1,4 @@
+import { isParleyError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { MediaJobHost } from './media-job-host.ts';
@@ -12,7 +13,13 @@ export async function sweepExpiredLeases(store: Store, host: MediaJobHost, now: 
   let swept = 0;
   for (const job of expired) {
     if (job.owner === null) continue;
-    await host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt });
+    try {
+      await host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt });
+    } catch (err) {
+      // Deleted with its bot since it was listed: there is no lease left to sweep.
+      if (isParleyError(err, 'NOT_FOUND')) continue;
+      throw err;
+    }
     swept += 1;
   }
   if (swept > 0) logger.info({ swept }, 'expired media job leases returned to the queue');

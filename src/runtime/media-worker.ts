@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import { isParleyError } from '../domain/errors.ts';
 import type { MediaOutcome } from '../domain/media-content.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
@@ -64,7 +65,11 @@ export function createMediaWorker(options: MediaWorkerOptions) {
     const beat = setInterval(() => {
       void options.host
         .dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil: options.clock() + options.leaseMs })
-        .catch((err: unknown) => log.warn({ err, jobId: job.id }, 'heartbeat failed'));
+        .catch((err: unknown) => {
+          // Its bot was deleted: nobody is waiting for the result any more.
+          if (isParleyError(err, 'NOT_FOUND')) controller.abort();
+          else log.warn({ err, jobId: job.id }, 'heartbeat failed');
+        });
     }, Math.max(50, Math.floor(options.leaseMs / 3)));
     try {
       const outcome = await options.processor(job, controller.signal);
@@ -74,7 +79,10 @@ export function createMediaWorker(options: MediaWorkerOptions) {
       const error = err instanceof Error ? err.message : String(err);
       await options.host
         .dispatch(job.id, { type: 'job.failed', attempt: job.attempt, error, transient: true, retryAt: options.clock() + delay })
-        .catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'recording a failure failed'));
+        .catch((e: unknown) => {
+          if (isParleyError(e, 'NOT_FOUND')) log.info({ jobId: job.id, botId: job.botId }, 'media job deleted with its bot while it ran; result discarded');
+          else log.error({ err: e, jobId: job.id }, 'recording a failure failed');
+        });
     } finally {
       clearInterval(beat);
       inFlight.delete(controller);

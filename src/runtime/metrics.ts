@@ -36,8 +36,9 @@ export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   let source: MetricsSource | undefined;
-  const claimedAt = new Map<string, number>();
-  const lastState = new Map<string, string>();
+  // Keyed by job id; the bot id lets a deleted bot's jobs be forgotten.
+  const claimedAt = new Map<string, { readonly botId: string; readonly at: number }>();
+  const lastState = new Map<string, { readonly botId: string; readonly state: string }>();
   const registers = [registry];
 
   new Gauge({
@@ -131,13 +132,13 @@ export function createMetrics(options: MetricsOptions = {}) {
   }
 
   function observeWrite(job: MediaJobRecord, now: Date): void {
-    const previous = lastState.get(job.id);
-    remember(lastState, job.id, job.state);
+    const previous = lastState.get(job.id)?.state;
+    remember(lastState, job.id, { botId: job.botId, state: job.state });
     if (previous === job.state) return;
     if (job.state === 'completed') {
       const claimed = claimedAt.get(job.id);
       claimedAt.delete(job.id);
-      if (claimed !== undefined) processing.observe(Math.max(0, now.getTime() - claimed) / 1000);
+      if (claimed !== undefined) processing.observe(Math.max(0, now.getTime() - claimed.at) / 1000);
     } else if (job.state === 'delivered') {
       endToEnd.observe(Math.max(0, now.getTime() - job.createdAt.getTime()) / 1000);
     }
@@ -155,7 +156,16 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** The media worker's claim hook: records pickup latency and when processing began. */
     onClaim(job: MediaJobRecord, pickupMs: number): void {
       pickup.observe(Math.max(0, pickupMs) / 1000);
-      remember(claimedAt, job.id, job.createdAt.getTime() + pickupMs);
+      remember(claimedAt, job.id, { botId: job.botId, at: job.createdAt.getTime() + pickupMs });
+    },
+    /**
+     * Forgets what is tracked for a deleted bot's jobs. Per-bot gauges need nothing: they are read
+     * from the hosted bots and loaded queues at every scrape.
+     */
+    forgetBot(botId: string): void {
+      for (const map of [claimedAt, lastState]) {
+        for (const [jobId, entry] of map) if (entry.botId === botId) map.delete(jobId);
+      }
     },
     /** The same store, with media-job writes observed for the processing and end-to-end histograms. */
     instrumentStore(store: Store): Store {

@@ -18,6 +18,11 @@ export interface OutboxSenderOptions {
   readonly clock?: () => number;
   /** Fallback poll: picks up messages queued by other instances and bots that just connected. Default 1000 ms. */
   readonly pollMs?: number;
+  /**
+   * How long a claimed message belongs to this sender. Past it, any sender may claim the message
+   * again, so it must exceed the longest send; the old sender's report is then discarded. Default 60 s.
+   */
+  readonly leaseMs?: number;
   /** Wait before attempt n + 1 after attempt n failed; once exhausted the message fails for good. Default 1 s, 2 s, 4 s. */
   readonly retryDelaysMs?: readonly number[];
   readonly onSent?: (message: OutboxRecord, providerMessageId: string) => void;
@@ -25,16 +30,25 @@ export interface OutboxSenderOptions {
 }
 
 export const DEFAULT_OUTBOX_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000];
+export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
 
 /**
  * Sends queued outbox messages through connected bots' provider sessions. Each bot's messages go
  * out one at a time in queue order; bots drain concurrently. A failed send is rescheduled with
  * backoff and, once the delays are used up, marked failed for good. Messages of a bot that is not
  * connected wait (the outbox's `holding`) until it is.
+ *
+ * A claim is a lease rather than a mark a start-up sweep resets: a sweep cannot tell a message
+ * whose sender died from one another instance is sending right now, and would send that one
+ * twice. A lapsed lease needs no such knowledge, and the attempt fence on the reports keeps a slow
+ * sender from overwriting the outcome of the claim that replaced it. A message whose sender died
+ * after the provider took it but before it was marked sent goes out again: delivery is at least
+ * once.
  */
 export function createOutboxSender(options: OutboxSenderOptions) {
   const clock = options.clock ?? Date.now;
   const delays = options.retryDelaysMs ?? DEFAULT_OUTBOX_RETRY_DELAYS_MS;
+  const leaseMs = options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
   const log = options.logger.child({ scope: 'outbox' });
   const stats = { sent: 0, retried: 0, failed: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -55,11 +69,13 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     for (;;) {
       const session = connected(botId);
       if (session === undefined || !running) return;
-      const message = await options.outbox.claimDue(botId, options.owner, new Date(clock()));
+      const message = await options.outbox.claimDue(botId, options.owner, new Date(clock()), leaseMs);
       if (message === null) return;
       try {
         const { providerMessageId } = await session.send(message.to, message.text);
-        await options.outbox.markSent(message.id, message.attempt, new Date(clock()));
+        if (!(await options.outbox.markSent(message.id, message.attempt, new Date(clock())))) {
+          log.warn({ botId, outboxId: message.id, attempt: message.attempt }, 'sent, but the claim had lapsed or the message was deleted; report discarded');
+        }
         stats.sent += 1;
         options.onSent?.(message, providerMessageId);
       } catch (err) {

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
 import type { InboundMessage, ProviderFactory } from '../ports/provider.port.ts';
 import type { Store } from '../ports/store.port.ts';
+import { createBotPurge } from './bot-purge.ts';
 import { createBots } from './bots.ts';
 import { createConversations } from './conversations.ts';
 import type { Effect } from './effects.ts';
@@ -100,10 +101,13 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
   });
 
+  const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
   const bots = createBots({
     store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
     flushIngestion: (timeoutMs) => history.flush(timeoutMs),
     onMessage: (botId) => (message) => ingest(botId, message).then(() => undefined),
+    purge: async (botId) => void (await purge(botId)),
+    onCreated: (botId) => conversations.admitBot(botId),
   });
 
   /** One inbound message: durable in history (and its media job created) before this resolves. */

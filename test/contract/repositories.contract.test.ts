@@ -189,12 +189,12 @@ describe('store repositories', () => {
     it('claims due messages once and reschedules failures', async () => {
       await t.store.outbox.enqueue({ id: 'o1', botId: 'ob', to: 'c1', text: 'hi' }, T0);
       await t.store.outbox.enqueue({ id: 'o2', botId: 'ob', to: 'c1', text: 'there' }, at(1));
-      const a = await t.store.outbox.claimDue('ob', 'w', at(10));
+      const a = await t.store.outbox.claimDue('ob', 'w', at(10), 60_000);
       expect(a).toMatchObject({ id: 'o1', state: 'sending', attempt: 1 });
       expect(await t.store.outbox.markFailed('o1', 1, 'socket closed', at(1000), at(11))).toBe(true);
-      expect((await t.store.outbox.claimDue('ob', 'w', at(12)))?.id).toBe('o2');
-      expect(await t.store.outbox.claimDue('ob', 'w', at(13))).toBeNull();
-      const retry = await t.store.outbox.claimDue('ob', 'w', at(1000));
+      expect((await t.store.outbox.claimDue('ob', 'w', at(12), 60_000))?.id).toBe('o2');
+      expect(await t.store.outbox.claimDue('ob', 'w', at(13), 60_000)).toBeNull();
+      const retry = await t.store.outbox.claimDue('ob', 'w', at(1000), 60_000);
       expect(retry).toMatchObject({ id: 'o1', attempt: 2 });
       expect(await t.store.outbox.markSent('o1', 1, at(1001))).toBe(false);
       expect(await t.store.outbox.markSent('o1', 2, at(1001))).toBe(true);

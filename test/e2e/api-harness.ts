@@ -3,12 +3,16 @@ import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provi
 import type { SimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { AppDeps } from '../../src/http/app.ts';
+import { inspectRoutes } from '../../src/http/inspect.routes.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
-import { createParleyServices } from '../../src/runtime/control-plane.ts';
-import type { ParleyServices } from '../../src/runtime/control-plane.ts';
+import { createActorDirectory } from '../../src/runtime/actor-directory.ts';
+import type { ActorDirectory } from '../../src/runtime/actor-directory.ts';
+import { machineDiagrams } from '../../src/runtime/machine-diagrams.ts';
+import { createParleyServices } from '../../src/runtime/parley-services.ts';
+import type { ParleyServices } from '../../src/runtime/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
 
 export const API_KEY = 'e2e-key-0123456789abcdef';
@@ -89,6 +93,8 @@ export interface Api {
   simulator: SimulatorHub;
   whatsapp: ReturnType<typeof fakeWhatsApp>;
   processor: ReturnType<typeof steeredProcessor>;
+  /** What `/inspect` shows, fed since before the services started (as in `main.ts`). */
+  directory: ActorDirectory;
   request(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -110,12 +116,14 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
     outbox: { pollMs: 50, retryDelaysMs: [20, 40, 80] },
     metrics: { defaultMetrics: false },
   });
+  const directory = createActorDirectory(services.runtime.inspection);
   await services.start();
   const instance = await buildApp({
     logger,
     health: { pingStore: () => store.ping(), storeKind: 'test' },
     version: '1.2.3',
     metrics: services.metrics,
+    routes: [inspectRoutes({ hub: services.runtime.inspection, directory, diagrams: machineDiagrams, apiKey: API_KEY })],
     api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 } },
     ...(app.bodyLimit === undefined ? {} : { bodyLimit: app.bodyLimit }),
   });
@@ -125,6 +133,7 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
     simulator,
     whatsapp,
     processor,
+    directory,
     request(method, url, payload, headers = AUTH) {
       return instance.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
     },
@@ -132,6 +141,7 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
       processor.release();
       await instance.close();
       await services.shutdown(1000);
+      directory.close();
     },
   };
 }

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { createParleyServices } from '../../src/runtime/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
@@ -6,6 +9,9 @@ import { botInState, runningBot, startApi } from './api-harness.ts';
 
 interface QueueJson {
   messages: { content: string }[];
+}
+interface CorrespondentsJson {
+  correspondents: { id: string; messages: number; characters: number; placeholders: number; lastAcceptedAt: number | null }[];
 }
 
 describe('Parley restarting over the same store', () => {
@@ -38,6 +44,38 @@ describe('Parley restarting over the same store', () => {
         (q) => q.messages.at(-1)?.content === 'c',
       );
       expect(window.messages.map((m) => m.content)).toEqual(['b', 'c']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lists the correspondents and queue counts an earlier process persisted, before any message arrives', async () => {
+    const first = await startApi(t.store);
+    await runningBot(first, 'bot-list');
+    for (const [from, text] of [['1555', 'one'], ['1555', 'two'], ['1666', 'three']] as const) {
+      await first.request('POST', '/v1/bots/bot-list/simulator/inbound', { from, text });
+    }
+    await first.request('POST', '/v1/bots/bot-list/stop');
+    const listed = (await first.request('GET', '/v1/bots/bot-list/correspondents')).json<CorrespondentsJson>();
+    expect(listed.correspondents.map((c) => [c.id, c.messages, c.characters])).toEqual([['1666', 1, 5], ['1555', 2, 6]]);
+    await first.close();
+
+    // A process that has not loaded a single queue yet reads them from the store.
+    const cold = createParleyServices({
+      store: t.store, providers: { simulator: createSimulatorHub().factory }, processor: async () => ({ status: 'processed', text: '' }),
+      logger: createLogger('silent'), metrics: { defaultMetrics: false },
+    });
+    expect(cold.runtime.conversations.actors()).toEqual([]);
+    expect(await cold.controlPlane.correspondents('bot-list')).toEqual(listed);
+    expect(await cold.controlPlane.getBot('bot-list')).toMatchObject({ state: 'stopped', queues: { correspondents: 2, messages: 3, placeholders: 0 } });
+    expect((await cold.controlPlane.queueMessages('bot-list', '1555')).messages.map((m) => m.content)).toEqual(['one', 'two']);
+    expect((await cold.controlPlane.listBots()).bots.find((b) => b.id === 'bot-list')).toMatchObject({ queues: { correspondents: 2, messages: 3 } });
+    expect(cold.runtime.conversations.actors()).toEqual([]);
+
+    const second = await startApi(t.store);
+    try {
+      expect((await second.request('GET', '/v1/bots/bot-list/correspondents')).json()).toEqual(listed);
+      expect((await second.request('GET', '/v1/bots/bot-list')).json()).toMatchObject({ state: 'stopped', queues: { correspondents: 2, messages: 3, placeholders: 0 } });
     } finally {
       await second.close();
     }

@@ -1,11 +1,11 @@
 import type { Store } from '../../src/ports/store.port.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
-  actors: ['insert', 'compareAndSet', 'delete'],
-  mediaJobs: ['insert', 'claim', 'compareAndSet', 'delete'],
-  history: ['append', 'finalize', 'reopen'],
+  actors: ['insert', 'compareAndSet', 'delete', 'deleteByBot'],
+  mediaJobs: ['insert', 'claim', 'compareAndSet', 'delete', 'deleteByBot'],
+  history: ['append', 'finalize', 'reopen', 'deleteByBot'],
   bots: ['create', 'update', 'delete'],
-  outbox: ['enqueue', 'claimDue', 'markSent', 'markFailed'],
+  outbox: ['enqueue', 'claimDue', 'markSent', 'markFailed', 'deleteByBot'],
   authState: ['set', 'clear'],
 };
 
@@ -24,6 +24,8 @@ export function crashingStore(store: Store) {
   let crashBeforeWrite = Number.POSITIVE_INFINITY;
   let crashBeforeLabel: string | undefined;
   let crashBeforeOccurrence = 1;
+  let crashAfterLabel: string | undefined;
+  let crashAfterOccurrence = 1;
   const seen = new Map<string, number>();
   let dead = false;
   const log: string[] = [];
@@ -45,6 +47,14 @@ export function crashingStore(store: Store) {
               return Promise.reject(new ProcessDied(label));
             }
             log.push(label);
+            if (label === crashAfterLabel && occurrence >= crashAfterOccurrence) {
+              return (async () => {
+                await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+                dead = true;
+                log.push(`died after ${label}`);
+                throw new ProcessDied(`the answer to ${label}`);
+              })();
+            }
           }
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
@@ -73,6 +83,14 @@ export function crashingStore(store: Store) {
     armBefore(label: string, occurrence = 1) {
       crashBeforeLabel = label;
       crashBeforeOccurrence = occurrence;
+    },
+    /**
+     * The process dies right after the `occurrence`-th call of `label` (counted like `armBefore`):
+     * that write is durable, but the caller never learns its outcome.
+     */
+    armAfter(label: string, occurrence = 1) {
+      crashAfterLabel = label;
+      crashAfterOccurrence = occurrence;
     },
     /** Calls of each write so far, so a test can aim at writes still to come. */
     occurrences: (label: string) => seen.get(label) ?? 0,

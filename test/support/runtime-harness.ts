@@ -9,19 +9,24 @@ import type { DeliveredMessage } from '../../src/runtime/listener-registry.ts';
 import { createParleyRuntime } from '../../src/runtime/parley-runtime.ts';
 import type { ParleyRuntime, RuntimeDeps } from '../../src/runtime/parley-runtime.ts';
 
-/** A provider test double: connects at once, lets the test push inbound messages. */
+/** A provider test double: connects at once, lets the test push inbound messages, records what bots send. */
 export function testProvider() {
   const handlers = new Map<string, ProviderHandlers>();
+  const sent: { botId: string; to: string; text: string }[] = [];
   const factory: ProviderFactory = (botId, _settings, h) => {
     handlers.set(botId, h);
     return {
       start: async () => void setImmediate(() => h.onEvent({ type: 'provider.connected' })),
       stop: async () => {},
-      send: async () => ({ providerMessageId: randomUUID() }),
+      send: async (to, text) => {
+        sent.push({ botId, to, text });
+        return { providerMessageId: randomUUID() };
+      },
     };
   };
   return {
     factory,
+    sent,
     emit(botId: string, event: ProviderEvent) {
       handlers.get(botId)?.onEvent(event);
     },

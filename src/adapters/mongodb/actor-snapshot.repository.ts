@@ -18,6 +18,13 @@ function toRecord({ _id, ...rest }: ActorDoc): ActorRecord {
   return { id: _id, ...rest };
 }
 
+/** Every top-level field, and of the snapshot only the named paths. */
+function snapshotProjection(fields: readonly string[]): Record<string, 1> {
+  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, updatedAt: 1 };
+  for (const field of fields) projection[`snapshot.${field}`] = 1;
+  return projection;
+}
+
 /** Actor snapshots with compare-and-set on `version`. */
 export function createActorSnapshotRepository(db: Db, clock: () => Date = () => new Date()): ActorSnapshotStore {
   const actors: Collection<ActorDoc> = db.collection<ActorDoc>(COLLECTIONS.actors);
@@ -53,16 +60,21 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
       );
       return doc === null ? null : toRecord(doc);
     },
-    async list({ kind, botId, states }) {
+    async list({ kind, botId, states }, options = {}) {
       const filter: Record<string, unknown> = { kind };
       if (botId !== undefined) filter['botId'] = botId;
       if (states !== undefined) filter['state'] = { $in: [...states] };
-      const docs = await guard('actors.list', () => actors.find(filter).sort({ _id: 1 }).toArray());
+      const projection = options.fields === undefined ? undefined : snapshotProjection(options.fields);
+      const docs = await guard('actors.list', () => actors.find(filter, projection === undefined ? {} : { projection }).sort({ _id: 1 }).toArray());
       return docs.map(toRecord);
     },
     async delete(id) {
       const res = await guard('actors.delete', () => actors.deleteOne({ _id: id }));
       return res.deletedCount === 1;
+    },
+    async deleteByBot(botId) {
+      const res = await guard('actors.deleteByBot', () => actors.deleteMany({ botId }));
+      return res.deletedCount;
     },
   };
 }

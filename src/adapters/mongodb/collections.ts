@@ -23,6 +23,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
     { key: { botId: 1, state: 1 }, name: 'botId_state' },
     { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
+    { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
   ],
   [COLLECTIONS.messages]: [
     {

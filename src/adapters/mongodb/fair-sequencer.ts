@@ -38,5 +38,9 @@ export function createFairSequencer(db: Db) {
     observeClaimed(seq: number): void {
       if (seq > floor) floor = seq;
     },
+    /** Drops a deleted bot's tag, so a bot created again under its id starts level with the others. */
+    async forget(botId: string): Promise<void> {
+      await guard('counters.forget', () => counters.deleteOne({ _id: `fair:${botId}` }));
+    },
   };
 }

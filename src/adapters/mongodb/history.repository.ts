@@ -58,5 +58,9 @@ export function createHistoryRepository(db: Db): HistoryStore {
       );
       return doc?.seq ?? 0;
     },
+    async deleteByBot(botId) {
+      const res = await guard('history.deleteByBot', () => messages.deleteMany({ botId }));
+      return res.deletedCount;
+    },
   };
 }

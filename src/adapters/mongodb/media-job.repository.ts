@@ -78,11 +78,12 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
       );
       return doc === null ? null : toRecord(doc);
     },
-    async list({ botId, states, leaseBefore, limit }) {
+    async list({ botId, states, leaseBefore, after, limit }) {
       const filter: Filter<MediaJobDoc> = {
         ...(botId === undefined ? {} : { botId }),
         ...(states === undefined ? {} : { state: { $in: [...states] } }),
         ...(leaseBefore === undefined ? {} : { leaseUntil: { $lt: leaseBefore } }),
+        ...(after === undefined ? {} : { $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, _id: { $gt: after.id } }] }),
       };
       const docs = await guard('mediaJobs.list', () => jobs.find(filter).sort({ createdAt: 1, _id: 1 }).limit(limit ?? 0).toArray());
       return docs.map(toRecord);
@@ -97,6 +98,11 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
     async delete(id) {
       const res = await guard('mediaJobs.delete', () => jobs.deleteOne({ _id: id }));
       return res.deletedCount === 1;
+    },
+    async deleteByBot(botId) {
+      const res = await guard('mediaJobs.deleteByBot', () => jobs.deleteMany({ botId }));
+      await fairness.forget(botId);
+      return res.deletedCount;
     },
   };
 }

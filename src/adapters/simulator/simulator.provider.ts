@@ -30,6 +30,8 @@ export interface SimulatorHub {
   /** What the bot has sent, oldest first. */
   outbound(botId: string): readonly SimulatorOutboundMessage[];
   isConnected(botId: string): boolean;
+  /** Drops a deleted bot's outbound log and session, so a bot created under its id starts clean. */
+  forget(botId: string): void;
 }
 
 interface SessionState {
@@ -113,6 +115,11 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
     },
     isConnected(botId) {
       return sessions.get(botId)?.connected ?? false;
+    },
+    forget(botId) {
+      outboundLogs.delete(botId);
+      const state = sessions.get(botId);
+      if (state !== undefined && !state.connected) sessions.delete(botId);
     },
   };
 }

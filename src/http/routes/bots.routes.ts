@@ -60,7 +60,7 @@ export function botRoutes(cp: ControlPlane) {
       {
         schema: {
           tags,
-          summary: 'Delete a bot (stopping it first); its history stays',
+          summary: 'Delete a bot (stopping it first) with its conversations, history, media jobs, outbox and credentials',
           params: BotIdParams,
           response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 404, 429) },
         },

@@ -13,7 +13,7 @@ export function jobRoutes(cp: ControlPlane) {
       {
         schema: {
           tags,
-          summary: 'Media jobs, optionally of one bot and in one state',
+          summary: 'Media jobs, optionally of one bot and in one state, a page at a time, oldest first',
           querystring: JobListQuery,
           response: { 200: JobList, ...errorResponses(400, 401, 429) },
         },

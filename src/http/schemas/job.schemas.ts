@@ -8,11 +8,13 @@ export const JOB_STATES = ['pending', 'processing', 'holding', 'completed', 'del
 type MissingJobState = Exclude<MediaJobState, (typeof JOB_STATES)[number]>;
 const _everyJobStateListed: [MissingJobState] extends [never] ? true : MissingJobState = true;
 
-/** `GET /v1/jobs` filters. */
+/** `GET /v1/jobs` filters and paging. */
 export const JobListQuery = Type.Object(
   {
     botId: Type.Optional(Type.String({ pattern: BOT_ID_PATTERN })),
     state: Type.Optional(StringEnum(JOB_STATES)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Jobs per page' })),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The nextCursor of the previous page' })),
   },
   { additionalProperties: false },
 );
@@ -32,5 +34,9 @@ export const JobView = Type.Object({
 });
 export type JobView = Static<typeof JobView>;
 
-export const JobList = Type.Object({ jobs: Type.Array(JobView) });
+/** Oldest first (by creation, then id), an order no state change disturbs. */
+export const JobList = Type.Object({
+  jobs: Type.Array(JobView),
+  nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page; null on the last page' })),
+});
 export type JobList = Static<typeof JobList>;

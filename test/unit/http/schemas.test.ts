@@ -47,7 +47,8 @@ describe('contract schemas', () => {
   it('serialize correspondents, jobs, QR, send and simulator answers', async () => {
     const cases: [FastifySchema, unknown][] = [
       [{ response: { 200: CorrespondentList } }, { correspondents: [{ id: 'c', messages: 1, characters: 2, placeholders: 0, lastAcceptedAt: null }] }],
-      [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [{ id: 'j', botId: 'b', correspondentId: 'c', kind: 'voice', state: 'failed', attempt: 3, error: 'boom' }] }],
+      [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [{ id: 'j', botId: 'b', correspondentId: 'c', kind: 'voice', state: 'failed', attempt: 3, error: 'boom' }], nextCursor: 'abc' }],
+      [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [], nextCursor: null }],
       [{ response: { 200: QrView } }, { qr: null }],
       [{ response: { 200: SendMessageAccepted } }, { id: 'o1', state: 'pending' }],
       [{ response: { 200: SimulatorInboundAccepted } }, { messageId: 'SIM-1' }],
@@ -67,6 +68,8 @@ describe('contract schemas', () => {
     ['a pairing number with letters', { body: PairingCodeBody }, { method: 'POST', url: '/bots/a/b', payload: { phoneNumber: 'abc' } }, /^body\.phoneNumber: /],
     ['an inbound media of unknown kind', { body: SimulatorInboundBody }, { method: 'POST', url: '/bots/a/b', payload: { from: 'a', media: { kind: 'gif', mimetype: 'x', dataBase64: 'AA==' } } }, /^body\.media\.kind: /],
     ['a history limit out of range', { querystring: HistoryQuery }, { method: 'GET', url: '/bots/a/b?limit=0' }, /^querystring\.limit: /],
+    ['a job page over 1000', { querystring: JobListQuery }, { method: 'GET', url: '/bots/a/b?limit=1001' }, /^querystring\.limit: must be <= 1000$/],
+    ['an empty job cursor', { querystring: JobListQuery }, { method: 'GET', url: '/bots/a/b?after=' }, /^querystring\.after: /],
   ])('reject %s with 400 VALIDATION_FAILED', async (_label, schema, request, message) => {
     const res = await roundTrip(schema, request, {});
     expect(res.statusCode).toBe(400);

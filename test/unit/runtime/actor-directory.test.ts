@@ -152,4 +152,37 @@ describe('actor directory', () => {
     actor.send({ type: 'bot.start' });
     expect(directory.list()).toEqual([]);
   });
+
+  it('forgets every actor of a bot the hub reports removed, and no actor of another bot', () => {
+    const { hub, directory, changes } = setup();
+    bot(hub, 'b1');
+    bot(hub, 'b2');
+    createActor(correspondentQueueMachine, { input: { botId: 'b1', correspondentId: 'c1', limits: LIMITS }, inspect: hub.inspect, id: 'b1|c1' }).start();
+    jobHost(hub, jobInput('job-3'));
+    hub.botRemoved('b1');
+    expect(directory.list().map((e) => e.id)).toEqual(['b2']);
+    expect(changes.filter((c) => c.type === 'removed').map((c) => (c.type === 'removed' ? c.id : '')).sort()).toEqual(['b1', 'b1|c1', 'job-3']);
+  });
+
+  it('ignores late snapshots of a removed bot\'s actors until a bot actor of that id appears again', () => {
+    const { hub, directory } = setup();
+    bot(hub, 'b1');
+    const decide = jobHost(hub, jobInput('job-4'));
+    directory.removeBot('b1');
+    decide({ type: 'job.claimed', owner: 'w1', leaseUntil: 99_000, attempt: 1 });
+    expect(directory.list()).toEqual([]);
+
+    bot(hub, 'b1');
+    jobHost(hub, jobInput('job-5'));
+    expect(directory.list().map((e) => e.id).sort()).toEqual(['b1', 'job-5']);
+    expect(directory.get('b1')!.transitions).toHaveLength(1);
+  });
+
+  it('stops hearing removals when closed', () => {
+    const { hub, directory } = setup();
+    bot(hub, 'b1');
+    directory.close();
+    hub.botRemoved('b1');
+    expect(directory.get('b1')).toBeDefined();
+  });
 });

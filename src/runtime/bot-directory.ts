@@ -1,0 +1,37 @@
+import type { QueueLimits } from '../domain/queue-message.ts';
+import type { BotRecord, BotStore } from '../ports/bot-store.port.ts';
+import { DEFAULT_LIMITS } from './parley-runtime.ts';
+
+/**
+ * Bot definitions the runtime needs synchronously: the queue limits a new conversation of a bot
+ * starts with. Loaded once at start-up, updated as bots are created and deleted.
+ */
+export function createBotDirectory(defaults: QueueLimits = DEFAULT_LIMITS) {
+  const limits = new Map<string, QueueLimits>();
+  const remember = (record: Pick<BotRecord, 'id' | 'settings'>): void => {
+    limits.set(record.id, { ...defaults, ...queueSettingsOf(record.settings) });
+  };
+  return {
+    limitsFor: (botId: string): QueueLimits => limits.get(botId) ?? defaults,
+    remember,
+    forget: (botId: string): void => void limits.delete(botId),
+    async load(bots: BotStore): Promise<number> {
+      const records = await bots.list();
+      records.forEach(remember);
+      return records.length;
+    },
+  };
+}
+
+export type BotDirectory = ReturnType<typeof createBotDirectory>;
+
+function queueSettingsOf(settings: Readonly<Record<string, unknown>>): Partial<QueueLimits> {
+  const queue = settings['queue'];
+  if (typeof queue !== 'object' || queue === null) return {};
+  const out: Partial<Record<keyof QueueLimits, number>> = {};
+  for (const key of ['maxMessages', 'maxCharacters', 'maxAgeDays', 'maxCharactersPerMessage'] as const) {
+    const value = (queue as Record<string, unknown>)[key];
+    if (typeof value === 'number') out[key] = value;
+  }
+  return out;
+}
