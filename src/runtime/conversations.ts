@@ -194,8 +194,9 @@ export function createConversations(deps: ConversationsDeps) {
     /** Writes a job's content into its placeholder: history row first, then the live window. */
     finalize(params: FinalizePlaceholderParams) {
       return serialized(queueActorId(params.botId, params.correspondentId), async () => {
-        await deps.store.history.finalize(params.botId, params.jobId, params.content, params.status, new Date(deps.clock()));
+        const firstTime = await deps.store.history.finalize(params.botId, params.jobId, params.content, params.status, new Date(deps.clock()));
         const q = await queue(params.botId, params.correspondentId);
+        if (!firstTime && leftWindow(q, params)) return;
         await ensurePlaceholder(q, params);
         const effects = await q.send({ type: 'media.finalized', mediaJobId: params.jobId, content: params.content, now: deps.clock() });
         await runEffects(effects);
@@ -259,6 +260,14 @@ export function createConversations(deps: ConversationsDeps) {
     if ((await deps.store.mediaJobs.get(row.mediaJobId)) !== null) return;
     await createJob(row.seq, row.mediaJobId);
     log.info({ botId: arrival.botId, jobId: row.mediaJobId }, 'media job recreated for a replayed placeholder');
+  }
+
+  // A repeat after a crash between the window write and `job.delivered`: the window already took
+  // the result and moved past it (a placeholder is never evicted or popped, so it can only have
+  // left finalized), and listeners heard it then. Injecting it again would deliver it twice.
+  function leftWindow(q: QueueActor, params: { jobId: string; messageId: number }): boolean {
+    const window = q.getSnapshot().context.window;
+    return params.messageId < window.nextId && !window.messages.some((m) => m.mediaJobId === params.jobId || m.id === params.messageId);
   }
 
   async function ensurePlaceholder(q: QueueActor, params: { jobId: string; messageId: number; correspondentId: string; botId: string }, reopenedContent?: string) {

@@ -104,4 +104,55 @@ describe('crash recovery of the media-job path', () => {
     expect(missed.filter((m) => !m.startsWith('actors.'))).toEqual([]);
     console.log(`crash points covered: ${path.length - missed.length} of ${path.length}\n  ${path.map(describePoint).join('\n  ')}`);
   }, 120_000);
+
+  it('delivers a result once when a newer message evicted it before the process died short of marking the job delivered', async () => {
+    const t = await openTestStore('parley_crash');
+    const crashing = crashingStore(t.store);
+    // Holds the write that marks the job delivered while a newer message pushes the result out of
+    // a one-message window; the process then dies on that very write.
+    const gate = Promise.withResolvers<void>();
+    let deliveredWrite = Number.POSITIVE_INFINITY;
+    let jobWrites = 0;
+    const jobs = crashing.store.mediaJobs;
+    const store = {
+      ...crashing.store,
+      mediaJobs: { ...jobs, compareAndSet: async (...args: Parameters<typeof jobs.compareAndSet>) => {
+        if (++jobWrites === deliveredWrite) await gate.promise;
+        return jobs.compareAndSet(...args);
+      } },
+    };
+    const limits = { maxMessages: 1, maxCharacters: 10_000, maxAgeDays: 7, maxCharactersPerMessage: 1000 };
+    const first = await startRuntime(store, { processor: PROCESSOR, worker: WORKER, limitsFor: () => limits });
+    let second: Harness | undefined;
+    try {
+      const bot = await connectedBot(first);
+      // The third job write after arrival marks it delivered (claimed, completed, delivered).
+      deliveredWrite = jobWrites + 3;
+      crashing.armBefore('mediaJobs.compareAndSet', crashing.occurrences('mediaJobs.compareAndSet') + 3);
+      await first.provider.media(bot, CID, 'voice', PID);
+      await eventually(() => first.delivered.length, (n) => n === 1);
+      await first.provider.text(bot, CID, 'a newer message');
+      await first.runtime.conversations.flush();
+      gate.resolve();
+      await eventually(() => crashing.isDead(), Boolean);
+      first.runtime.halt();
+      const [job] = await t.store.mediaJobs.list({ botId: bot });
+      expect(job?.state).toBe('completed');
+      const stored = await t.store.actors.get(`${bot}|${CID}`);
+      expect((stored?.snapshot as { context: { window: { messages: { id: number }[] } } }).context.window.messages.map((m) => m.id)).toEqual([2]);
+      expect(first.delivered.map((d) => d.content)).toEqual([FINAL, 'a newer message']);
+
+      second = await startRuntime(t.store, { processor: PROCESSOR, limitsFor: () => limits, clock: () => Date.now() + 3_600_000 });
+      await eventually(() => t.store.mediaJobs.get(job!.id), (j) => j?.state === 'delivered');
+      await new Promise((r) => setTimeout(r, 30));
+      expect(second.delivered).toEqual([]);
+      expect((await second.runtime.conversations.queue(bot, CID)).getSnapshot().context.window.messages.map((m) => m.id)).toEqual([2]);
+      expect((await t.store.history.list(bot, CID)).map((r) => [r.seq, r.status])).toEqual([[1, 'final'], [2, 'final']]);
+    } finally {
+      gate.resolve();
+      first.runtime.halt();
+      await second?.runtime.shutdown();
+      await t.dispose();
+    }
+  });
 });
