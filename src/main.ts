@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     logger,
     simulator,
     worker: { concurrency: config.mediaWorkerConcurrency, leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
+    outbox: { leaseMs: config.outboxLeaseMs },
   });
   const { runtime } = services;
   // Subscribed before start so restored actors appear on /inspect.

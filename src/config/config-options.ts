@@ -166,6 +166,12 @@ export const CONFIG_OPTIONS = {
     defaultText: '60000',
     parse: integer(1000, 3_600_000, 60_000),
   },
+  outboxLeaseMs: {
+    env: 'OUTBOX_LEASE_MS',
+    doc: 'How long an outbound message being sent stays with its sender; the message of a sender that died is sent again after this (at least once).',
+    defaultText: '60000',
+    parse: integer(1000, 3_600_000, 60_000),
+  },
   mediaJobMaxAttempts: {
     env: 'MEDIA_JOB_MAX_ATTEMPTS',
     doc: 'Attempts a media job gets before it fails and its placeholder shows a note.',

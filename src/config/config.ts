@@ -25,6 +25,8 @@ export interface Config {
   readonly mediaJobLeaseMs: number;
   /** Attempts before a media job fails for good. */
   readonly mediaJobMaxAttempts: number;
+  /** An outbound message whose sender died is sent again after this long. */
+  readonly outboxLeaseMs: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Requests per key and window on `/v1`. */
