@@ -45,27 +45,43 @@ export function enforceLimits(
   shieldedIds: readonly number[] = [],
 ): EvictionResult {
   const evictable = (m: QueueMessage): boolean => !isPlaceholder(m) && !shieldedIds.includes(m.id);
-  const evicted: EvictedMessage[] = [];
-
   const maxAgeMs = limits.maxAgeDays * DAY_MS;
-  const fresh = window.messages.filter((m) => {
-    const expired = evictable(m) && now - m.acceptedAt > maxAgeMs;
-    if (expired) evicted.push({ message: m, reason: 'age' });
-    return !expired;
-  });
+  const expired = (m: QueueMessage): boolean => evictable(m) && now - m.acceptedAt > maxAgeMs;
 
-  let excessCount = fresh.length - limits.maxMessages;
-  let excessChars = sumSizes(fresh) - limits.maxCharacters;
-  const kept = fresh.filter((m) => {
+  // Count and size after age eviction, measured without copying: on most passes (a message added
+  // below the limits) nothing is evicted and the window keeps its array.
+  let freshCount = 0;
+  let freshChars = 0;
+  for (const m of window.messages) {
+    if (expired(m)) continue;
+    freshCount += 1;
+    freshChars += m.size;
+  }
+  let excessCount = freshCount - limits.maxMessages;
+  let excessChars = freshChars - limits.maxCharacters;
+  if (freshCount === window.messages.length && excessCount <= 0 && excessChars <= 0) {
+    const next: QueueWindow = { messages: window.messages, totalChars: freshChars, nextId: window.nextId };
+    return { window: next, evicted: [], overLimit: null };
+  }
+
+  // One pass in window order: what age drops first, then the oldest evictable survivors while
+  // the window is still over a count or character limit.
+  const byAge: EvictedMessage[] = [];
+  const byLimit: EvictedMessage[] = [];
+  const kept = window.messages.filter((m) => {
+    if (expired(m)) {
+      byAge.push({ message: m, reason: 'age' });
+      return false;
+    }
     if (!evictable(m) || (excessCount <= 0 && excessChars <= 0)) return true;
-    evicted.push({ message: m, reason: excessCount > 0 ? 'count' : 'characters' });
+    byLimit.push({ message: m, reason: excessCount > 0 ? 'count' : 'characters' });
     excessCount -= 1;
     excessChars -= m.size;
     return false;
   });
 
   const next: QueueWindow = { messages: kept, totalChars: sumSizes(kept), nextId: window.nextId };
-  return { window: next, evicted, overLimit: measureOverLimit(next, limits, shieldedIds) };
+  return { window: next, evicted: [...byAge, ...byLimit], overLimit: measureOverLimit(next, limits, shieldedIds) };
 }
 
 /** Reports whether the window exceeds its count or character limit, or `null` when within. */

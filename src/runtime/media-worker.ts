@@ -30,6 +30,7 @@ export function createMediaWorker(options: MediaWorkerOptions) {
   const pool = new PQueue({ concurrency: options.concurrency });
   const log = options.logger.child({ scope: 'media-worker', owner: options.owner });
   let running = false;
+  let halted = false;
   let pumping = false;
   let again = false;
   let poller: NodeJS.Timeout | undefined;
@@ -62,6 +63,8 @@ export function createMediaWorker(options: MediaWorkerOptions) {
   async function run(job: MediaJobRecord): Promise<void> {
     const controller = new AbortController();
     inFlight.add(controller);
+    // A claim that was under way when the process halted: the job must not start.
+    if (halted) controller.abort();
     const beat = setInterval(() => {
       void options.host
         .dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil: options.clock() + options.leaseMs })
@@ -71,6 +74,8 @@ export function createMediaWorker(options: MediaWorkerOptions) {
           else log.warn({ err, jobId: job.id }, 'heartbeat failed');
         });
     }, Math.max(50, Math.floor(options.leaseMs / 3)));
+    // Leases expire on their own; a heartbeat must not keep a halted process alive.
+    beat.unref();
     try {
       const outcome = await options.processor(job, controller.signal);
       await options.host.dispatch(job.id, { type: 'job.completed', attempt: job.attempt, outcome });
@@ -97,6 +102,7 @@ export function createMediaWorker(options: MediaWorkerOptions) {
     },
     start(): void {
       running = true;
+      halted = false;
       poller = setInterval(() => void pump(), options.pollMs);
       poller.unref();
       void pump();
@@ -104,6 +110,7 @@ export function createMediaWorker(options: MediaWorkerOptions) {
     /** Stops claiming at once without waiting for anything (the process is going away). */
     halt(): void {
       running = false;
+      halted = true;
       clearInterval(poller);
       inFlight.forEach((c) => c.abort());
     },

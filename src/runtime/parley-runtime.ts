@@ -41,7 +41,6 @@ export interface RuntimeDeps {
 /** Counters the runtime keeps for metrics, benchmarks and tests. */
 export interface RuntimeStats {
   writes: number;
-  bytes: number;
   conflicts: number;
   duplicates: number;
   lateResultsDiscarded: number;
@@ -52,7 +51,7 @@ export interface RuntimeStats {
 export function createParleyRuntime(deps: RuntimeDeps) {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger.child({ scope: 'runtime' });
-  const stats: RuntimeStats = { writes: 0, bytes: 0, conflicts: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
+  const stats: RuntimeStats = { writes: 0, conflicts: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
   const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
   const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
   const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createActor } from 'xstate';
 import type { Actor, AnyStateMachine, EventFromLogic, InspectionEvent, SnapshotFrom } from 'xstate';
 import { topLevelState } from '../../machines/state-name.ts';
@@ -10,7 +9,6 @@ import type { Effect } from './effects.ts';
 /** Counters every persisted actor reports into. */
 export interface PersistenceStats {
   writes: number;
-  bytes: number;
   conflicts: number;
 }
 
@@ -56,6 +54,36 @@ export interface PersistedActor<TMachine extends AnyStateMachine> {
 
 type Event<T extends AnyStateMachine> = EventFromLogic<T>;
 
+/**
+ * The actor's persisted snapshot. XState walks the whole context looking for actor references to
+ * replace, which for a 100-message window costs more than the rest of a write. An actor with no
+ * children cannot hold references (machines here never spawn, and events carry plain data), so
+ * the context is stored as it is; XState persists the rest of the snapshot as usual.
+ */
+function persistedSnapshot(logic: AnyStateMachine, actor: Actor<AnyStateMachine>): unknown {
+  const snapshot = actor.getSnapshot() as { children: Record<string, unknown>; context: unknown };
+  if (Object.keys(snapshot.children).length > 0) return actor.getPersistedSnapshot();
+  const persisted = logic.getPersistedSnapshot({ ...snapshot, context: {} } as never) as Record<string, unknown>;
+  return { ...persisted, context: snapshot.context };
+}
+
+/**
+ * Whether two snapshots hold the same data. Anything it cannot vouch for (a class instance, NaN,
+ * an `undefined` field on one side only) counts as a change: a needless write is harmless, a
+ * skipped one is not.
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameData(v, b[i]));
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /** Creates the actor from `input` and stores its first snapshot. */
 export async function createPersistedActor<TMachine extends AnyStateMachine>(
   options: PersistedActorOptions<TMachine>,
@@ -91,9 +119,9 @@ export function restorePersistedActor<TMachine extends AnyStateMachine>(
 function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOptions<TMachine>, record: ActorRecord): PersistedActor<TMachine> {
   const { logic, collect } = collectingLogic(options.machine);
   let version = record.version;
-  // A digest, not the JSON itself: keeping a second copy of every window would double its memory.
-  const digest = (json: string): string => createHash('sha1').update(json).digest('base64');
-  let lastWritten = digest(JSON.stringify(record.snapshot));
+  // The snapshot last written or read. Contexts are replaced, never mutated, so this shares the
+  // live window instead of copying it, and comparing against it stops at the first shared object.
+  let lastWritten: unknown = record.snapshot;
   let actor = start(record.snapshot);
   let queue: Waiter<Event<TMachine>>[] = [];
   let writing: Promise<void> | null = null;
@@ -112,12 +140,10 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
-      const persisted = actor.getPersistedSnapshot();
+      const persisted = persistedSnapshot(logic, actor);
       const value = (actor.getSnapshot() as { value: Parameters<typeof topLevelState>[0] }).value;
-      const serialized = JSON.stringify(persisted);
-      const hash = digest(serialized);
       // Nothing changed (a duplicate, a stale timer): there is nothing to make durable.
-      if (hash === lastWritten) {
+      if (sameData(persisted, lastWritten)) {
         for (const w of batch) w.resolve(w.effects);
         continue;
       }
@@ -132,11 +158,8 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
           continue;
         }
         version = written.version;
-        lastWritten = hash;
-        if (options.stats !== undefined) {
-          options.stats.writes += 1;
-          options.stats.bytes += serialized.length;
-        }
+        lastWritten = persisted;
+        if (options.stats !== undefined) options.stats.writes += 1;
         for (const w of batch) w.resolve(w.effects);
       } catch (err) {
         for (const w of batch) w.reject(err);
@@ -153,7 +176,7 @@ function hostActor<TMachine extends AnyStateMachine>(options: PersistedActorOpti
     actor.stop();
     actor = start(fresh.snapshot);
     version = fresh.version;
-    lastWritten = digest(JSON.stringify(fresh.snapshot));
+    lastWritten = fresh.snapshot;
     for (const w of pending) w.effects = decide(w.event);
     queue = pending;
   }

@@ -55,10 +55,11 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
             $set: { machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, updatedAt: clock() },
             $inc: { version: 1 },
           },
-          { returnDocument: 'after' },
+          // The caller holds the snapshot it wrote; sending a whole window back is most of a write's cost.
+          { returnDocument: 'after', projection: { snapshot: 0 } },
         ),
       );
-      return doc === null ? null : toRecord(doc);
+      return doc === null ? null : toRecord({ ...doc, snapshot: next.snapshot });
     },
     async list({ kind, botId, states }, options = {}) {
       const filter: Record<string, unknown> = { kind };

@@ -4,6 +4,7 @@ import { formatValue } from '../bson-format.ts';
 import { cloneDeep, isPlainObject, valuesEqual, type Doc } from '../bson-values.ts';
 import { CommandError, fail } from '../errors.ts';
 import { isOperatorObject } from '../matcher.ts';
+import { isIndexPart } from '../paths.ts';
 import { setAt } from './doc-paths.ts';
 import { FIELD_OPS } from './field-ops.ts';
 import type { UpdateSpec } from './parse.ts';
@@ -33,14 +34,42 @@ function idAltered(before: Doc, after: Doc, message: string): void {
   }
 }
 
+/**
+ * Copies each existing container on the way to the last component of `parts` that this update has
+ * not copied yet, so the update writes only into its own objects. Untouched subtrees stay shared
+ * with the stored original, which is never mutated: a snapshot-sized field replaced by `$set` is
+ * then not deep-copied only to be thrown away.
+ */
+function ownPath(doc: Doc, parts: readonly string[], owned: WeakSet<object>): void {
+  let cur: Doc | unknown[] = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i] as string;
+    const child: unknown = Array.isArray(cur) ? (isIndexPart(part) ? cur[Number(part)] : undefined) : cur[part];
+    if (!Array.isArray(child) && !isPlainObject(child)) return;
+    let copy = child;
+    if (!owned.has(child)) {
+      copy = Array.isArray(child) ? child.slice() : { ...child };
+      owned.add(copy);
+      if (Array.isArray(cur)) cur[Number(part)] = copy;
+      else cur[part] = copy;
+    }
+    cur = copy;
+  }
+}
+
 function applyOperators(original: Doc, spec: Extract<UpdateSpec, { kind: 'operators' }>, ctx: ApplyContext): Doc {
-  const doc = cloneDeep(original);
+  const doc = { ...original };
+  const owned = new WeakSet<object>([doc]);
   const opCtx = { isInsert: ctx.isInsert, id: original._id, now: new Date() };
   for (const { op, path, arg } of spec.entries) {
     if (op === '$setOnInsert' && !ctx.isInsert) continue;
     const fn = FIELD_OPS[op];
     if (fn === undefined) fail('FailedToParse', `Unknown modifier: ${op}`);
-    for (const parts of expandPositional(doc, path, ctx.filter, ctx.arrayFilters)) fn(doc, parts, arg, opCtx);
+    for (const parts of expandPositional(doc, path, ctx.filter, ctx.arrayFilters)) {
+      ownPath(doc, parts, owned);
+      if (op === '$rename') ownPath(doc, (arg as string).split('.'), owned);
+      fn(doc, parts, arg, opCtx);
+    }
   }
   idAltered(original, doc, "Performing an update on the path '_id' would modify the immutable field '_id'");
   return doc;

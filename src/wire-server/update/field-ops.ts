@@ -67,9 +67,11 @@ function bit(doc: Doc, parts: readonly string[], arg: unknown, ctx: OpContext): 
 
 /** Every supported operator keyed by name. */
 export const FIELD_OPS: Record<string, FieldOp> = {
-  $set: (doc, parts, arg) => setAt(doc, parts, cloneDeep(arg)),
+  // The argument is stored as decoded from the request, as `insert` stores its documents: stored
+  // documents are never mutated (an update copies each container it writes through), so it is safe.
+  $set: (doc, parts, arg) => setAt(doc, parts, arg),
   $setOnInsert: (doc, parts, arg, ctx) => {
-    if (ctx.isInsert) setAt(doc, parts, cloneDeep(arg));
+    if (ctx.isInsert) setAt(doc, parts, arg);
   },
   $unset: (doc, parts) => {
     unsetAt(doc, parts);

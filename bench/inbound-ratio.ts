@@ -1,0 +1,82 @@
+import { calculateObjectSize } from 'bson';
+import type { Db } from 'mongodb';
+import { COLLECTIONS } from '../src/adapters/mongodb/collections.ts';
+import type { Store } from '../src/ports/store.port.ts';
+import { queueActorId } from '../src/runtime/conversations.ts';
+import { line, median, rate, runtimeOn, startBot } from './support.ts';
+
+const CONVERSATIONS = 20;
+const PER_CONVERSATION = 100;
+const WARM_UP_ROUNDS = 2;
+const ROUNDS = 5;
+
+/**
+ * DESIGN §10: inbound text through provider → queue actor → history against raw insertOne of
+ * history-like documents, 20 concurrent writers each, on the same store. Raw and pipeline rounds
+ * alternate after warm-up pairs, so both run equally warm and a noisy round moves the median,
+ * not the verdict. Every pipeline round talks to fresh correspondents: each queue grows from empty
+ * to 100 messages, as in a single cold run.
+ */
+export async function inboundRatio(store: Store, db: Db, where = 'store as selected'): Promise<void> {
+  const n = CONVERSATIONS * PER_CONVERSATION;
+  const raw = db.collection<{ _id: string } & Record<string, unknown>>('raw_history');
+  // Snapshots handed to the store are sized after each round, so sizing costs nothing while timed.
+  const written: unknown[] = [];
+  const recording: Store = {
+    ...store,
+    actors: {
+      ...store.actors,
+      compareAndSet: (id, version, next) => {
+        written.push(next.snapshot);
+        return store.actors.compareAndSet(id, version, next);
+      },
+    },
+  };
+  const r = await runtimeOn(recording);
+  await startBot(r, 'inbound');
+  const correspondent = (round: number, c: number) => `4915${String(round).padStart(2, '0')}${String(c).padStart(3, '0')}`;
+
+  const rawRound = (round: number) =>
+    rate(n, () => Promise.all(Array.from({ length: CONVERSATIONS }, async (_, c) => {
+      for (let i = 0; i < PER_CONVERSATION; i++) {
+        await raw.insertOne({ _id: `${round}|${c}|${i}`, botId: 'raw', correspondentId: `c${c}`, seq: i, content: `message ${i}`, acceptedAt: new Date() });
+      }
+    })));
+
+  const pipeRound = async (round: number) => {
+    const writes = r.runtime.stats.writes;
+    written.length = 0;
+    const perSecond = await rate(n, () => Promise.all(Array.from({ length: CONVERSATIONS }, async (_, c) => {
+      for (let i = 0; i < PER_CONVERSATION; i++) await r.provider.text('inbound', correspondent(round, c), `message ${i}`);
+    })));
+    // Snapshot writes still coalescing belong to this round, not to the raw round after it.
+    await r.runtime.conversations.flush();
+    const bytes = written.reduce<number>((sum, snapshot) => sum + calculateObjectSize(snapshot as object), 0);
+    return { perSecond, writesPerMessage: (r.runtime.stats.writes - writes) / n, bytesPerMessage: bytes / n };
+  };
+
+  console.log(`inbound text rounds on the ${where} (${CONVERSATIONS} conversations x ${PER_CONVERSATION} texts; raw and pipeline alternate):`);
+  console.log(`  ${'round'.padEnd(9)}${'raw /s'.padStart(10)}${'pipeline /s'.padStart(14)}${'ratio'.padStart(8)}${'snapshot writes/msg'.padStart(22)}${'snapshot bytes/msg'.padStart(21)}`);
+  const rounds: { raw: number; pipe: number; ratio: number; writes: number; bytes: number }[] = [];
+  const history = { ...r.runtime.history.stats };
+  for (let round = 0; round < WARM_UP_ROUNDS + ROUNDS; round++) {
+    const rawRate = await rawRound(round);
+    const pipe = await pipeRound(round);
+    const result = { raw: rawRate, pipe: pipe.perSecond, ratio: pipe.perSecond / rawRate, writes: pipe.writesPerMessage, bytes: pipe.bytesPerMessage };
+    const label = round < WARM_UP_ROUNDS ? 'warm-up' : String(round - WARM_UP_ROUNDS + 1);
+    console.log(`  ${label.padEnd(9)}${result.raw.toFixed(0).padStart(10)}${result.pipe.toFixed(0).padStart(14)}${result.ratio.toFixed(2).padStart(8)}${result.writes.toFixed(2).padStart(22)}${result.bytes.toFixed(0).padStart(21)}`);
+    if (round >= WARM_UP_ROUNDS) rounds.push(result);
+  }
+
+  const ratio = median(rounds.map((x) => x.ratio));
+  const sample = await db.collection(COLLECTIONS.actors).findOne({ _id: queueActorId('inbound', correspondent(0, 0)) as never });
+  const batches = r.runtime.history.stats.batches - history.batches;
+  line('raw insertOne into history-like docs (20 writers), median', `${median(rounds.map((x) => x.raw)).toFixed(0)} /s`);
+  line('inbound text: provider -> queue actor -> history, median', `${median(rounds.map((x) => x.pipe)).toFixed(0)} /s`);
+  line(`  ratio to raw insert rate, median of ${ROUNDS} rounds (>= 0.50)`, ratio.toFixed(2), ratio >= 0.5);
+  line('  queue snapshot writes per inbound message, median', median(rounds.map((x) => x.writes)).toFixed(2));
+  line('  queue snapshot bytes (BSON) per inbound message, median', median(rounds.map((x) => x.bytes)).toFixed(0));
+  line('  queue actor document at 100 messages (BSON)', sample === null ? 'n/a' : `${(calculateObjectSize(sample) / 1024).toFixed(1)} KB`);
+  line('  history rows per batch (group commit)', ((r.runtime.history.stats.rows - history.rows) / Math.max(1, batches)).toFixed(1));
+  await r.runtime.shutdown();
+}
