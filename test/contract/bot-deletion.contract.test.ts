@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../src/adapters/mongodb/collections.ts';
 import type { HistoryRecord } from '../../src/ports/history-store.port.ts';
 import type { MediaJobWrite, NewMediaJob } from '../../src/ports/media-job-store.port.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -18,13 +17,7 @@ const row = (botId: string, correspondentId: string, seq: number): HistoryRecord
 });
 
 describe('deleting everything a bot owns, one repository at a time', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_bot_deletion');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_bot_deletion');
 
   it('removes the bot actor and every queue actor of the bot, and no actor of another bot', async () => {
     await t.store.actors.insert({ id: 'gone', kind: 'bot', botId: 'gone', ...snapshot('stopped') });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaJobPosition, NewMediaJob } from '../../src/ports/media-job-store.port.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -11,13 +10,7 @@ const job = (id: string, botId: string): NewMediaJob => ({
 });
 
 describe('listing without loading everything', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_listing');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_listing');
 
   it('pages through media jobs by creation time then id, ties included, keeping the bot filter', async () => {
     // Three jobs share a millisecond, so only the id tells them apart.

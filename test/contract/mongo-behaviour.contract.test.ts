@@ -1,19 +1,12 @@
 import { MongoServerError } from 'mongodb';
 import type { Collection } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestStore } from '../support/test-store.ts';
 
 // Behaviour of the MongoDB server itself that Parley's store code depends on. The same file runs
 // against a real mongod (MONGODB_URI=...) and the bundled server, which holds the latter to the former.
 describe('MongoDB behaviour Parley relies on', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_behaviour');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_behaviour');
 
   async function fresh(name: string): Promise<Collection> {
     const coll = t.db.collection(name);

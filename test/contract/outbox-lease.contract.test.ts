@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../src/adapters/mongodb/collections.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
 const LEASE = 30_000;
 
 describe('outbox claims are leases', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_outbox_lease');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_outbox_lease');
 
   it('sets the lease on claim and clears it when the message is sent', async () => {
     await t.store.outbox.enqueue({ id: 'l1', botId: 'lb1', to: 'c1', text: 'hi' }, T0);

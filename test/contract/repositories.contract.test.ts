@@ -1,24 +1,17 @@
 import type { Binary } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureIndexes } from '../../src/adapters/mongodb/mongo-store.ts';
 import { COLLECTIONS, INDEXES } from '../../src/adapters/mongodb/collections.ts';
 import { isParleyError } from '../../src/domain/errors.ts';
 import type { HistoryRecord } from '../../src/ports/history-store.port.ts';
 import type { MediaJobWrite, NewMediaJob } from '../../src/ports/media-job-store.port.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 describe('store repositories', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_repos');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_repos');
 
   describe('indexes', () => {
     it('creates every declared index and re-applies them as a no-op', async () => {

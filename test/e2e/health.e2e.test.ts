@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMongoStore } from '../../src/adapters/mongodb/mongo-store.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { startWireServer } from '../../src/wire-server/index.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 
 describe('health endpoints', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_health');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_health');
 
   it('answers liveness and readiness while the store is reachable', async () => {
     const app = await buildApp({ logger: createLogger('silent'), health: { pingStore: () => t.store.ping(), storeKind: t.kind } });

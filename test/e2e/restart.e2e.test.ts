@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createParleyServices } from '../../src/runtime/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
+import { useTestStore } from '../support/test-store.ts';
 import { botInState, runningBot, startApi } from './api-harness.ts';
 
 interface QueueJson {
@@ -15,13 +14,7 @@ interface CorrespondentsJson {
 }
 
 describe('Parley restarting over the same store', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await openTestStore('parley_api_restart');
-  });
-  afterAll(async () => {
-    await t.dispose();
-  });
+  const t = useTestStore('parley_api_restart');
 
   it('restarts the bots that were running, leaves stopped ones stopped, and keeps queues and queue limits', async () => {
     const first = await startApi(t.store);

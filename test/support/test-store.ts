@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { openMongoStore } from '../../src/adapters/mongodb/mongo-store.ts';
 import type { Store } from '../../src/ports/store.port.ts';
 
@@ -31,5 +31,31 @@ export async function openTestStore(prefix = 'parley_test'): Promise<TestStore> 
       await client.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * The store of the enclosing `describe`: a fresh database opened before its tests and dropped
+ * after them. Read its fields inside tests and hooks, where it is open.
+ */
+export function useTestStore(prefix: string): TestStore {
+  let current: TestStore | undefined;
+  beforeAll(async () => {
+    current = await openTestStore(prefix);
+  });
+  afterAll(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  const open = (): TestStore => {
+    if (current === undefined) throw new Error('the test store is open only inside tests and hooks');
+    return current;
+  };
+  return {
+    get store() { return open().store; },
+    get db() { return open().db; },
+    get dbName() { return open().dbName; },
+    get kind() { return open().kind; },
+    dispose: () => open().dispose(),
   };
 }
