@@ -18,6 +18,9 @@ import { eventually } from '../support/runtime-harness.ts';
 export const API_KEY = 'e2e-key-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${API_KEY}` };
 
+/** A simulated inbound voice note from `from`, with any further body fields. */
+export const voiceNote = (from: string, extra: Record<string, unknown> = {}) => ({ from, media: { kind: 'voice', mimetype: 'audio/ogg', dataBase64: 'AAECAw==' }, ...extra });
+
 /**
  * A stand-in for a real WhatsApp provider, registered as `baileys`: it connects at once, can be
  * made to wait for a QR scan, hands out pairing codes, and fails sends to chosen recipients a set

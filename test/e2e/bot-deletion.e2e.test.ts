@@ -3,7 +3,7 @@ import { COLLECTIONS } from '../../src/adapters/mongodb/collections.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
-import { runningBot, startApi } from './api-harness.ts';
+import { runningBot, startApi, voiceNote } from './api-harness.ts';
 import type { Api } from './api-harness.ts';
 
 interface JobJson {
@@ -16,7 +16,6 @@ interface InspectJson {
 
 const BOT = 'bot-gone';
 const NEIGHBOUR = 'bot-neighbour';
-const voice = (from: string) => ({ from, media: { kind: 'voice', mimetype: 'audio/ogg', dataBase64: 'AAECAw==' } });
 
 describe('deleting a bot', () => {
   let t: TestStore;
@@ -54,8 +53,8 @@ describe('deleting a bot', () => {
     await api.request('POST', `/v1/bots/${NEIGHBOUR}/simulator/inbound`, { from: '1777', text: 'stay' });
     await runningBot(api, BOT);
     await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, { from: '1555', text: 'remember me' });
-    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voice('1555'));
-    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voice('gate-deleted'));
+    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voiceNote('1555'));
+    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voiceNote('gate-deleted'));
     await eventually(() => api.processor.waiting(), (n) => n === 1);
     const jobs = await eventually(() => jobsOf(BOT), (j) => j.map((x) => x.state).sort().join() === 'delivered,processing');
     await api.request('POST', `/v1/bots/${BOT}/messages`, { to: '1555', text: 'hello back' });
@@ -99,7 +98,7 @@ describe('deleting a bot', () => {
     await api.request('POST', `/v1/bots/${BOT}/start`);
     await eventually(async () => (await api.request('GET', `/v1/bots/${BOT}`)).json<{ state: string }>().state, (s) => s === 'connected');
     await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, { from: '1555', text: 'a fresh start' });
-    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voice('1555'));
+    await api.request('POST', `/v1/bots/${BOT}/simulator/inbound`, voiceNote('1555'));
     const fresh = await eventually(() => t.store.history.list(BOT, '1555'), (rows) => rows[1]?.status === 'final');
     expect(fresh.map((r) => [r.seq, r.content])).toEqual([[1, 'a fresh start'], [2, '[Voice message] text of voice']]);
     expect(await inspected(BOT)).toEqual(expect.arrayContaining(['bot', 'correspondent-queue', 'media-job']));

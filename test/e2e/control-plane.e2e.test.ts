@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
-import { botInState, runningBot, startApi } from './api-harness.ts';
+import { botInState, runningBot, startApi, voiceNote } from './api-harness.ts';
 import type { Api } from './api-harness.ts';
 
 interface ErrorJson {
@@ -24,7 +24,6 @@ interface JobJson {
   error: string | null;
 }
 
-const voice = (from: string, extra: Record<string, unknown> = {}) => ({ from, media: { kind: 'voice', mimetype: 'audio/ogg', dataBase64: 'AAECAw==' }, ...extra });
 
 describe('REST control plane', () => {
   let t: TestStore;
@@ -228,7 +227,7 @@ describe('REST control plane', () => {
     });
 
     it('validates simulated messages and names the field', async () => {
-      const both = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1', text: 'x', media: voice('1').media });
+      const both = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1', text: 'x', media: voiceNote('1').media });
       expect(both.statusCode).toBe(400);
       expect(both.json<ErrorJson>().error.message).toMatch(/^text: exactly one of text and media/);
       const badBase64 = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1', media: { kind: 'image', mimetype: 'image/png', dataBase64: '@@@' } });
@@ -249,7 +248,7 @@ describe('REST control plane', () => {
   describe('media', () => {
     it('turns simulator media into a placeholder with a job, then finalizes it in place', async () => {
       await runningBot(api, 'bot-media');
-      const res = await api.request('POST', '/v1/bots/bot-media/simulator/inbound', voice('gate-1', { providerMessageId: 'WA-V1' }));
+      const res = await api.request('POST', '/v1/bots/bot-media/simulator/inbound', voiceNote('gate-1', { providerMessageId: 'WA-V1' }));
       expect(res.statusCode).toBe(202);
       const [row] = await t.store.history.list('bot-media', 'gate-1');
       expect(row).toMatchObject({ seq: 1, status: 'placeholder', kind: 'voice', mediaJobId: expect.any(String) });
@@ -273,7 +272,7 @@ describe('REST control plane', () => {
     it('keeps the queue and its placeholder across a bot stop and start, and finalizes it after the start', async () => {
       await runningBot(api, 'bot-pause');
       await api.request('POST', '/v1/bots/bot-pause/simulator/inbound', { from: 'gate-2', text: 'before the voice note' });
-      await api.request('POST', '/v1/bots/bot-pause/simulator/inbound', voice('gate-2'));
+      await api.request('POST', '/v1/bots/bot-pause/simulator/inbound', voiceNote('gate-2'));
       await eventually(() => api.processor.waiting(), (n) => n === 1);
 
       const stopped = await api.request('POST', '/v1/bots/bot-pause/stop');
@@ -296,7 +295,7 @@ describe('REST control plane', () => {
     it('retries a failed job on request (202) and refuses to retry one that is not failed (409)', async () => {
       await runningBot(api, 'bot-retry');
       api.processor.failing.add('broken-1');
-      await api.request('POST', '/v1/bots/bot-retry/simulator/inbound', voice('broken-1'));
+      await api.request('POST', '/v1/bots/bot-retry/simulator/inbound', voiceNote('broken-1'));
       const [failed] = await eventually(
         async () => (await api.request('GET', '/v1/jobs?botId=bot-retry&state=failed')).json<{ jobs: JobJson[] }>().jobs,
         (jobs) => jobs.length === 1,

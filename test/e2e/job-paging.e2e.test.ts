@@ -3,7 +3,7 @@ import { COLLECTIONS } from '../../src/adapters/mongodb/collections.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
-import { runningBot, startApi } from './api-harness.ts';
+import { runningBot, startApi, voiceNote } from './api-harness.ts';
 import type { Api } from './api-harness.ts';
 
 interface JobPageJson {
@@ -14,7 +14,6 @@ interface ErrorJson {
   error: { code: string; message: string };
 }
 
-const voice = (from: string) => ({ from, media: { kind: 'voice', mimetype: 'audio/ogg', dataBase64: 'AAECAw==' } });
 
 describe('GET /v1/jobs paging', () => {
   let t: TestStore;
@@ -24,8 +23,8 @@ describe('GET /v1/jobs paging', () => {
     api = await startApi(t.store);
     await runningBot(api, 'bot-pages');
     await runningBot(api, 'bot-other');
-    for (let i = 0; i < 7; i++) await api.request('POST', '/v1/bots/bot-pages/simulator/inbound', voice(`155500${i}`));
-    for (let i = 0; i < 2; i++) await api.request('POST', '/v1/bots/bot-other/simulator/inbound', voice(`166600${i}`));
+    for (let i = 0; i < 7; i++) await api.request('POST', '/v1/bots/bot-pages/simulator/inbound', voiceNote(`155500${i}`));
+    for (let i = 0; i < 2; i++) await api.request('POST', '/v1/bots/bot-other/simulator/inbound', voiceNote(`166600${i}`));
     await eventually(async () => (await t.store.mediaJobs.list({ states: ['delivered'] })).length, (n) => n === 9);
   });
   afterAll(async () => {
