@@ -4,7 +4,9 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # The `node` devDependency only pins Node 24 for npm scripts on other hosts; the base image already is Node 24.
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# The workspaces (packages/*, the development store) are not copied, and --workspaces=false keeps npm from
+# linking them or installing their dependencies: production runs on MONGODB_URI.
+RUN npm ci --omit=dev --workspaces=false --ignore-scripts && npm cache clean --force
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \

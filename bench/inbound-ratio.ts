@@ -1,5 +1,4 @@
-import { calculateObjectSize } from 'bson';
-import type { Db } from 'mongodb';
+import { BSON, type Db } from 'mongodb';
 import { COLLECTIONS } from '../src/adapters/mongodb/collections.ts';
 import type { Store } from '../src/ports/store.port.ts';
 import { queueActorId } from '../src/runtime/conversations.ts';
@@ -51,7 +50,7 @@ export async function inboundRatio(store: Store, db: Db, where = 'store as selec
     })));
     // Snapshot writes still coalescing belong to this round, not to the raw round after it.
     await r.runtime.conversations.flush();
-    const bytes = written.reduce<number>((sum, snapshot) => sum + calculateObjectSize(snapshot as object), 0);
+    const bytes = written.reduce<number>((sum, snapshot) => sum + BSON.calculateObjectSize(snapshot as object), 0);
     return { perSecond, writesPerMessage: (r.runtime.stats.writes - writes) / n, bytesPerMessage: bytes / n };
   };
 
@@ -76,7 +75,7 @@ export async function inboundRatio(store: Store, db: Db, where = 'store as selec
   line(`  ratio to raw insert rate, median of ${ROUNDS} rounds (>= 0.50)`, ratio.toFixed(2), ratio >= 0.5);
   line('  queue snapshot writes per inbound message, median', median(rounds.map((x) => x.writes)).toFixed(2));
   line('  queue snapshot bytes (BSON) per inbound message, median', median(rounds.map((x) => x.bytes)).toFixed(0));
-  line('  queue actor document at 100 messages (BSON)', sample === null ? 'n/a' : `${(calculateObjectSize(sample) / 1024).toFixed(1)} KB`);
+  line('  queue actor document at 100 messages (BSON)', sample === null ? 'n/a' : `${(BSON.calculateObjectSize(sample) / 1024).toFixed(1)} KB`);
   line('  history rows per batch (group commit)', ((r.runtime.history.stats.rows - history.rows) / Math.max(1, batches)).toFixed(1));
   await r.runtime.shutdown();
 }

@@ -53,7 +53,7 @@ export async function startBot(r: BenchRuntime, id: string) {
  * its BSON work off this thread.
  */
 export async function storeOutsideThisHeap(): Promise<{ uri: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../src/wire-server/cli.ts'), '--port', '0']);
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../packages/mongo-wire-server/src/cli.ts'), '--port', '0']);
   const uri = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (b: Buffer) => {
       const m = /listening on (\S+)/.exec(b.toString());

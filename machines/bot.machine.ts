@@ -1,15 +1,6 @@
 import { assign, setup } from 'xstate';
-import { effect } from './effect.ts';
-import type {
-  BotContext,
-  BotEvent,
-  BotInput,
-  BotParams,
-  CancelReconnectParams,
-  ConnectProviderParams,
-  PublishQrParams,
-  ScheduleReconnectParams,
-} from './bot.types.ts';
+import { effects } from './effect.ts';
+import type { BotContext, BotEffects, BotEvent, BotInput, BotParams } from './bot.types.ts';
 
 /** The machine's input, context, events and effect parameter types. */
 export type * from './bot.types.ts';
@@ -83,17 +74,19 @@ export const botMachine = setup({
       return { stopReason: 'failed' as const, lastDisconnect: reason, lastError };
     }),
     clearRetry: assign({ retryAt: null, qr: null }),
-    connectProvider: effect<ConnectProviderParams>(),
-    disconnectProvider: effect<BotParams>(),
-    publishQr: effect<PublishQrParams>(),
-    reapMediaJobs: effect<BotParams>(),
-    resumeOutbox: effect<BotParams>(),
-    holdOutbox: effect<BotParams>(),
-    scheduleReconnect: effect<ScheduleReconnectParams>(),
-    cancelReconnect: effect<CancelReconnectParams>(),
-    holdMediaJobs: effect<BotParams>(),
-    flushIngestion: effect<BotParams>(),
-    discardCredentials: effect<BotParams>(),
+    ...effects<BotEffects>({
+      connectProvider: true,
+      disconnectProvider: true,
+      publishQr: true,
+      reapMediaJobs: true,
+      resumeOutbox: true,
+      holdOutbox: true,
+      scheduleReconnect: true,
+      cancelReconnect: true,
+      holdMediaJobs: true,
+      flushIngestion: true,
+      discardCredentials: true,
+    }),
   },
 }).createMachine({
   id: 'bot',

@@ -65,3 +65,18 @@ export interface ScheduleReconnectParams extends BotParams {
 export interface CancelReconnectParams extends BotParams {
   readonly attempt: number;
 }
+
+/** Every effect of the bot machine and its params. */
+export interface BotEffects {
+  readonly connectProvider: ConnectProviderParams;
+  readonly disconnectProvider: BotParams;
+  readonly publishQr: PublishQrParams;
+  readonly reapMediaJobs: BotParams;
+  readonly resumeOutbox: BotParams;
+  readonly holdOutbox: BotParams;
+  readonly scheduleReconnect: ScheduleReconnectParams;
+  readonly cancelReconnect: CancelReconnectParams;
+  readonly holdMediaJobs: BotParams;
+  readonly flushIngestion: BotParams;
+  readonly discardCredentials: BotParams;
+}

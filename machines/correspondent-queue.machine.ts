@@ -1,23 +1,11 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { effect } from './effect.ts';
+import { effects } from './effect.ts';
 import { enforceLimits, measureOverLimit } from '../src/domain/queue-eviction.ts';
 import { validateLimits } from '../src/domain/queue-limits.ts';
 import { emptyWindow } from '../src/domain/queue-message.ts';
 import { addMediaPlaceholder, addText, finalizeMedia, findByProviderMessageId, injectPlaceholder, popReady } from '../src/domain/queue-window.ts';
 import { evictionEffects } from './correspondent-queue.types.ts';
-import type {
-  CorrespondentQueueContext,
-  CorrespondentQueueEvent,
-  CorrespondentQueueInput,
-  DuplicateIgnoredParams,
-  FinalizeMissedParams,
-  LimitsRejectedParams,
-  LogOverLimitParams,
-  MessagePoppedParams,
-  MessagesEvictedParams,
-  NotifyListenersParams,
-  RecordMessageParams,
-} from './correspondent-queue.types.ts';
+import type { CorrespondentQueueContext, CorrespondentQueueEffects, CorrespondentQueueEvent, CorrespondentQueueInput } from './correspondent-queue.types.ts';
 
 /** The machine's input, context, events and effect parameter types. */
 export type * from './correspondent-queue.types.ts';
@@ -33,8 +21,7 @@ const duplicateOf = (context: CorrespondentQueueContext, event: CorrespondentQue
 
 /**
  * The live window of one (bot, correspondent) conversation. Every event applies one pure
- * window operation from the domain and reports its outcome as effects: `recordMessage` for each
- * accepted message, `notifyListeners` for text at arrival and media at finalization only (never
+ * window operation from the domain and reports its outcome as effects: `notifyListeners` for text at arrival and media at finalization only (never
  * for a placeholder), `messagesEvicted` and `logOverLimit` for limit passes.
  */
 export const correspondentQueueMachine = setup({
@@ -46,14 +33,15 @@ export const correspondentQueueMachine = setup({
     areLimitsValid: ({ event }) => event.type === 'limits.changed' && validateLimits(event.limits).length === 0,
   },
   actions: {
-    recordMessage: effect<RecordMessageParams>(),
-    notifyListeners: effect<NotifyListenersParams>(),
-    messagesEvicted: effect<MessagesEvictedParams>(),
-    logOverLimit: effect<LogOverLimitParams>(),
-    duplicateIgnored: effect<DuplicateIgnoredParams>(),
-    finalizeMissed: effect<FinalizeMissedParams>(),
-    messagePopped: effect<MessagePoppedParams>(),
-    limitsRejected: effect<LimitsRejectedParams>(),
+    ...effects<CorrespondentQueueEffects>({
+      notifyListeners: true,
+      messagesEvicted: true,
+      logOverLimit: true,
+      duplicateIgnored: true,
+      finalizeMissed: true,
+      messagePopped: true,
+      limitsRejected: true,
+    }),
     ignoreDuplicate: enqueueActions(({ context, event, enqueue }) => {
       const original = duplicateOf(context, event);
       if (original === undefined || original.providerMessageId === null) return;
@@ -65,7 +53,6 @@ export const correspondentQueueMachine = setup({
       const added = addText(context.window, context.limits, event.message, event.now);
       const { botId, correspondentId } = context;
       enqueue.assign({ window: added.window });
-      enqueue({ type: 'recordMessage', params: { botId, correspondentId, message: added.message } });
       enqueue({ type: 'notifyListeners', params: { botId, correspondentId, message: added.message } });
       for (const report of evictionEffects(context, added.evicted, added.overLimit)) enqueue(report);
     }),
@@ -73,7 +60,6 @@ export const correspondentQueueMachine = setup({
       if (event.type !== 'message.media-received') return;
       const added = addMediaPlaceholder(context.window, context.limits, event.message, event.now);
       enqueue.assign({ window: added.window });
-      enqueue({ type: 'recordMessage', params: { botId: context.botId, correspondentId: context.correspondentId, message: added.message } });
       for (const report of evictionEffects(context, added.evicted, added.overLimit)) enqueue(report);
     }),
     finalizePlaceholder: enqueueActions(({ context, event, enqueue }) => {

@@ -34,11 +34,6 @@ interface Conversation {
   readonly correspondentId: string;
 }
 
-/** A message was accepted (text or placeholder): write it to history before anything else runs. */
-export interface RecordMessageParams extends Conversation {
-  readonly message: QueueMessage;
-}
-
 /** A message is final and listeners hear about it: text at arrival, media at finalization (I3). */
 export interface NotifyListenersParams extends Conversation {
   readonly message: QueueMessage;
@@ -74,6 +69,20 @@ export interface MessagePoppedParams extends Conversation {
 /** New limits were invalid and were not applied. */
 export interface LimitsRejectedParams extends Conversation {
   readonly errors: readonly string[];
+}
+
+/**
+ * Every effect of the queue machine and its params. The history row of an accepted message is
+ * written before the queue decides (write on arrival), so accepting asks for no write here.
+ */
+export interface CorrespondentQueueEffects {
+  readonly notifyListeners: NotifyListenersParams;
+  readonly messagesEvicted: MessagesEvictedParams;
+  readonly logOverLimit: LogOverLimitParams;
+  readonly duplicateIgnored: DuplicateIgnoredParams;
+  readonly finalizeMissed: FinalizeMissedParams;
+  readonly messagePopped: MessagePoppedParams;
+  readonly limitsRejected: LimitsRejectedParams;
 }
 
 /** Effects that report what a limit pass did. */

@@ -1,17 +1,7 @@
 import { assign, setup } from 'xstate';
-import { effect } from './effect.ts';
+import { effects } from './effect.ts';
 import { finalizeParams, initialContext, reopenParams, resultContent } from './media-job.types.ts';
-import type {
-  DeadLetterParams,
-  DiscardLateResultParams,
-  FinalizePlaceholderParams,
-  MediaJobContext,
-  MediaJobEvent,
-  MediaJobInput,
-  PersistResultParams,
-  ReleaseMediaParams,
-  ReopenPlaceholderParams,
-} from './media-job.types.ts';
+import type { DeadLetterParams, DiscardLateResultParams, MediaJobContext, MediaJobEffects, MediaJobEvent, MediaJobInput } from './media-job.types.ts';
 
 /** The machine's input, context, events and effect parameter types. */
 export type * from './media-job.types.ts';
@@ -27,7 +17,6 @@ interface Args {
   readonly context: MediaJobContext;
   readonly event: MediaJobEvent;
 }
-const persist = { type: 'persistResult', params: ({ context }: Args) => persistParams(context) } as const;
 const finalize = { type: 'finalizePlaceholder', params: ({ context }: Args) => finalizeParams(context) } as const;
 const deadLetter = { type: 'deadLetter', params: ({ context }: Args) => deadLetterParams(context) } as const;
 const reopen = { type: 'reopenPlaceholder', params: ({ context }: Args) => reopenParams(context) } as const;
@@ -40,8 +29,8 @@ const discard = { type: 'discardLateResult', params: ({ context, event }: Args) 
  * live claim, changes nothing but the `discardedResults` count and the `discardLateResult`
  * effect (I5). While its bot is stopped a job sits in `holding`; a claim taken before the stop
  * stays live there (`holding.claimed`), so the worker's result is still accepted and is
- * delivered when the bot starts (I6). The result is persisted before the placeholder is
- * finalized (`persistResult` precedes `finalizePlaceholder`, I4).
+ * delivered when the bot starts (I6). The result is stored in the same snapshot that asks for
+ * `finalizePlaceholder`, so it is durable before the placeholder changes (I4).
  */
 export const mediaJobMachine = setup({
   types: {} as { context: MediaJobContext; events: MediaJobEvent; input: MediaJobInput },
@@ -74,12 +63,13 @@ export const mediaJobMachine = setup({
     countDiscard: assign(({ context }) => ({ discardedResults: context.discardedResults + 1 })),
     markBotStopped: assign({ botActive: false }),
     markBotStarted: assign({ botActive: true }),
-    persistResult: effect<PersistResultParams>(),
-    finalizePlaceholder: effect<FinalizePlaceholderParams>(),
-    deadLetter: effect<DeadLetterParams>(),
-    reopenPlaceholder: effect<ReopenPlaceholderParams>(),
-    releaseMedia: effect<ReleaseMediaParams>(),
-    discardLateResult: effect<DiscardLateResultParams>(),
+    ...effects<MediaJobEffects>({
+      finalizePlaceholder: true,
+      deadLetter: true,
+      reopenPlaceholder: true,
+      releaseMedia: true,
+      discardLateResult: true,
+    }),
   },
 }).createMachine({
   id: 'mediaJob',
@@ -103,7 +93,7 @@ export const mediaJobMachine = setup({
     processing: {
       on: {
         'job.heartbeat': { guard: 'isCurrentAttempt', actions: 'extendLease' },
-        'job.completed': { guard: 'isCurrentAttempt', target: 'completed', actions: ['storeResult', persist, finalize] },
+        'job.completed': { guard: 'isCurrentAttempt', target: 'completed', actions: ['storeResult', finalize] },
         'job.failed': [
           { guard: 'isRetryableFailure', target: 'pending', actions: 'recordFailure' },
           { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordFailure', deadLetter, finalize] },
@@ -128,7 +118,7 @@ export const mediaJobMachine = setup({
         claimed: {
           on: {
             'job.heartbeat': { guard: 'isCurrentAttempt', actions: 'extendLease' },
-            'job.completed': { guard: 'isCurrentAttempt', target: '#mediaJob.completed', actions: ['storeResult', persist] },
+            'job.completed': { guard: 'isCurrentAttempt', target: '#mediaJob.completed', actions: 'storeResult' },
             'job.failed': [
               { guard: 'isRetryableFailure', target: 'idle', actions: 'recordFailure' },
               { guard: 'isCurrentAttempt', target: '#mediaJob.failed', actions: ['recordFailure', deadLetter] },
@@ -171,10 +161,6 @@ export const mediaJobMachine = setup({
     discarded: {},
   },
 });
-
-function persistParams(context: MediaJobContext): PersistResultParams {
-  return { jobId: context.jobId, attempt: context.attempt, result: context.result ?? '' };
-}
 
 function deadLetterParams(context: MediaJobContext): DeadLetterParams {
   return { jobId: context.jobId, botId: context.botId, attempt: context.attempt, reason: context.error ?? 'unknown error' };

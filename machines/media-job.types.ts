@@ -55,13 +55,6 @@ export type MediaJobEvent =
 /** Worker reports that carry a fencing token. */
 export type FencedEvent = Extract<MediaJobEvent, { type: 'job.completed' | 'job.failed' | 'job.heartbeat' }>;
 
-/** The job's result must be durable before any effect after it runs (I4). */
-export interface PersistResultParams {
-  readonly jobId: string;
-  readonly attempt: number;
-  readonly result: string;
-}
-
 /**
  * Write `content` into the placeholder (history row and live queue), then report `job.delivered`.
  * `status` is `final` for a result and `failed` for a dead-letter note.
@@ -137,4 +130,17 @@ export function reopenParams(context: MediaJobContext): ReopenPlaceholderParams 
 /** The conversation content for a processing outcome, in the common media format. */
 export function resultContent(context: MediaJobContext, outcome: MediaOutcome): string {
   return formatMediaContent(context, outcome);
+}
+
+/**
+ * Every effect of the media-job machine and its params. The result needs no effect of its own:
+ * it is part of the snapshot, so the write that decides `completed` makes it durable before
+ * `finalizePlaceholder` can run (I4).
+ */
+export interface MediaJobEffects {
+  readonly finalizePlaceholder: FinalizePlaceholderParams;
+  readonly deadLetter: DeadLetterParams;
+  readonly reopenPlaceholder: ReopenPlaceholderParams;
+  readonly releaseMedia: ReleaseMediaParams;
+  readonly discardLateResult: DiscardLateResultParams;
 }

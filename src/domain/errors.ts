@@ -1,37 +1,86 @@
 /**
- * Stable error codes. Clients, logs and metrics key on these strings, so a code is never renamed
- * once released; the HTTP status for each lives in the HTTP error registry.
+ * The error catalogue: every stable code with its HTTP status and message template. Clients, logs
+ * and metrics key on the codes, so a code is never renamed or given another status once released;
+ * more specific codes are added beside a general one instead of replacing it.
+ *
+ * A template names its parameters in braces; `ParleyError.of` checks at compile time that exactly
+ * those are given. Messages of server errors (5xx) are for the log: the HTTP layer answers those
+ * with a generic text and the request id.
  */
-export const ERROR_CODES = [
-  'CONFIG_INVALID',
-  'VALIDATION_FAILED',
-  'UNAUTHORIZED',
-  'NOT_FOUND',
-  'CONFLICT',
-  'PAYLOAD_TOO_LARGE',
-  'RATE_LIMITED',
-  'STORE_UNAVAILABLE',
-  'STORE_TIMEOUT',
-  'STORE_DUPLICATE_KEY',
-  'STORE_WRITE_CONFLICT',
-  'STORE_ERROR',
-  'INCOMPATIBLE_SNAPSHOT',
-  'NOT_SUPPORTED_BY_PROVIDER',
-  'INTERNAL',
-] as const;
+export const ERROR_CATALOGUE = {
+  CONFIG_INVALID: { status: 500, message: 'Invalid configuration: {problem}' },
+  VALIDATION_FAILED: { status: 400, message: '{field}: {problem}' },
+  UNAUTHORIZED: { status: 401, message: 'Missing or invalid {credential}' },
+  NOT_FOUND: { status: 404, message: '{resource} not found' },
+  CONFLICT: { status: 409, message: '{reason}' },
+  BOT_EXISTS: { status: 409, message: 'Bot {id} already exists' },
+  BOT_BEING_DELETED: { status: 409, message: 'Bot {id} is being deleted; create it again once that is done' },
+  BOT_NOT_RUNNING: { status: 409, message: 'Bot {id} is not running; start it first' },
+  JOB_NOT_RETRYABLE: { status: 409, message: 'Media job {id} is {state}; only failed jobs can be retried' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is larger than {limit} bytes' },
+  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded, retry in {after}' },
+  STORE_UNAVAILABLE: { status: 503, message: '{operation}: database unreachable' },
+  STORE_TIMEOUT: { status: 503, message: '{operation}: timed out' },
+  STORE_DUPLICATE_KEY: { status: 409, message: '{operation}: duplicate key' },
+  STORE_WRITE_CONFLICT: { status: 409, message: '{operation}: write conflict' },
+  STORE_ERROR: { status: 500, message: '{operation}: {reason}' },
+  INCOMPATIBLE_SNAPSHOT: { status: 500, message: '{actor} was stored by machine version {version}' },
+  NOT_SUPPORTED_BY_PROVIDER: { status: 409, message: 'Provider {provider} does not support {feature}' },
+  INTERNAL: { status: 500, message: 'Internal error: {reason}' },
+} as const satisfies Readonly<Record<string, { readonly status: number; readonly message: string }>>;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+type Catalogue = typeof ERROR_CATALOGUE;
+
+export type ErrorCode = keyof Catalogue;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as readonly ErrorCode[];
+
+/** The names in braces of a message template. */
+type Placeholders<T extends string> = T extends `${string}{${infer Name}}${infer Rest}` ? Name | Placeholders<Rest> : never;
+
+/** What `ParleyError.of` needs to fill in the template of `C`. */
+export type ErrorParams<C extends ErrorCode> = { readonly [P in Placeholders<Catalogue[C]['message']>]: string | number };
+
+export interface ParleyErrorOptions {
+  /** Structured context; sent to clients only with client errors (4xx), always logged. */
+  readonly details?: Record<string, unknown>;
+  readonly cause?: unknown;
+}
+
+/** A code's parameters may be left out only when its template has none. */
+type OfArguments<C extends ErrorCode> = [Placeholders<Catalogue[C]['message']>] extends [never]
+  ? [params?: ErrorParams<C>, options?: ParleyErrorOptions]
+  : [params: ErrorParams<C>, options?: ParleyErrorOptions];
+
+/** The HTTP status the catalogue fixes for `code`. */
+export function errorStatus(code: ErrorCode): number {
+  return ERROR_CATALOGUE[code].status;
+}
+
+/** Fills a template's `{name}` slots; a slot without a value stays as written so the gap is visible. */
+function renderErrorMessage(template: string, params: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (slot, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : slot));
+}
 
 /** The one error type Parley raises across layers; `code` is the contract, `message` is for humans. */
 export class ParleyError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+  /**
+   * Takes a ready message, for callers whose wording does not fit the code's template; the code's
+   * status still comes from the catalogue. `ParleyError.of` is the checked way.
+   */
+  constructor(code: ErrorCode, message: string, options?: ParleyErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ParleyError';
     this.code = code;
     this.details = options?.details === undefined ? undefined : Object.freeze({ ...options.details });
+  }
+
+  /** An error of `code` whose message is the catalogue's template filled with `params`. */
+  static of<C extends ErrorCode>(code: C, ...[params, options]: OfArguments<C>): ParleyError {
+    return new ParleyError(code, renderErrorMessage(ERROR_CATALOGUE[code].message, params ?? {}), options);
   }
 }
 

@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const routes of deps.routes ?? []) await app.register(routes);
   const api = deps.api;
   if (api !== undefined) {
-    if (api.apiKey.length === 0) throw new ParleyError('CONFIG_INVALID', 'the /v1 API needs an API key');
+    if (api.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: 'the /v1 API needs an API key' });
     await app.register(
       async (v1) => {
         registerBearerAuth(v1, { apiKey: api.apiKey });

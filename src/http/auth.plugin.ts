@@ -28,13 +28,13 @@ export function bearerToken(request: FastifyRequest): string | null {
  * instance hooks run before route-level ones, so it also precedes the rate limiter's hook.
  */
 export function registerBearerAuth(scope: FastifyInstance, options: BearerAuthOptions): void {
-  if (options.apiKey.length === 0) throw new ParleyError('CONFIG_INVALID', 'bearer auth needs a non-empty API key');
+  if (options.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: 'bearer auth needs a non-empty API key' });
   const expected = tokenDigest(options.apiKey);
   scope.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request);
     const presented = tokenDigest(token ?? '');
     if (token !== null && timingSafeEqual(presented, expected)) return;
     void reply.header('WWW-Authenticate', 'Bearer');
-    throw new ParleyError('UNAUTHORIZED', 'Missing or invalid bearer token');
+    throw ParleyError.of('UNAUTHORIZED', { credential: 'bearer token' });
   });
 }

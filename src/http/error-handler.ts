@@ -1,49 +1,60 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { isParleyError } from '../domain/errors.ts';
-import type { ErrorCode } from '../domain/errors.ts';
-import { HTTP_STATUS } from './error-registry.ts';
-import type { ErrorBody } from './error-registry.ts';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { ParleyError, errorStatus, isParleyError } from '../domain/errors.ts';
+import type { ErrorBody } from './schemas/common.schemas.ts';
 
-const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'VALIDATION_FAILED',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
+/** Fastify's own refusals, said in the catalogue's terms. */
+const FASTIFY_ERRORS: Readonly<Record<string, (err: FastifyError, request: FastifyRequest) => ParleyError>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: (_err, request) => ParleyError.of('PAYLOAD_TOO_LARGE', { limit: request.routeOptions.bodyLimit }),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'headers.content-type', problem: err.message }),
+  FST_ERR_CTP_EMPTY_JSON_BODY: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'body', problem: err.message }),
+  FST_ERR_CTP_INVALID_JSON_BODY: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'body', problem: err.message }),
 };
 
-/** Maps every thrown error to `{error:{code,message}}`; stack traces stay in the log. */
+/**
+ * Maps every thrown error to `{error:{code,message}}` with the status the catalogue fixes for the
+ * code. Server errors (5xx) answer with a generic message and the request id: their own message
+ * may quote the store driver or name internals, so it goes to the log only, like the stack.
+ */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { status, body } = toResponse(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.debug({ code: body.error.code }, 'request rejected');
+    const parley = toParleyError(err, request);
+    const { status, body } = errorResponse(parley, request.id);
+    if (status >= 500) request.log.error({ err, code: parley.code }, 'request failed');
+    else request.log.debug({ code: parley.code }, 'request rejected');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
+    const { status, body } = errorResponse(ParleyError.of('NOT_FOUND', { resource: `Route ${request.method} ${request.url.split('?')[0]}` }), request.id);
+    void reply.status(status).send(body);
   });
 }
 
-function toResponse(err: FastifyError): { status: number; body: ErrorBody } {
-  if (isParleyError(err)) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message } };
-    if (err.details !== undefined && HTTP_STATUS[err.code] < 500) body.error.details = { ...err.details };
-    return { status: HTTP_STATUS[err.code], body };
+/** The status and body an error is answered with. */
+export function errorResponse(err: ParleyError, requestId: string): { status: number; body: ErrorBody } {
+  const status = errorStatus(err.code);
+  if (status >= 500) {
+    return { status, body: { error: { code: err.code, message: `${STATUS_CODES[status] ?? 'Server error'}; the log has the details under request ${requestId}` } } };
   }
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  if (err.details !== undefined) body.error.details = { ...err.details };
+  return { status, body };
+}
+
+function toParleyError(err: FastifyError, request: FastifyRequest): ParleyError {
+  if (isParleyError(err)) return err;
   if (err.validation !== undefined) {
     const first = err.validation[0];
     // Ajv reports a missing or extra property on its parent object; name the property itself.
     const child = first?.params?.['missingProperty'] ?? first?.params?.['additionalProperty'];
     const path = (first?.instancePath ?? '') + (child === undefined ? '' : `/${String(child)}`);
-    return {
-      status: 400,
-      body: { error: { code: 'VALIDATION_FAILED', message: `${err.validationContext ?? 'request'}${path.replace(/\//g, '.')}: ${first?.message ?? 'invalid'}` } },
-    };
+    const field = `${err.validationContext ?? 'request'}${path.replace(/\//g, '.')}`;
+    return ParleyError.of('VALIDATION_FAILED', { field, problem: first?.message ?? 'invalid' });
   }
-  const mapped = err.code === undefined ? undefined : FASTIFY_CODES[err.code];
-  if (mapped !== undefined) return { status: HTTP_STATUS[mapped], body: { error: { code: mapped, message: err.message } } };
+  const known = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
+  if (known !== undefined) return known(err, request);
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return { status: err.statusCode, body: { error: { code: 'VALIDATION_FAILED', message: err.message } } };
+    return ParleyError.of('VALIDATION_FAILED', { field: 'request', problem: err.message });
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } } };
+  return ParleyError.of('INTERNAL', { reason: err.message }, { cause: err });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isParleyError } from '../domain/errors.ts';
-import { errorBodySchema } from './error-registry.ts';
+import { ErrorBody } from './schemas/common.schemas.ts';
 
 /** What readiness needs to know about the process. */
 export interface HealthDeps {
@@ -22,7 +22,7 @@ export function healthRoutes(deps: HealthDeps) {
         schema: {
           response: {
             200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } },
-            503: errorBodySchema,
+            503: ErrorBody,
           },
         },
       },

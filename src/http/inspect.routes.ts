@@ -63,7 +63,7 @@ const PAGE_HEADERS = {
  * `/inspect/assets/*`. Register it as its own plugin so the key check stays in this scope.
  */
 export function inspectRoutes(deps: InspectDeps) {
-  if (deps.apiKey.length === 0) throw new ParleyError('CONFIG_INVALID', '/inspect needs a non-empty API key');
+  if (deps.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: '/inspect needs a non-empty API key' });
   const expected = tokenDigest(deps.apiKey);
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const coalesceMs = deps.coalesceMs ?? 50;
@@ -91,7 +91,7 @@ export function inspectRoutes(deps: InspectDeps) {
       if (request.routeOptions.url === '/inspect/assets/:name') return;
       if (authorized(request)) return;
       void reply.header('WWW-Authenticate', 'Bearer');
-      throw new ParleyError('UNAUTHORIZED', 'Missing or invalid key: open /inspect?key=<API_KEY> or send Authorization: Bearer <API_KEY>');
+      throw ParleyError.of('UNAUTHORIZED', { credential: 'key (open /inspect?key=<API_KEY> or send Authorization: Bearer <API_KEY>)' });
     });
 
     // An open event stream would otherwise hold app.close() until the browser goes away.
@@ -120,7 +120,7 @@ export function inspectRoutes(deps: InspectDeps) {
     app.get('/inspect/assets/:name', hidden, async (request, reply) => {
       const { name } = request.params as { name: string };
       const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-      if (asset === undefined) throw new ParleyError('NOT_FOUND', `No asset ${name}`);
+      if (asset === undefined) throw ParleyError.of('NOT_FOUND', { resource: `Asset ${name}` });
       let loading = assetCache.get(name);
       if (loading === undefined) {
         loading = loadAsset(asset);

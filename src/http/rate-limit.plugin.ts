@@ -28,7 +28,7 @@ export function rateLimitKey(request: FastifyRequest): string {
  */
 export async function registerRateLimit(scope: FastifyInstance, options: RateLimitOptions): Promise<void> {
   if (typeof options.max !== 'number' || !Number.isInteger(options.max) || options.max < 1) {
-    throw new ParleyError('CONFIG_INVALID', 'rate limit max must be a positive integer');
+    throw ParleyError.of('CONFIG_INVALID', { problem: 'rate limit max must be a positive integer' });
   }
   await scope.register(rateLimit, {
     global: true,
@@ -36,8 +36,6 @@ export async function registerRateLimit(scope: FastifyInstance, options: RateLim
     timeWindow: options.timeWindow,
     keyGenerator: rateLimitKey,
     errorResponseBuilder: (_request, context) =>
-      new ParleyError('RATE_LIMITED', `Rate limit exceeded, retry in ${context.after}`, {
-        details: { limit: context.max, retryAfterMs: context.ttl },
-      }),
+      ParleyError.of('RATE_LIMITED', { after: context.after }, { details: { limit: context.max, retryAfterMs: context.ttl } }),
   });
 }

@@ -1,6 +1,14 @@
 /** Kinds of persisted actors. */
 export type ActorKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox';
 
+/** An effect stored with the decision that asked for it, until the runtime acknowledges it. */
+export interface StoredEffect {
+  /** `<actor id>@<version>#<index>`: the decision's version and its place in it, unique per actor. */
+  readonly id: string;
+  readonly type: string;
+  readonly params: unknown;
+}
+
 /**
  * One persisted actor: the machine's snapshot plus the fields the store queries on. `version` is
  * the compare-and-set counter (bumped by every write); `machineVersion` is the version of the
@@ -15,6 +23,8 @@ export interface ActorRecord {
   /** The machine's state value, flattened to a string (`connected`, `processing`, ...). */
   readonly state: string;
   readonly snapshot: unknown;
+  /** Durable effects decided but not yet acknowledged: run again after a restart. */
+  readonly effects: readonly StoredEffect[];
   readonly updatedAt: Date;
 }
 
@@ -22,6 +32,8 @@ export interface ActorWrite {
   readonly machineVersion: number;
   readonly state: string;
   readonly snapshot: unknown;
+  /** Every effect still unacknowledged after this write (the earlier ones left plus the new ones); none when absent. */
+  readonly effects?: readonly StoredEffect[];
 }
 
 /** Snapshot persistence with optimistic concurrency. */

@@ -1,3 +1,5 @@
+import type { StoredEffect } from './actor-snapshot-store.port.ts';
+
 /** Top-level states of the media-job machine, as stored in the `state` field. */
 export type MediaJobState = 'pending' | 'processing' | 'holding' | 'completed' | 'delivered' | 'failed' | 'discarded';
 
@@ -30,6 +32,8 @@ export interface MediaJobRecord {
   readonly version: number;
   readonly machineVersion: number;
   readonly snapshot: unknown;
+  /** Durable effects decided but not yet acknowledged: run again after a restart. */
+  readonly effects: readonly StoredEffect[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -50,6 +54,8 @@ export interface MediaJobWrite {
   readonly error: string | null;
   readonly machineVersion: number;
   readonly snapshot: unknown;
+  /** Durable effects the transition decided, appended to the job's unacknowledged ones; none when absent. */
+  readonly effects?: readonly StoredEffect[];
 }
 
 export interface ClaimRequest {
@@ -70,6 +76,8 @@ export interface MediaJobListFilter {
   readonly botId?: string;
   readonly states?: readonly MediaJobState[];
   readonly leaseBefore?: Date;
+  /** Only jobs with unacknowledged effects. */
+  readonly withEffects?: boolean;
   /** Only jobs after this position; with `limit`, pages through the listing. */
   readonly after?: MediaJobPosition;
   readonly limit?: number;
@@ -86,6 +94,11 @@ export interface MediaJobStore {
   claim(request: ClaimRequest): Promise<MediaJobRecord | null>;
   /** Writes a transition if `version` still matches; `null` when another writer won. */
   compareAndSet(id: string, expectedVersion: number, write: MediaJobWrite, now: Date): Promise<MediaJobRecord | null>;
+  /**
+   * Removes acknowledged effects. Not a transition: it leaves `version` alone, so it never makes a
+   * concurrent compare-and-set fail, and appends never bring an acknowledged effect back.
+   */
+  acknowledgeEffects(id: string, effectIds: readonly string[]): Promise<void>;
   /** Oldest first (`createdAt`, then id): an order no transition changes, so pages stay stable. */
   list(filter: MediaJobListFilter): Promise<MediaJobRecord[]>;
   countByState(botId?: string): Promise<Partial<Record<MediaJobState, number>>>;

@@ -1,15 +1,16 @@
 import { BOT_MACHINE_VERSION, botMachine } from '../../machines/bot.machine.ts';
+import type { BotEffects } from '../../machines/bot.machine.ts';
 import { backoffDelay } from '../domain/backoff.ts';
 import { ParleyError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderSession } from '../ports/provider.port.ts';
 import type { Store } from '../ports/store.port.ts';
-import type { Effect } from './effects.ts';
+import type { EffectTable } from './actors/effect-table.ts';
+import { createPersistedActor, restorePersistedActor } from './actors/persisted-actor.ts';
+import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from './actors/persisted-actor.ts';
 import type { InspectionHub } from './inspection-hub.ts';
 import type { MediaJobHost } from './media-job-host.ts';
-import { createPersistedActor, restorePersistedActor } from './persisted-actor.ts';
-import type { PersistedActor, PersistenceStats } from './persisted-actor.ts';
 import type { ProviderHandlers } from '../ports/provider.port.ts';
 
 export type BotActor = PersistedActor<typeof botMachine>;
@@ -35,6 +36,10 @@ export interface BotsDeps {
   readonly purge?: (botId: string) => Promise<void>;
   /** A bot was created (perhaps under the id of a deleted one). */
   readonly onCreated?: (botId: string) => void;
+  /** The bot's connection came up (its outbox may send) or went down (its outbox holds). */
+  readonly onConnection?: (botId: string, connected: boolean) => void;
+  /** A fresh pairing QR code is waiting to be scanned. */
+  readonly onQr?: (botId: string, qr: string) => void;
 }
 
 const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
@@ -48,8 +53,8 @@ export function createBots(deps: BotsDeps) {
   const actors = new Map<string, BotActor>();
   const sessions = new Map<string, ProviderSession>();
   const timers = new Map<string, NodeJS.Timeout>();
+  const started = new Set<string>();
   const chains = new Map<string, Promise<void>>();
-  const options = { machine: botMachine, machineVersion: BOT_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats };
   const log = deps.logger.child({ scope: 'bots' });
 
   function actorOf(botId: string): BotActor {
@@ -60,7 +65,7 @@ export function createBots(deps: BotsDeps) {
 
   async function decideAndRun(botId: string, event: Parameters<BotActor['send']>[0]): Promise<void> {
     const actor = actorOf(botId);
-    await runEffects(botId, await actor.send(event));
+    await actor.sendAndSettle(event);
     // Stopping ends when its effects (disconnect, flush, hold jobs) are done.
     if (actor.getSnapshot().value === 'stopping' && event.type !== 'bot.stopped') await decideAndRun(botId, { type: 'bot.stopped' });
   }
@@ -101,50 +106,98 @@ export function createBots(deps: BotsDeps) {
     return jobs.length;
   }
 
-  async function runEffects(botId: string, effects: readonly Effect[]): Promise<void> {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'connectProvider':
-          await (await session(botId)).start();
-          break;
-        case 'disconnectProvider': {
-          const s = sessions.get(botId);
-          sessions.delete(botId);
-          await s?.stop();
-          break;
+  /**
+   * The bot machine's effects. Connection effects are not stored: after a restart the bot's state
+   * says whether a session should be open and restore reconnects from it. Moving media jobs and
+   * discarding credentials are stored and run again until done; both are idempotent.
+   */
+  const effects = {
+    connectProvider: {
+      durable: false,
+      async run({ botId }) {
+        if (started.has(botId)) return;
+        const s = await session(botId);
+        started.add(botId);
+        try {
+          await s.start();
+        } catch (err) {
+          started.delete(botId);
+          throw err;
         }
-        case 'scheduleReconnect': {
-          const { attempt, retryAt } = effect.params as { attempt: number; retryAt: number };
-          clearTimeout(timers.get(botId));
-          const timer = setTimeout(() => void send(botId, { type: 'reconnect.due', attempt }).catch(() => undefined), Math.max(0, retryAt - deps.clock()));
-          timer.unref();
-          timers.set(botId, timer);
-          break;
-        }
-        case 'cancelReconnect':
-          clearTimeout(timers.get(botId));
-          timers.delete(botId);
-          break;
-        case 'reapMediaJobs': {
-          const n = await forEachJob(botId, ['holding', 'completed', 'failed'], { type: 'bot.started' });
-          log.debug({ botId, jobs: n }, 'media jobs reaped');
-          break;
-        }
-        case 'holdMediaJobs':
-          await forEachJob(botId, ['pending', 'processing'], { type: 'bot.stopped' });
-          break;
-        case 'flushIngestion':
-          if (!(await deps.flushIngestion(deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
-          break;
-        case 'discardCredentials':
-          await deps.store.authState.clear(botId);
-          break;
-        default:
-          // publishQr: the QR stays in the bot's context; outbox effects belong to the outbox.
-          break;
-      }
-    }
-  }
+      },
+    },
+    disconnectProvider: {
+      durable: false,
+      async run({ botId }) {
+        const s = sessions.get(botId);
+        sessions.delete(botId);
+        started.delete(botId);
+        await s?.stop();
+      },
+    },
+    publishQr: {
+      durable: false,
+      run({ botId, qr }) {
+        log.info({ botId }, 'pairing QR code ready to scan');
+        deps.onQr?.(botId, qr);
+      },
+    },
+    scheduleReconnect: {
+      durable: false,
+      run({ botId, attempt, retryAt }) {
+        clearTimeout(timers.get(botId));
+        const timer = setTimeout(() => void send(botId, { type: 'reconnect.due', attempt }).catch(() => undefined), Math.max(0, retryAt - deps.clock()));
+        timer.unref();
+        timers.set(botId, timer);
+      },
+    },
+    cancelReconnect: {
+      durable: false,
+      run({ botId }) {
+        clearTimeout(timers.get(botId));
+        timers.delete(botId);
+      },
+    },
+    reapMediaJobs: {
+      durable: true,
+      async run({ botId }) {
+        const n = await forEachJob(botId, ['holding', 'completed', 'failed'], { type: 'bot.started' });
+        log.debug({ botId, jobs: n }, 'media jobs reaped');
+      },
+    },
+    holdMediaJobs: {
+      durable: true,
+      async run({ botId }) {
+        await forEachJob(botId, ['pending', 'processing'], { type: 'bot.stopped' });
+      },
+    },
+    resumeOutbox: { durable: false, run: ({ botId }) => deps.onConnection?.(botId, true) },
+    holdOutbox: { durable: false, run: ({ botId }) => deps.onConnection?.(botId, false) },
+    flushIngestion: {
+      durable: false,
+      async run({ botId }) {
+        if (!(await deps.flushIngestion(deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
+      },
+    },
+    discardCredentials: {
+      durable: true,
+      async run({ botId }) {
+        await deps.store.authState.clear(botId);
+      },
+    },
+  } satisfies EffectTable<BotEffects, ActorScope>;
+
+  const options: PersistedActorOptions<typeof botMachine, BotEffects> = {
+    machine: botMachine,
+    machineVersion: BOT_MACHINE_VERSION,
+    store: deps.store.actors,
+    effects,
+    inspect: deps.inspection.inspect,
+    stats: deps.stats,
+    // A command waits for its write: a store that stays down answers the operator with an error.
+    writeRetry: { attempts: 3, baseMs: 50, maxMs: 500 },
+    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'bot effect failed') },
+  };
 
   async function host(record: BotRecord): Promise<BotActor> {
     const stored = await deps.store.actors.get(record.id);
@@ -198,6 +251,7 @@ export function createBots(deps: BotsDeps) {
       timers.delete(botId);
       const s = sessions.get(botId);
       sessions.delete(botId);
+      started.delete(botId);
       await s?.stop();
       await deps.purge?.(botId);
       await deps.store.actors.delete(botId);
@@ -231,6 +285,7 @@ export function createBots(deps: BotsDeps) {
     halt(): void {
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
+      for (const actor of actors.values()) actor.halt();
     },
     /** Stops every running bot (jobs to holding, pending writes flushed) without changing what operators asked for. */
     async shutdown(): Promise<void> {

@@ -1,72 +1,14 @@
-import type { QueueLimits } from '../domain/queue-message.ts';
+import type { BotSettings, BotView } from '../control-plane/dto/bot.dto.ts';
+import type { CorrespondentSummary } from '../control-plane/dto/conversation.dto.ts';
+import type { JobView } from '../control-plane/dto/job.dto.ts';
+import type { OutboxEntry } from '../control-plane/dto/message.dto.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { MediaJobRecord, MediaJobState } from '../ports/media-job-store.port.ts';
-import type { OutboxRecord, OutboxState } from '../ports/outbox-store.port.ts';
+import type { OutboxRecord } from '../ports/outbox-store.port.ts';
 import type { QueueSummary } from './queue-summaries.ts';
 
 /** Jobs that still owe their conversation a result. */
 const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed'];
-
-/** Bot settings as operators write them; each part is validated by the layer that owns it. */
-export interface BotSettings {
-  readonly queue?: Partial<QueueLimits>;
-  readonly ai?: { readonly enabled: boolean; readonly model?: string; readonly systemPrompt?: string };
-  readonly media?: Readonly<Record<string, unknown>>;
-}
-
-export interface CreateBotRequest extends BotSettings {
-  readonly id: string;
-  readonly provider: string;
-}
-
-export interface BotView {
-  readonly id: string;
-  readonly provider: string;
-  readonly state: string;
-  readonly desiredState: 'running' | 'stopped';
-  readonly pendingMediaJobs: number;
-  readonly queues: { readonly correspondents: number; readonly messages: number; readonly placeholders: number };
-  readonly lastError: string | null;
-  readonly settings: BotSettings;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-}
-
-export interface CorrespondentSummary {
-  readonly id: string;
-  readonly messages: number;
-  readonly characters: number;
-  readonly placeholders: number;
-  readonly lastAcceptedAt: number | null;
-}
-
-export interface JobView {
-  readonly id: string;
-  readonly botId: string;
-  readonly correspondentId: string;
-  readonly kind: string;
-  readonly state: MediaJobState;
-  readonly attempt: number;
-  readonly error: string | null;
-}
-
-/** One page of `GET /v1/jobs`; `nextCursor` is `null` on the last page. */
-export interface JobPage {
-  readonly jobs: JobView[];
-  readonly nextCursor: string | null;
-}
-
-export interface OutboxView {
-  readonly id: string;
-  readonly to: string;
-  readonly text: string;
-  readonly state: OutboxState;
-  readonly attempt: number;
-  readonly lastError: string | null;
-  readonly nextAttemptAt: Date;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-}
 
 /** What the bot actor reports, when this process hosts it. */
 export interface LiveBot {
@@ -107,6 +49,6 @@ export function jobView(job: MediaJobRecord): JobView {
   return { id: job.id, botId: job.botId, correspondentId: job.correspondentId, kind: job.kind, state: job.state, attempt: job.attempt, error: job.error };
 }
 
-export function outboxView(r: OutboxRecord): OutboxView {
+export function outboxView(r: OutboxRecord): OutboxEntry {
   return { id: r.id, to: r.to, text: r.text, state: r.state, attempt: r.attempt, lastError: r.lastError, nextAttemptAt: r.nextAttemptAt, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }

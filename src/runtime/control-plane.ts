@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import type { BotCreateBody, BotList, BotSettings, BotView, PairingCodeView, QrView } from '../control-plane/dto/bot.dto.ts';
+import type { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../control-plane/dto/conversation.dto.ts';
+import type { JobList, JobListQuery, JobView } from '../control-plane/dto/job.dto.ts';
+import type { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../control-plane/dto/message.dto.ts';
+import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../control-plane/dto/simulator.dto.ts';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
-import type { QueueMessage } from '../domain/queue-message.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
-import type { HistoryRecord } from '../ports/history-store.port.ts';
-import type { MediaJobState } from '../ports/media-job-store.port.ts';
-import type { OutboxState } from '../ports/outbox-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotDirectory } from './bot-directory.ts';
 import { botView, correspondentList, jobView, outboxView } from './control-plane-views.ts';
-import type { BotSettings, BotView, CorrespondentSummary, CreateBotRequest, JobPage, JobView, OutboxView } from './control-plane-views.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import { DEFAULT_LIMITS } from './parley-runtime.ts';
 import type { ParleyRuntime } from './parley-runtime.ts';
 import { queueSummaries, queueWindow } from './queue-summaries.ts';
 import type { QueueReader, QueueSummary } from './queue-summaries.ts';
 import { SIMULATOR_PROVIDER } from './simulator-control.ts';
-import type { SimulatorControl, SimulatorInboundRequest, SimulatorOutboundView } from './simulator-control.ts';
+import type { SimulatorControl } from './simulator-control.ts';
 
 /** Jobs on one page of `GET /v1/jobs` unless the request asks for another number. */
 export const DEFAULT_JOB_PAGE = 100;
@@ -37,7 +37,7 @@ export interface ControlPlaneDeps {
 
 /**
  * What the REST routes call: one method per route, each taking validated input and returning the
- * response body. Errors are ParleyErrors with stable codes.
+ * response body, both typed by the route's schemas. Errors are ParleyErrors from the catalogue.
  */
 export function createControlPlane(deps: ControlPlaneDeps) {
   const { store, runtime } = deps;
@@ -48,7 +48,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
   async function botRecord(id: string): Promise<BotRecord> {
     const record = removing.has(id) ? null : await store.bots.get(id);
-    if (record === null) throw new ParleyError('NOT_FOUND', `Bot ${id} not found`);
+    if (record === null) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
     return record;
   }
 
@@ -61,21 +61,20 @@ export function createControlPlane(deps: ControlPlaneDeps) {
   async function simulatorBot(id: string): Promise<SimulatorControl> {
     const record = await botRecord(id);
     if (record.provider !== SIMULATOR_PROVIDER || deps.simulator === undefined) {
-      throw new ParleyError('NOT_SUPPORTED_BY_PROVIDER', `Bot ${id} runs on provider ${record.provider}, not the simulator`);
+      throw ParleyError.of('NOT_SUPPORTED_BY_PROVIDER', { provider: record.provider, feature: 'the simulator routes' });
     }
     return deps.simulator;
   }
 
   return {
-    async createBot(request: CreateBotRequest): Promise<BotView> {
+    async createBot(request: BotCreateBody): Promise<BotView> {
       if (!deps.providers.includes(request.provider)) {
-        throw new ParleyError('VALIDATION_FAILED', `body.provider: provider ${request.provider} is not available in this process (available: ${deps.providers.join(', ')})`, {
-          details: { field: 'provider' },
-        });
+        const problem = `provider ${request.provider} is not available in this process (available: ${deps.providers.join(', ')})`;
+        throw ParleyError.of('VALIDATION_FAILED', { field: 'body.provider', problem }, { details: { field: 'provider' } });
       }
       const problems = validateLimits({ ...DEFAULT_LIMITS, ...request.queue });
-      if (problems.length > 0) throw new ParleyError('VALIDATION_FAILED', `body.queue: ${problems.join('; ')}`, { details: { field: 'queue' } });
-      if (removing.has(request.id)) throw new ParleyError('CONFLICT', `Bot ${request.id} is being deleted; create it again once that is done`);
+      if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.queue', problem: problems.join('; ') }, { details: { field: 'queue' } });
+      if (removing.has(request.id)) throw ParleyError.of('BOT_BEING_DELETED', { id: request.id });
       const settings: BotSettings & Record<string, unknown> = {
         ...(request.queue === undefined ? {} : { queue: request.queue }),
         ...(request.ai === undefined ? {} : { ai: request.ai }),
@@ -85,14 +84,14 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       try {
         record = await runtime.bots.create({ id: request.id, provider: request.provider, settings, desiredState: 'stopped' });
       } catch (err) {
-        if (isParleyError(err, 'STORE_DUPLICATE_KEY')) throw new ParleyError('CONFLICT', `Bot ${request.id} already exists`, { cause: err });
+        if (isParleyError(err, 'STORE_DUPLICATE_KEY')) throw ParleyError.of('BOT_EXISTS', { id: request.id }, { cause: err });
         throw err;
       }
       deps.directory.remember(record);
       return view(record);
     },
 
-    async listBots(): Promise<{ bots: BotView[] }> {
+    async listBots(): Promise<BotList> {
       const [records, conversations] = await Promise.all([store.bots.list(), queueSummaries(reader)]);
       const byBot = Map.groupBy(conversations, (c) => c.botId);
       return { bots: await Promise.all(records.filter((r) => !removing.has(r.id)).map((r) => view(r, byBot.get(r.id) ?? []))) };
@@ -128,56 +127,55 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       deps.simulator?.forget(id);
     },
 
-    async qr(id: string): Promise<{ qr: string | null }> {
+    async qr(id: string): Promise<QrView> {
       const record = await botRecord(id);
-      if (record.provider === SIMULATOR_PROVIDER) throw new ParleyError('NOT_SUPPORTED_BY_PROVIDER', 'The simulator needs no QR code');
+      if (record.provider === SIMULATOR_PROVIDER) throw ParleyError.of('NOT_SUPPORTED_BY_PROVIDER', { provider: record.provider, feature: 'QR codes' });
       return { qr: runtime.bots.has(id) ? runtime.bots.context(id).qr : null };
     },
 
-    async pairingCode(id: string, phoneNumber: string): Promise<{ code: string }> {
+    async pairingCode(id: string, phoneNumber: string): Promise<PairingCodeView> {
       const record = await botRecord(id);
-      if (record.provider === SIMULATOR_PROVIDER) throw new ParleyError('NOT_SUPPORTED_BY_PROVIDER', 'The simulator needs no pairing code');
+      const unsupported = () => ParleyError.of('NOT_SUPPORTED_BY_PROVIDER', { provider: record.provider, feature: 'pairing codes' });
+      if (record.provider === SIMULATOR_PROVIDER) throw unsupported();
       const session = runtime.bots.session(id);
-      if (session === undefined) throw new ParleyError('CONFLICT', `Bot ${id} is not running; start it first`);
-      if (session.requestPairingCode === undefined) {
-        throw new ParleyError('NOT_SUPPORTED_BY_PROVIDER', `Provider ${record.provider} does not link by pairing code`);
-      }
+      if (session === undefined) throw ParleyError.of('BOT_NOT_RUNNING', { id });
+      if (session.requestPairingCode === undefined) throw unsupported();
       return { code: await session.requestPairingCode(phoneNumber) };
     },
 
-    async correspondents(id: string): Promise<{ correspondents: CorrespondentSummary[] }> {
+    async correspondents(id: string): Promise<CorrespondentList> {
       await botRecord(id);
       return { correspondents: correspondentList(await queueSummaries(reader, id)) };
     },
 
-    async queueMessages(id: string, correspondentId: string): Promise<{ messages: readonly QueueMessage[] }> {
+    async queueMessages(id: string, correspondentId: string): Promise<QueueMessageList> {
       await botRecord(id);
       const messages = await queueWindow(reader, id, correspondentId);
-      if (messages === null) throw new ParleyError('NOT_FOUND', `Bot ${id} has no conversation with ${correspondentId}`);
-      return { messages };
+      if (messages === null) throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${correspondentId}` });
+      return { messages: [...messages] };
     },
 
-    async history(id: string, correspondentId: string, page: { limit?: number; beforeSeq?: number }): Promise<{ messages: HistoryRecord[] }> {
+    async history(id: string, correspondentId: string, page: HistoryQuery): Promise<HistoryList> {
       await botRecord(id);
       const options = { limit: page.limit ?? 100, ...(page.beforeSeq === undefined ? {} : { beforeSeq: page.beforeSeq }) };
       return { messages: await store.history.list(id, correspondentId, options) };
     },
 
-    async sendMessage(id: string, message: { to: string; text: string }): Promise<{ id: string; state: OutboxState }> {
+    async sendMessage(id: string, message: SendMessageBody): Promise<SendMessageAccepted> {
       await botRecord(id);
       const queued = await store.outbox.enqueue({ id: randomUUID(), botId: id, to: message.to, text: message.text }, new Date(clock()));
       deps.outbox?.wake();
       return { id: queued.id, state: queued.state };
     },
 
-    async outbox(id: string, filter: { state?: OutboxState; limit?: number }): Promise<{ messages: OutboxView[] }> {
+    async outbox(id: string, filter: OutboxQuery): Promise<OutboxList> {
       await botRecord(id);
       const records = await store.outbox.list(id, { ...(filter.state === undefined ? {} : { states: [filter.state] }), limit: filter.limit ?? 100 });
       return { messages: records.map(outboxView) };
     },
 
     /** One page of jobs, oldest first; pass `nextCursor` back as `after` for the next page. */
-    async listJobs(query: { botId?: string; state?: MediaJobState; limit?: number; after?: string }): Promise<JobPage> {
+    async listJobs(query: JobListQuery): Promise<JobList> {
       const limit = query.limit ?? DEFAULT_JOB_PAGE;
       // One job more than asked for tells whether another page follows.
       const jobs = await store.mediaJobs.list({
@@ -193,19 +191,20 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
     async retryJob(jobId: string): Promise<JobView> {
       const job = await store.mediaJobs.get(jobId);
-      if (job === null) throw new ParleyError('NOT_FOUND', `Media job ${jobId} not found`);
-      if (job.state !== 'failed') throw new ParleyError('CONFLICT', `Media job ${jobId} is ${job.state}; only failed jobs can be retried`);
+      if (job === null) throw ParleyError.of('NOT_FOUND', { resource: `Media job ${jobId}` });
+      if (job.state !== 'failed') throw ParleyError.of('JOB_NOT_RETRYABLE', { id: jobId, state: job.state });
       const retried = await runtime.jobs.dispatch(jobId, { type: 'job.retry' });
-      if (retried.state === 'failed') throw new ParleyError('CONFLICT', `Media job ${jobId} could not be retried`);
+      // It was failed when read; a retry that did not move it lost to another change in between.
+      if (retried.state === 'failed') throw ParleyError.of('CONFLICT', { reason: `Media job ${jobId} could not be retried` });
       return jobView(retried);
     },
 
-    async simulatorInbound(id: string, payload: SimulatorInboundRequest): Promise<{ messageId: string }> {
+    async simulatorInbound(id: string, payload: SimulatorInboundBody): Promise<SimulatorInboundAccepted> {
       return (await simulatorBot(id)).inbound(id, payload);
     },
 
-    async simulatorOutbound(id: string): Promise<{ messages: readonly SimulatorOutboundView[] }> {
-      return { messages: (await simulatorBot(id)).outbound(id) };
+    async simulatorOutbound(id: string): Promise<SimulatorOutboundList> {
+      return { messages: [...(await simulatorBot(id)).outbound(id)] };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { CORRESPONDENT_QUEUE_MACHINE_VERSION, correspondentQueueMachine } from '../../machines/correspondent-queue.machine.ts';
+import type { CorrespondentQueueEffects } from '../../machines/correspondent-queue.machine.ts';
 import type { FinalizePlaceholderParams, ReopenPlaceholderParams } from '../../machines/media-job.machine.ts';
 import { ParleyError } from '../domain/errors.ts';
 import { formatPendingMedia } from '../domain/media-content.ts';
@@ -9,11 +10,11 @@ import { findByProviderMessageId } from '../domain/queue-window.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { HistoryRecord } from '../ports/history-store.port.ts';
-import type { Effect } from './effects.ts';
+import type { EffectTable } from './actors/effect-table.ts';
+import { createPersistedActor, restorePersistedActor } from './actors/persisted-actor.ts';
+import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from './actors/persisted-actor.ts';
 import type { HistoryWriter } from './history-writer.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
-import { createPersistedActor, restorePersistedActor } from './persisted-actor.ts';
-import type { PersistedActor, PersistenceStats } from './persisted-actor.ts';
 import type { InspectionHub } from './inspection-hub.ts';
 
 export type QueueActor = PersistedActor<typeof correspondentQueueMachine>;
@@ -54,8 +55,43 @@ export function createConversations(deps: ConversationsDeps) {
   const chains = new Map<string, Promise<unknown>>();
   // Bots deleted in this process: a late finalize must not create a queue the deletion just removed.
   const deleted = new Set<string>();
-  const options = { machine: correspondentQueueMachine, machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION, store: deps.store.actors, inspect: deps.inspection.inspect, stats: deps.stats, coalesceMs: deps.snapshotCoalesceMs ?? 10 };
   const log = deps.logger.child({ scope: 'conversations' });
+
+  /**
+   * The queue machine's effects. Notifying listeners is stored with the decision and acknowledged
+   * once every listener returned, so a crash between the two notifies again after restart
+   * (`recovered: true`); listeners dedupe by message. It runs on the queue's own effect runner,
+   * never on the path that acknowledges the next message. The rest only report.
+   */
+  const effects = {
+    notifyListeners: {
+      durable: true,
+      run: ({ botId, correspondentId, message }, { recovered, effectId }) =>
+        deps.listeners.notify({ ...toDelivered(message, botId, correspondentId, recovered), deliveryId: effectId ?? `${botId}|${correspondentId}|${message.id}` }),
+    },
+    duplicateIgnored: {
+      durable: false,
+      run: () => {
+        deps.stats.duplicates += 1;
+      },
+    },
+    logOverLimit: { durable: false, run: ({ botId, report }) => log.warn({ botId, report }, 'window stays over its limits: only protected messages remain') },
+    messagesEvicted: { durable: false, run: ({ botId, evicted }) => log.debug({ botId, evicted: evicted.length }, 'messages left the window') },
+    finalizeMissed: { durable: false, run: ({ botId, mediaJobId }) => log.debug({ botId, mediaJobId }, 'media result for a message no longer a placeholder in the window') },
+    messagePopped: { durable: false, run: ({ botId, skippedPlaceholders }) => log.debug({ botId, skippedPlaceholders }, 'message taken out of the window') },
+    limitsRejected: { durable: false, run: ({ botId, errors }) => log.warn({ botId, errors }, 'queue limits refused') },
+  } satisfies EffectTable<CorrespondentQueueEffects, ActorScope>;
+
+  const options: PersistedActorOptions<typeof correspondentQueueMachine, CorrespondentQueueEffects> = {
+    machine: correspondentQueueMachine,
+    machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION,
+    store: deps.store.actors,
+    effects,
+    inspect: deps.inspection.inspect,
+    stats: deps.stats,
+    coalesceMs: deps.snapshotCoalesceMs ?? 10,
+    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'queue effect failed') },
+  };
 
   function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = chains.get(key) ?? Promise.resolve();
@@ -92,35 +128,6 @@ export function createConversations(deps: ConversationsDeps) {
     return { botId, correspondentId, messageId: message.id, content: message.content, source: message.source, mediaJobId: message.mediaJobId, recovered };
   }
 
-  async function runEffects(effects: readonly Effect[], recovered = false): Promise<void> {
-    for (const effect of effects) {
-      const p = effect.params as { botId: string; correspondentId: string; message?: QueueMessage };
-      switch (effect.type) {
-        case 'notifyListeners':
-          await deps.listeners.notify(toDelivered(p.message!, p.botId, p.correspondentId, recovered));
-          break;
-        case 'duplicateIgnored':
-          deps.stats.duplicates += 1;
-          break;
-        case 'logOverLimit':
-          log.warn({ botId: p.botId, report: (effect.params as { report: unknown }).report }, 'window stays over its limits: only protected messages remain');
-          break;
-        case 'finalizeMissed':
-        case 'messagesEvicted':
-        case 'limitsRejected':
-          log.debug({ botId: p.botId, effect: effect.type }, 'queue effect');
-          break;
-        default:
-          // recordMessage and messagePopped: the row is already durable; popping has no side effect.
-          break;
-      }
-    }
-  }
-
-  function release(pending: Promise<Effect[]>, recovered = false): void {
-    pending.then((effects) => runEffects(effects, recovered)).catch((err: unknown) => log.error({ err }, 'queue effects failed'));
-  }
-
   function historyRow(arrival: Arrival, seq: number, fields: Pick<HistoryRecord, 'kind' | 'content' | 'status' | 'mediaJobId'>): HistoryRecord {
     return {
       botId: arrival.botId,
@@ -140,7 +147,7 @@ export function createConversations(deps: ConversationsDeps) {
   async function ingest(
     arrival: Arrival,
     write: (seq: number) => Promise<'inserted' | 'duplicate'>,
-    decide: (q: QueueActor) => Promise<Effect[]>,
+    decide: (q: QueueActor) => Promise<void>,
     onDuplicate: () => Promise<void> = async () => {},
   ) {
     return serialized(queueActorId(arrival.botId, arrival.correspondentId), async () => {
@@ -157,7 +164,8 @@ export function createConversations(deps: ConversationsDeps) {
         await onDuplicate();
         return { outcome: 'duplicate' as const, messageId: null };
       }
-      release(decide(q));
+      // Durable in history already: the window write and the listeners follow off this path.
+      decide(q).catch((err: unknown) => log.error({ err, botId: arrival.botId }, 'queue decision refused'));
       return { outcome: 'accepted' as const, messageId: seq };
     });
   }
@@ -165,6 +173,11 @@ export function createConversations(deps: ConversationsDeps) {
   return {
     queue,
     actors: () => [...actors.values()],
+
+    /** Stops every queue at once without writing or notifying anything more (the process is going away). */
+    halt(): void {
+      for (const actor of actors.values()) actor.halt();
+    },
 
     /** Text: durable in history before this resolves; listeners hear it once the window is stored. */
     ingestText(arrival: Arrival, text: string) {
@@ -198,8 +211,7 @@ export function createConversations(deps: ConversationsDeps) {
         const q = await queue(params.botId, params.correspondentId);
         if (!firstTime && leftWindow(q, params)) return;
         await ensurePlaceholder(q, params);
-        const effects = await q.send({ type: 'media.finalized', mediaJobId: params.jobId, content: params.content, now: deps.clock() });
-        await runEffects(effects);
+        await q.send({ type: 'media.finalized', mediaJobId: params.jobId, content: params.content, now: deps.clock() });
       });
     },
 
@@ -302,7 +314,7 @@ export function createConversations(deps: ConversationsDeps) {
         const placeholder: PlaceholderMessage = { ...arrival, id: row.seq, content: row.content, source: row.source, acceptedAt: row.acceptedAt.getTime(), size: contentSize(row.content), mediaJobId: row.mediaJobId };
         await q.send({ type: 'placeholder.injected', message: placeholder, now: deps.clock() });
       } else {
-        release(q.send({ type: 'message.text-received', message: { ...arrival, content: row.content, source: row.source }, now: deps.clock() }), true);
+        await q.send({ type: 'message.text-received', message: { ...arrival, content: row.content, source: row.source }, now: deps.clock() });
       }
     }
     if (rows.length > 0) log.info({ botId, recovered: rows.length }, 'queue caught up from history');

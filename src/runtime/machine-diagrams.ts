@@ -8,6 +8,7 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { BOT_MACHINE_VERSION, botMachine } from '../../machines/bot.machine.ts';
 import { CORRESPONDENT_QUEUE_MACHINE_VERSION, correspondentQueueMachine } from '../../machines/correspondent-queue.machine.ts';
 import { MEDIA_JOB_MACHINE_VERSION, mediaJobMachine } from '../../machines/media-job.machine.ts';
+import { OUTBOX_DELIVERY_MACHINE_VERSION, outboxDeliveryMachine } from '../../machines/outbox-delivery.machine.ts';
 
 export interface DiagramSource {
   readonly name: string;
@@ -19,6 +20,7 @@ export const MACHINES: readonly DiagramSource[] = [
   { name: 'bot', version: BOT_MACHINE_VERSION, machine: botMachine },
   { name: 'correspondent-queue', version: CORRESPONDENT_QUEUE_MACHINE_VERSION, machine: correspondentQueueMachine },
   { name: 'media-job', version: MEDIA_JOB_MACHINE_VERSION, machine: mediaJobMachine },
+  { name: 'outbox-delivery', version: OUTBOX_DELIVERY_MACHINE_VERSION, machine: outboxDeliveryMachine },
 ];
 
 type Transition = AnyStateNode['transitions'] extends Map<string, (infer T)[]> ? T : never;

@@ -1,57 +1,66 @@
-import { createActor } from 'xstate';
 import type { InspectionEvent } from 'xstate';
 import { MEDIA_JOB_MACHINE_VERSION, mediaJobMachine } from '../../machines/media-job.machine.ts';
-import type { MediaJobContext, MediaJobEvent, MediaJobInput } from '../../machines/media-job.machine.ts';
+import type { MediaJobContext, MediaJobEffects, MediaJobEvent, MediaJobInput } from '../../machines/media-job.machine.ts';
 import { statePath, topLevelState } from '../../machines/state-name.ts';
 import { ParleyError } from '../domain/errors.ts';
+import type { StoredEffect } from '../ports/actor-snapshot-store.port.ts';
 import type { MediaJobRecord, MediaJobState, MediaJobStore, MediaJobWrite } from '../ports/media-job-store.port.ts';
-import { collectingLogic } from './effects.ts';
-import type { Effect } from './effects.ts';
+import { createDecider } from './actors/decider.ts';
+import type { PersistedSnapshot } from './actors/decider.ts';
+import { createEffectRunner } from './actors/effect-runner.ts';
+import type { EffectRunnerOptions, RunnableEffect } from './actors/effect-runner.ts';
+import { isDurable, restoreEffect } from './actors/effect-table.ts';
+import type { EffectTable } from './actors/effect-table.ts';
+import { sameData } from './actors/retry.ts';
 
-/** Runs a job's effects in order, after the transition that decided them is durable. */
-export type EffectRunner = (job: MediaJobRecord, effects: readonly Effect[]) => Promise<void>;
+/** What a media job's effect handler learns besides its params: the job as the decision left it. */
+export interface JobScope {
+  readonly job: MediaJobRecord;
+  readonly recovered: boolean;
+  /** A durable effect's stored id, the same on every run of it. */
+  readonly effectId: string | null;
+}
 
 export interface MediaJobHostDeps {
   readonly jobs: MediaJobStore;
-  readonly runEffects: EffectRunner;
+  readonly effects: EffectTable<MediaJobEffects, JobScope>;
   readonly inspect?: (event: InspectionEvent) => void;
   readonly clock?: () => number;
+  readonly effectRunner?: EffectRunnerOptions<MediaJobEffects>;
 }
 
 export interface MediaJobHost {
   create(input: MediaJobInput, media: { mimetype: string; mediaPath: string | null }): Promise<MediaJobRecord>;
   /** Claims the fairest due job and records the claim in its snapshot; `null` when none is due. */
   claim(owner: string, leaseMs: number, kinds?: readonly string[]): Promise<MediaJobRecord | null>;
-  /** Decides `event` for the job, stores the outcome with compare-and-set, then runs its effects. */
+  /** Decides `event` for the job, stores the outcome and its durable effects with compare-and-set, then runs them. */
   dispatch(jobId: string, event: MediaJobEvent): Promise<MediaJobRecord>;
   get(jobId: string): Promise<MediaJobRecord | null>;
+  /** Runs the effects a crash left unacknowledged; resolves with how many jobs had some. */
+  recoverEffects(): Promise<number>;
+  /** Stops running effects (the process is going away). */
+  halt(): void;
 }
 
 const MAX_DECISION_ROUNDS = 8;
-type JobSnapshot = ReturnType<ReturnType<typeof createActor<typeof mediaJobMachine>>['getSnapshot']>;
 
 /**
  * Media jobs are not kept in memory: the stored row is the actor. A transition loads the row,
- * restores the machine from its snapshot, decides, and writes back with compare-and-set on
- * `version`. A lost race (a claim, a sweep, another worker) re-reads and re-decides, so fencing is
- * the machine's `attempt` guard applied to the freshest state (I5), and the result is durable
- * before `finalizePlaceholder` runs (I4).
+ * decides with the machine's pure transition, and writes the outcome back with compare-and-set on
+ * `version`, together with the durable effects it asked for. A lost race (a claim, a sweep,
+ * another worker) re-reads and re-decides, so fencing is the machine's `attempt` guard applied to
+ * the freshest state (I5), and the result is durable before `finalizePlaceholder` runs (I4).
+ * Effects run after the write and are acknowledged once done; unacknowledged ones run again after
+ * a restart.
  */
 export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
   const now = deps.clock ?? Date.now;
-  const { logic, collect } = collectingLogic(mediaJobMachine);
-
-  function decide(record: MediaJobRecord, events: readonly MediaJobEvent[]) {
-    const actor = createActor(logic, { snapshot: record.snapshot, inspect: deps.inspect, id: record.id } as never);
-    actor.start();
-    const effects: Effect[] = collect(() => {
-      for (const event of events) actor.send(event);
-    });
-    const snapshot = actor.getSnapshot();
-    const persisted = actor.getPersistedSnapshot();
-    actor.stop();
-    return { snapshot, persisted, effects };
-  }
+  const decider = createDecider(mediaJobMachine, deps.effects, deps.inspect);
+  // Effects run inside the transition that decided them, so one job's effects keep decision order
+  // while different jobs' effects run side by side.
+  const runners = new Set<ReturnType<typeof createEffectRunner<MediaJobEffects, JobScope>>>();
+  let halted = false;
+  const inspected = (id: string) => ({ id, sessionId: id, logic: mediaJobMachine });
 
   // A claim updates the row atomically but not the snapshot; the snapshot catches up here.
   function catchUp(record: MediaJobRecord): MediaJobEvent[] {
@@ -60,20 +69,42 @@ export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
     return [{ type: 'job.claimed', owner: record.owner, leaseUntil: record.leaseUntil.getTime(), attempt: record.attempt }];
   }
 
+  async function run(job: MediaJobRecord, items: readonly RunnableEffect<MediaJobEffects>[], recovered: boolean): Promise<void> {
+    if (halted || items.length === 0) return;
+    const runner = createEffectRunner<MediaJobEffects, JobScope>({ ...deps.effectRunner, effects: deps.effects });
+    runners.add(runner);
+    const acknowledged: string[] = [];
+    try {
+      await runner.run(items, (item) => ({ job, recovered, effectId: item.storedId }), (id) => acknowledged.push(id));
+    } finally {
+      runners.delete(runner);
+      if (acknowledged.length > 0 && !halted) await deps.jobs.acknowledgeEffects(job.id, acknowledged);
+    }
+  }
+
   async function apply(record: MediaJobRecord, event: MediaJobEvent | null): Promise<MediaJobRecord> {
     let current = record;
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
       const events = [...catchUp(current), ...(event === null ? [] : [event])];
       if (events.length === 0) return current;
-      const decided = decide(current, events);
-      // An unchanged snapshot is already durable; its effects (a re-delivery on reap) may run at once.
-      if (JSON.stringify(decided.persisted) === JSON.stringify(current.snapshot)) {
-        if (decided.effects.length > 0) await deps.runEffects(current, decided.effects);
+      const decided = decider.decide(decider.restore(current.snapshot), events, inspected(current.id));
+      const persisted = decider.persist(decided.snapshot);
+      const version = current.version + 1;
+      const stored: StoredEffect[] = [];
+      const items = decided.effects.map((effect): RunnableEffect<MediaJobEffects> => {
+        if (!isDurable(deps.effects, effect)) return { effect, storedId: null };
+        const id = `${current.id}@${version}#${stored.length}`;
+        stored.push({ id, type: effect.type, params: effect.params });
+        return { effect, storedId: id };
+      });
+      // An unchanged snapshot that asks for nothing durable is already as it should be.
+      if (stored.length === 0 && sameData(persisted, current.snapshot)) {
+        await run(current, items, false);
         return current;
       }
-      const written = await deps.jobs.compareAndSet(current.id, current.version, toWrite(decided.snapshot, decided.persisted), new Date(now()));
+      const written = await deps.jobs.compareAndSet(current.id, current.version, toWrite(decided.snapshot, persisted, stored), new Date(now()));
       if (written !== null) {
-        if (decided.effects.length > 0) await deps.runEffects(written, decided.effects);
+        await run(written, items, false);
         return written;
       }
       const fresh = await deps.jobs.get(current.id);
@@ -85,9 +116,8 @@ export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
 
   return {
     async create(input, media) {
-      const probe = createActor(mediaJobMachine, { input, inspect: deps.inspect, id: input.jobId });
-      probe.start();
-      const record = await deps.jobs.insert(
+      const snapshot = decider.persist(decider.initial(input, inspected(input.jobId)));
+      return deps.jobs.insert(
         {
           id: input.jobId,
           botId: input.botId,
@@ -97,12 +127,10 @@ export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
           mimetype: media.mimetype,
           mediaPath: media.mediaPath,
           machineVersion: MEDIA_JOB_MACHINE_VERSION,
-          snapshot: probe.getPersistedSnapshot(),
+          snapshot,
         },
         new Date(now()),
       );
-      probe.stop();
-      return record;
     },
     async claim(owner, leaseMs, kinds) {
       const claimed = await deps.jobs.claim({ owner, leaseMs, now: new Date(now()), ...(kinds === undefined ? {} : { kinds }) });
@@ -117,10 +145,25 @@ export function createMediaJobHost(deps: MediaJobHostDeps): MediaJobHost {
       return apply(record, event);
     },
     get: (jobId) => deps.jobs.get(jobId),
+    async recoverEffects() {
+      const jobs = await deps.jobs.list({ withEffects: true });
+      for (const job of jobs) {
+        const items = job.effects.flatMap((stored) => {
+          const effect = restoreEffect(deps.effects, stored);
+          return effect === null ? [] : [{ effect, storedId: stored.id }];
+        });
+        await run(job, items, true).catch(() => undefined);
+      }
+      return jobs.length;
+    },
+    halt() {
+      halted = true;
+      for (const runner of runners) runner.halt();
+    },
   };
 }
 
-function toWrite(snapshot: JobSnapshot, persisted: unknown): MediaJobWrite {
+function toWrite(snapshot: ReturnType<typeof mediaJobMachine.resolveState>, persisted: PersistedSnapshot, effects: readonly StoredEffect[]): MediaJobWrite {
   const c = snapshot.context;
   return {
     state: topLevelState(snapshot.value) as MediaJobState,
@@ -132,5 +175,6 @@ function toWrite(snapshot: JobSnapshot, persisted: unknown): MediaJobWrite {
     error: c.error,
     machineVersion: MEDIA_JOB_MACHINE_VERSION,
     snapshot: persisted,
+    effects,
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { FinalizePlaceholderParams, ReopenPlaceholderParams } from '../../machines/media-job.machine.ts';
+import type { MediaJobEffects } from '../../machines/media-job.machine.ts';
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
@@ -9,12 +9,13 @@ import type { Store } from '../ports/store.port.ts';
 import { createBotPurge } from './bot-purge.ts';
 import { createBots } from './bots.ts';
 import { createConversations } from './conversations.ts';
-import type { Effect } from './effects.ts';
+import type { EffectTable } from './actors/effect-table.ts';
 import { createHistoryWriter } from './history-writer.ts';
 import { createInspectionHub } from './inspection-hub.ts';
 import { sweepExpiredLeases } from './lease-sweeper.ts';
 import { createListenerRegistry } from './listener-registry.ts';
 import { createMediaJobHost } from './media-job-host.ts';
+import type { JobScope } from './media-job-host.ts';
 import { createMediaWorker } from './media-worker.ts';
 import type { MediaProcessor } from './media-worker.ts';
 
@@ -42,6 +43,7 @@ export interface RuntimeDeps {
 export interface RuntimeStats {
   writes: number;
   conflicts: number;
+  failedWrites: number;
   duplicates: number;
   lateResultsDiscarded: number;
   deadLettered: number;
@@ -51,7 +53,7 @@ export interface RuntimeStats {
 export function createParleyRuntime(deps: RuntimeDeps) {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger.child({ scope: 'runtime' });
-  const stats: RuntimeStats = { writes: 0, conflicts: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
+  const stats: RuntimeStats = { writes: 0, conflicts: 0, failedWrites: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
   const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
   const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
   const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0 });
@@ -63,36 +65,56 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
   });
 
-  const jobs = createMediaJobHost({ jobs: deps.store.mediaJobs, inspect: inspection.inspect, clock, runEffects: runJobEffects });
+  /**
+   * The media-job machine's effects. Writing the result into the conversation, reopening it for a
+   * retry and deleting the staged file are stored with the job's transition and run again after a
+   * crash until done; each is idempotent (a finalized placeholder is not finalized twice, a missing
+   * file is not an error). Dead-letters and discarded late results only report.
+   */
+  const jobEffects = {
+    finalizePlaceholder: {
+      durable: true,
+      async run(params, { job }) {
+        await conversations.finalize(params);
+        await jobs.dispatch(job.id, { type: 'job.delivered' });
+      },
+    },
+    reopenPlaceholder: {
+      durable: true,
+      async run(params) {
+        await conversations.reopen(params);
+        mediaWorker.wake();
+      },
+    },
+    releaseMedia: {
+      durable: true,
+      async run(_params, { job }) {
+        if (job.mediaPath !== null) await rm(job.mediaPath, { force: true });
+      },
+    },
+    deadLetter: {
+      durable: false,
+      run({ jobId, botId, attempt, reason }) {
+        stats.deadLettered += 1;
+        log.warn({ jobId, botId, attempt, reason }, 'media job dead-lettered');
+      },
+    },
+    discardLateResult: {
+      durable: false,
+      run(params) {
+        stats.lateResultsDiscarded += 1;
+        log.info(params, 'late media result discarded');
+      },
+    },
+  } satisfies EffectTable<MediaJobEffects, JobScope>;
 
-  async function runJobEffects(job: MediaJobRecord, effects: readonly Effect[]): Promise<void> {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'finalizePlaceholder':
-          await conversations.finalize(effect.params as FinalizePlaceholderParams);
-          await jobs.dispatch(job.id, { type: 'job.delivered' });
-          break;
-        case 'reopenPlaceholder':
-          await conversations.reopen(effect.params as ReopenPlaceholderParams);
-          mediaWorker.wake();
-          break;
-        case 'deadLetter':
-          stats.deadLettered += 1;
-          log.warn({ jobId: job.id, botId: job.botId, attempt: job.attempt, reason: job.error }, 'media job dead-lettered');
-          break;
-        case 'discardLateResult':
-          stats.lateResultsDiscarded += 1;
-          log.info({ jobId: job.id, ...(effect.params as object) }, 'late media result discarded');
-          break;
-        case 'releaseMedia':
-          if (job.mediaPath !== null) await rm(job.mediaPath, { force: true });
-          break;
-        default:
-          // persistResult: the compare-and-set that decided it already made the result durable (I4).
-          break;
-      }
-    }
-  }
+  const jobs = createMediaJobHost({
+    jobs: deps.store.mediaJobs,
+    effects: jobEffects,
+    inspect: inspection.inspect,
+    clock,
+    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
+  });
 
   const mediaWorker = createMediaWorker({
     host: jobs, processor: deps.processor, owner, concurrency: worker.concurrency, leaseMs: worker.leaseMs,
@@ -136,12 +158,13 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     /** Restores queues, sweeps leases of a crashed process, restores bots, then starts working. */
     async start(): Promise<void> {
       const queues = await conversations.restoreAll();
+      const recovered = await jobs.recoverEffects();
       const swept = await sweepExpiredLeases(deps.store, jobs, clock(), log);
       const botCount = await bots.restoreAll();
       mediaWorker.start();
       sweeper = setInterval(() => void sweepExpiredLeases(deps.store, jobs, clock(), log).catch((err: unknown) => log.error({ err }, 'lease sweep failed')), Math.max(1000, worker.leaseMs / 2));
       sweeper.unref();
-      log.info({ bots: botCount, queues, swept }, 'runtime started');
+      log.info({ bots: botCount, queues, swept, recovered }, 'runtime started');
     },
 
     /**
@@ -151,7 +174,9 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     halt(): void {
       clearInterval(sweeper);
       mediaWorker.halt();
+      jobs.halt();
       bots.halt();
+      conversations.halt();
     },
 
     /** Stops bots (jobs to holding, history flushed), waits for workers, writes every snapshot. */

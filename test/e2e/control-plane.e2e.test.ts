@@ -58,11 +58,11 @@ describe('REST control plane', () => {
       expect(await t.store.bots.get('bot-a')).toMatchObject({ settings: { queue: { maxMessages: 50 } } });
     });
 
-    it('answers 409 CONFLICT when the bot id exists', async () => {
+    it('answers 409 BOT_EXISTS when the bot id exists', async () => {
       await api.request('POST', '/v1/bots', { id: 'bot-dup', provider: 'simulator' });
       const again = await api.request('POST', '/v1/bots', { id: 'bot-dup', provider: 'simulator' });
       expect(again.statusCode).toBe(409);
-      expect(again.json<ErrorJson>().error).toEqual({ code: 'CONFLICT', message: 'Bot bot-dup already exists' });
+      expect(again.json<ErrorJson>().error).toEqual({ code: 'BOT_EXISTS', message: 'Bot bot-dup already exists' });
     });
 
     it.each<[string, Record<string, unknown>, RegExp]>([
@@ -134,6 +134,13 @@ describe('REST control plane', () => {
       const bad = await api.request('POST', '/v1/bots/bot-wa/pairing-code', { phoneNumber: 'call me' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json<ErrorJson>().error.message).toMatch(/^body\.phoneNumber: /);
+    });
+
+    it('refuses a pairing code while the bot is not running with 409 BOT_NOT_RUNNING', async () => {
+      await api.request('POST', '/v1/bots', { id: 'bot-unpaired', provider: 'baileys' });
+      const pairing = await api.request('POST', '/v1/bots/bot-unpaired/pairing-code', { phoneNumber: '+4915550123' });
+      expect(pairing.statusCode).toBe(409);
+      expect(pairing.json<ErrorJson>().error).toEqual({ code: 'BOT_NOT_RUNNING', message: 'Bot bot-unpaired is not running; start it first' });
     });
 
     it('refuses the simulator routes for a bot on another provider with 409 NOT_SUPPORTED_BY_PROVIDER', async () => {
@@ -314,7 +321,7 @@ describe('REST control plane', () => {
 
       const again = await api.request('POST', `/v1/jobs/${failed!.id}/retry`);
       expect(again.statusCode).toBe(409);
-      expect(again.json<ErrorJson>().error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/is delivered; only failed jobs can be retried/) });
+      expect(again.json<ErrorJson>().error).toEqual({ code: 'JOB_NOT_RETRYABLE', message: `Media job ${failed!.id} is delivered; only failed jobs can be retried` });
       const missing = await api.request('POST', '/v1/jobs/no-such-job/retry');
       expect(missing.statusCode).toBe(404);
       const badFilter = await api.request('GET', '/v1/jobs?state=lost');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openMongoStore } from '../../src/adapters/mongodb/mongo-store.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { startWireServer } from '../../src/wire-server/index.ts';
+import { startWireServer } from '@parley/mongo-wire-server';
 import { useTestStore } from '../support/test-store.ts';
 
 describe('health endpoints', () => {
@@ -37,7 +37,7 @@ describe('health endpoints', () => {
     const app = await buildApp({ logger: createLogger('silent'), health: { pingStore: async () => {}, storeKind: 'x' } });
     const res = await app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'No route GET /nope' } });
+    expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'Route GET /nope not found' } });
     await app.close();
   });
 });

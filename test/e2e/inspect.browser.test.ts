@@ -74,7 +74,7 @@ describe('/inspect in a real browser', () => {
     expect(bearer.status).toBe(200);
     expect(await bearer.json()).toMatchObject({ actors: expect.any(Array) });
     const diagrams = await fetch(`${base}/inspect/diagrams?key=${API_KEY}`);
-    expect(Object.keys(((await diagrams.json()) as { diagrams: object }).diagrams)).toEqual(['bot', 'correspondent-queue', 'media-job']);
+    expect(Object.keys(((await diagrams.json()) as { diagrams: object }).diagrams)).toEqual(['bot', 'correspondent-queue', 'media-job', 'outbox-delivery']);
     const mermaid = await fetch(`${base}/inspect/assets/mermaid.min.js`);
     expect(mermaid.headers.get('content-encoding')).toBe('gzip');
     // Read to the end: a response the client stops reading keeps its connection busy, and app.close() waits for it.

@@ -3,9 +3,11 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
+const WITHOUT_DEVELOPMENT_STORES = pathToFileURL(path.resolve(import.meta.dirname, '../support/without-development-stores.ts')).href;
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
@@ -60,6 +62,13 @@ describe('the parley process', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(p.stdout()).toMatch(/"msg":"stopped"/);
   }, 60_000);
+
+  it('without MONGODB_URI and without the development stores (a production install) refuses to start and names MONGODB_URI', async () => {
+    const p = startParley({ PORT: '0', API_KEY: 'production-install-key', NODE_OPTIONS: `--import=${WITHOUT_DEVELOPMENT_STORES}` });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/STORE_UNAVAILABLE: No store available: set MONGODB_URI/);
+    expect(p.stderr()).not.toMatch(/^\s+at /m);
+  }, 30_000);
 
   it('refuses to start on invalid configuration and lists every problem', async () => {
     const p = startParley({ PORT: 'eighty', LOG_LEVEL: 'loud', MONGODB_URI: 'redis://x' });

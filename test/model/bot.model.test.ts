@@ -3,7 +3,15 @@ import { botModel } from './bot.model.ts';
 import { describeModel } from './describe-model.ts';
 import { persistedActorTarget } from './runtime-target.ts';
 
-const runtime = { kind: 'bot', machineVersion: BOT_MACHINE_VERSION } as const;
+import type { BotEffects } from '../../machines/bot.machine.ts';
+import type { EffectDurability } from './runtime-target.ts';
+
+// Every effect is stored and acknowledged here, so the mechanism is walked on every transition.
+const effects: EffectDurability<BotEffects> = {
+  connectProvider: true, disconnectProvider: true, publishQr: true, reapMediaJobs: true, resumeOutbox: true, holdOutbox: true,
+  scheduleReconnect: true, cancelReconnect: true, holdMediaJobs: true, flushIngestion: true, discardCredentials: true,
+};
+const runtime = { kind: 'bot', machineVersion: BOT_MACHINE_VERSION, effects } as const;
 
 // Every step crosses the store; the bot's 74 transition paths (319 steps) still take well under a second.
 describeModel({

@@ -3,7 +3,14 @@ import { CORRESPONDENT_QUEUE_MACHINE_VERSION } from '../../machines/corresponden
 import { correspondentQueueModel } from './correspondent-queue.model.ts';
 import { persistedActorTarget } from './runtime-target.ts';
 
-const runtime = { kind: 'correspondent-queue', machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION } as const;
+import type { CorrespondentQueueEffects } from '../../machines/correspondent-queue.machine.ts';
+import type { EffectDurability } from './runtime-target.ts';
+
+// Every effect is stored and acknowledged here, so the mechanism is walked on every transition.
+const effects: EffectDurability<CorrespondentQueueEffects> = {
+  notifyListeners: true, messagesEvicted: true, logOverLimit: true, duplicateIgnored: true, finalizeMissed: true, messagePopped: true, limitsRejected: true,
+};
+const runtime = { kind: 'correspondent-queue', machineVersion: CORRESPONDENT_QUEUE_MACHINE_VERSION, effects } as const;
 
 /** The queue's runtime targets: the persisted actor as it runs, and restored from the store after every step. */
 export function queueRuntimeTargets(which: 'both' | 'live' | 'restored') {

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SnapshotFrom, StateValue } from 'xstate';
 import { mediaJobMachine } from '../../machines/media-job.machine.ts';
-import type { FinalizePlaceholderParams, MediaJobContext, MediaJobEvent, PersistResultParams } from '../../machines/media-job.machine.ts';
+import type { FinalizePlaceholderParams, MediaJobContext, MediaJobEvent } from '../../machines/media-job.machine.ts';
 import { statePath, topLevelState } from '../../machines/state-name.ts';
 import type { MachineModel, Observation, PathInvariants } from './model-types.ts';
 
@@ -59,7 +59,6 @@ function checkShape(o: Observation<MediaJobContext>): void {
 
 /** Invariants of one job's path: fencing (I5), persistence before finalization (I4), monotonic attempts, one media release. */
 function invariants(): PathInvariants<MediaJobEvent, MediaJobContext> {
-  let persisted = false;
   let releases = 0;
   return {
     start: checkShape,
@@ -85,14 +84,10 @@ function invariants(): PathInvariants<MediaJobEvent, MediaJobContext> {
       if (enteredTop === 'delivered' && topLevelState(before.value) !== 'completed') throw new Error('delivered without completing first');
 
       for (const effect of after.effects) {
-        if (effect.type === 'persistResult') {
-          const p = effect.params as PersistResultParams;
-          if (p.result !== after.context.result || p.attempt !== after.context.attempt) throw new Error('persistResult params differ from the stored result');
-          persisted = true;
-        }
         if (effect.type === 'finalizePlaceholder') {
           const p = effect.params as FinalizePlaceholderParams;
-          if (p.status === 'final' && (!persisted || p.content !== after.context.result)) throw new Error('placeholder finalized before its result was persisted');
+          // The snapshot that asks for the finalize holds the result, and the two are written together (I4).
+          if (p.status === 'final' && (after.context.result === null || p.content !== after.context.result)) throw new Error('placeholder finalized with a result its snapshot does not hold');
           if (p.status === 'failed' && !p.content.includes('could not be processed')) throw new Error('failure note lacks the reason');
           if (!after.context.botActive) throw new Error('placeholder finalized while the bot is stopped');
         }

@@ -5,11 +5,26 @@ import type { AnyMachineSnapshot, AnyStateMachine, EventFromLogic, EventObject, 
 import { topLevelState } from '../../machines/state-name.ts';
 import type { ActorKind, ActorRecord } from '../../src/ports/actor-snapshot-store.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
-import { createPersistedActor, restorePersistedActor } from '../../src/runtime/persisted-actor.ts';
-import type { PersistedActor, PersistedActorOptions } from '../../src/runtime/persisted-actor.ts';
+import type { EffectTable } from '../../src/runtime/actors/effect-table.ts';
+import { createPersistedActor, restorePersistedActor } from '../../src/runtime/actors/persisted-actor.ts';
+import type { ActorScope, PersistedActor, PersistedActorOptions } from '../../src/runtime/actors/persisted-actor.ts';
 import type { ContextOf, Effect, MachineModel, ModelTarget, Observation } from './model-types.ts';
 
-export interface PersistedActorTargetOptions {
+/** Every effect of a machine's map, each marked durable or not as the runtime's own table marks it. */
+export type EffectDurability<TMap> = { readonly [K in keyof TMap]: boolean };
+
+/** An effect table whose handlers only record what ran, for targets to compare with the machine. */
+export function recordingEffects<TMap>(durability: EffectDurability<TMap>, sink: Effect[]): EffectTable<TMap, ActorScope> {
+  const table = {} as Record<keyof TMap, { durable: boolean; run: (params: unknown) => void }>;
+  for (const type of Object.keys(durability) as (keyof TMap & string)[]) {
+    table[type] = { durable: durability[type], run: (params) => void sink.push({ type, params }) };
+  }
+  return table as EffectTable<TMap, ActorScope>;
+}
+
+export interface PersistedActorTargetOptions<TMap> {
+  /** The machine's effects and which of them the runtime stores with their decision. */
+  readonly effects: EffectDurability<TMap>;
   /** The run's store (`openTestStore()`); actors are written to `store.actors`. */
   readonly store: Store;
   readonly kind: ActorKind;
@@ -28,13 +43,19 @@ export interface PersistedActorTargetOptions {
  * version, and the runtime must agree with the machine alone (`transition()`) on the next value,
  * context and effects.
  */
-export function persistedActorTarget<TMachine extends AnyStateMachine>(
+export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
   model: MachineModel<TMachine>,
-  options: PersistedActorTargetOptions,
+  options: PersistedActorTargetOptions<TMap>,
 ): ModelTarget<EventFromLogic<TMachine>, ContextOf<TMachine>> {
   type Context = ContextOf<TMachine>;
   const id = `${model.name}-${randomUUID()}`;
-  const actorOptions: PersistedActorOptions<TMachine> = { machine: model.machine, machineVersion: options.machineVersion, store: options.store.actors };
+  const ran: Effect[] = [];
+  const actorOptions: PersistedActorOptions<TMachine, TMap> = {
+    machine: model.machine,
+    machineVersion: options.machineVersion,
+    store: options.store.actors,
+    effects: recordingEffects(options.effects, ran),
+  };
   let actor: PersistedActor<TMachine> | undefined;
   let current: Observation<Context> | undefined;
   let version = 0;
@@ -48,15 +69,18 @@ export function persistedActorTarget<TMachine extends AnyStateMachine>(
 
   // The stored record must mirror what the actor decided.
   const checkRecord = (record: ActorRecord | null, observed: Observation<Context>): ActorRecord => {
+    const stored = observed.effects.some((e) => options.effects[e.type as keyof TMap]);
     if (record === null) throw new Error(`actor ${id} is missing from the store`);
     const where = `actor ${id} (stored version ${record.version})`;
     if (record.state !== topLevelState(observed.value)) {
       throw new Error(`${where}: stored state ${JSON.stringify(record.state)}, actor is in ${JSON.stringify(observed.value)}`);
     }
-    // A decision that changes nothing is not written; any change is, one version further.
+    // A decision that changes nothing and stores no effect is not written; any other is, one version further.
     const state = JSON.stringify({ value: observed.value, context: observed.context });
-    if (state !== lastState && record.version <= version) throw new Error(`${where}: version did not increase from ${version}`);
-    if (state === lastState && record.version !== version) throw new Error(`${where}: an unchanged snapshot was written again`);
+    if ((state !== lastState || stored) && record.version <= version) throw new Error(`${where}: version did not increase from ${version}`);
+    if (state === lastState && !stored && record.version !== version) throw new Error(`${where}: an unchanged snapshot was written again`);
+    // Every effect ran, so every stored one was acknowledged: nothing would run again after a restart.
+    if (record.effects.length > 0) throw new Error(`${where}: effects ${record.effects.map((e) => e.type)} ran but stayed unacknowledged`);
     lastState = state;
     if (actor !== undefined && record.version !== actor.version()) throw new Error(`${where}: the actor holds version ${actor.version()}`);
     if (record.machineVersion !== options.machineVersion || record.kind !== options.kind) throw new Error(`${where}: wrong kind or machine version`);
@@ -68,7 +92,7 @@ export function persistedActorTarget<TMachine extends AnyStateMachine>(
   return {
     async start() {
       const botId = botIdOf(model.input);
-      actor = await createPersistedActor(actorOptions, { id, kind: options.kind, botId }, model.input);
+      actor = await createPersistedActor(actorOptions, { id, kind: options.kind, botId }, model.input as never);
       const first = observe([]);
       checkRecord(await options.store.actors.get(id), first);
       checkInitial(model.machine, model.input, first);
@@ -78,7 +102,9 @@ export function persistedActorTarget<TMachine extends AnyStateMachine>(
     async send(event) {
       if (actor === undefined || current === undefined) throw new Error('target not started');
       const expected = machineStep(model.machine, current, event);
-      const effects = await actor.send(event);
+      await actor.sendAndSettle(event);
+      await actor.flush();
+      const effects = ran.splice(0);
       let observed = observe(effects);
       if (options.restoreEachStep) {
         await actor.stop();

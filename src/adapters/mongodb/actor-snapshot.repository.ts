@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { ActorKind, ActorRecord, ActorSnapshotStore, ActorWrite } from '../../ports/actor-snapshot-store.port.ts';
+import type { ActorKind, ActorRecord, ActorSnapshotStore, ActorWrite, StoredEffect } from '../../ports/actor-snapshot-store.port.ts';
 import { COLLECTIONS } from './collections.ts';
 import { guard } from './mongo-errors.ts';
 
@@ -11,16 +11,18 @@ interface ActorDoc {
   machineVersion: number;
   state: string;
   snapshot: unknown;
+  /** Absent on documents written before effects were stored. */
+  effects?: StoredEffect[];
   updatedAt: Date;
 }
 
-function toRecord({ _id, ...rest }: ActorDoc): ActorRecord {
-  return { id: _id, ...rest };
+function toRecord({ _id, effects, ...rest }: ActorDoc): ActorRecord {
+  return { id: _id, ...rest, effects: effects ?? [] };
 }
 
 /** Every top-level field, and of the snapshot only the named paths. */
 function snapshotProjection(fields: readonly string[]): Record<string, 1> {
-  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, updatedAt: 1 };
+  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, effects: 1, updatedAt: 1 };
   for (const field of fields) projection[`snapshot.${field}`] = 1;
   return projection;
 }
@@ -42,6 +44,7 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
         machineVersion: record.machineVersion,
         state: record.state,
         snapshot: record.snapshot,
+        effects: [...(record.effects ?? [])],
         updatedAt: clock(),
       };
       await guard('actors.insert', () => actors.insertOne(doc));
@@ -52,14 +55,14 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
         actors.findOneAndUpdate(
           { _id: id, version: expectedVersion },
           {
-            $set: { machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, updatedAt: clock() },
+            $set: { machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, effects: [...(next.effects ?? [])], updatedAt: clock() },
             $inc: { version: 1 },
           },
           // The caller holds the snapshot it wrote; sending a whole window back is most of a write's cost.
-          { returnDocument: 'after', projection: { snapshot: 0 } },
+          { returnDocument: 'after', projection: { snapshot: 0, effects: 0 } },
         ),
       );
-      return doc === null ? null : toRecord({ ...doc, snapshot: next.snapshot });
+      return doc === null ? null : toRecord({ ...doc, snapshot: next.snapshot, effects: [...(next.effects ?? [])] });
     },
     async list({ kind, botId, states }, options = {}) {
       const filter: Record<string, unknown> = { kind };

@@ -4,10 +4,10 @@ import { COLLECTIONS } from './collections.ts';
 import { createFairSequencer } from './fair-sequencer.ts';
 import { guard } from './mongo-errors.ts';
 
-type MediaJobDoc = Omit<MediaJobRecord, 'id'> & { _id: string; kind: string; actorKind: 'media-job' };
+type MediaJobDoc = Omit<MediaJobRecord, 'id' | 'effects'> & { _id: string; kind: string; actorKind: 'media-job'; effects?: MediaJobRecord['effects'] };
 
-function toRecord({ _id, actorKind: _actorKind, ...rest }: MediaJobDoc): MediaJobRecord {
-  return { id: _id, ...rest };
+function toRecord({ _id, actorKind: _actorKind, effects, ...rest }: MediaJobDoc): MediaJobRecord {
+  return { id: _id, ...rest, effects: effects ?? [] };
 }
 
 /** The media job queue: one atomic claim, then compare-and-set transitions decided by the machine. */
@@ -38,6 +38,7 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
         version: 1,
         machineVersion: job.machineVersion,
         snapshot: job.snapshot,
+        effects: [],
         createdAt: now,
         updatedAt: now,
       };
@@ -69,17 +70,26 @@ export function createMediaJobRepository(db: Db): MediaJobStore {
       return toRecord(doc);
     },
     async compareAndSet(id, expectedVersion, write, now) {
+      const { effects = [], ...fields } = write;
       const doc = await guard('mediaJobs.compareAndSet', () =>
         jobs.findOneAndUpdate(
           { _id: id, version: expectedVersion },
-          { $set: { ...write, notBefore: write.notBefore ?? new Date(0), updatedAt: now }, $inc: { version: 1 } },
+          {
+            $set: { ...fields, notBefore: fields.notBefore ?? new Date(0), updatedAt: now },
+            $inc: { version: 1 },
+            ...(effects.length === 0 ? {} : { $push: { effects: { $each: [...effects] } } }),
+          },
           { returnDocument: 'after' },
         ),
       );
       return doc === null ? null : toRecord(doc);
     },
-    async list({ botId, states, leaseBefore, after, limit }) {
+    async acknowledgeEffects(id, effectIds) {
+      await guard('mediaJobs.acknowledgeEffects', () => jobs.updateOne({ _id: id }, { $pull: { effects: { id: { $in: [...effectIds] } } } }));
+    },
+    async list({ botId, states, leaseBefore, withEffects, after, limit }) {
       const filter: Filter<MediaJobDoc> = {
+        ...(withEffects === true ? { 'effects.0': { $exists: true } } : {}),
         ...(botId === undefined ? {} : { botId }),
         ...(states === undefined ? {} : { state: { $in: [...states] } }),
         ...(leaseBefore === undefined ? {} : { leaseUntil: { $lt: leaseBefore } }),

@@ -9,29 +9,26 @@ export function translateMongoError(err: unknown, operation: string): ParleyErro
   if (err instanceof ParleyError) return err;
   if (err instanceof MongoServerError) {
     if (err.code === 11000) {
-      return new ParleyError('STORE_DUPLICATE_KEY', `${operation}: duplicate key`, {
-        details: { index: indexName(err.message), keyPattern: err.keyPattern },
-        cause: err,
-      });
+      return ParleyError.of('STORE_DUPLICATE_KEY', { operation }, { details: { index: indexName(err.message), keyPattern: err.keyPattern }, cause: err });
     }
     if (typeof err.code === 'number' && TIMEOUT_CODES.has(err.code)) {
-      return new ParleyError('STORE_TIMEOUT', `${operation}: timed out`, { cause: err });
+      return ParleyError.of('STORE_TIMEOUT', { operation }, { cause: err });
     }
     if (typeof err.code === 'number' && WRITE_CONFLICT_CODES.has(err.code)) {
-      return new ParleyError('STORE_WRITE_CONFLICT', `${operation}: write conflict`, { cause: err });
+      return ParleyError.of('STORE_WRITE_CONFLICT', { operation }, { cause: err });
     }
-    return new ParleyError('STORE_ERROR', `${operation}: ${err.codeName ?? 'server error'} (${String(err.code)})`, { cause: err });
+    return ParleyError.of('STORE_ERROR', { operation, reason: `${err.codeName ?? 'server error'} (${String(err.code)})` }, { cause: err });
   }
   if (err instanceof MongoNetworkTimeoutError) {
-    return new ParleyError('STORE_TIMEOUT', `${operation}: network timeout`, { cause: err });
+    return ParleyError.of('STORE_TIMEOUT', { operation }, { cause: err });
   }
   if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError) {
-    return new ParleyError('STORE_UNAVAILABLE', `${operation}: database unreachable`, { cause: err });
+    return ParleyError.of('STORE_UNAVAILABLE', { operation }, { cause: err });
   }
   if (err instanceof MongoError) {
-    return new ParleyError('STORE_ERROR', `${operation}: ${err.message}`, { cause: err });
+    return ParleyError.of('STORE_ERROR', { operation, reason: err.message }, { cause: err });
   }
-  return new ParleyError('STORE_ERROR', `${operation}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return ParleyError.of('STORE_ERROR', { operation, reason: err instanceof Error ? err.message : String(err) }, { cause: err });
 }
 
 /** Runs a driver call and translates whatever it throws. */

@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server-core';
+import { ParleyError } from '../../domain/errors.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { redactUri } from '../../logging/logger.ts';
-import { startWireServer } from '../../wire-server/index.ts';
 
 export type MongoKind = 'external' | 'memory-server' | 'bundled';
 
@@ -29,7 +28,9 @@ export interface MongoSelectionOptions {
 /**
  * Picks the store: MONGODB_URI → mongodb-memory-server (a real mongod, when a binary can be had)
  * → the bundled wire-compatible server. `npm start` and the tests share this order, so a machine
- * with a real mongod runs the same suite against it.
+ * with a real mongod runs the same suite against it. Both embedded stores are development
+ * dependencies, loaded only when reached: a production install (`npm ci --omit=dev`) has neither
+ * and must be given MONGODB_URI.
  */
 export async function selectMongo(options: MongoSelectionOptions): Promise<SelectedMongo> {
   const { logger } = options;
@@ -43,12 +44,21 @@ export async function selectMongo(options: MongoSelectionOptions): Promise<Selec
   }
   if (options.memoryServer === 'auto') {
     try {
-      return await startMemoryServer(options.dbPath);
+      const memoryServer = await startMemoryServer(options.dbPath);
+      if (memoryServer !== undefined) return memoryServer;
     } catch (err) {
-      logger.info({ reason: oneLine(err) }, 'mongodb-memory-server unavailable; using the bundled store');
+      logger.info({ reason: oneLine(err) }, 'mongodb-memory-server unavailable; trying the bundled store');
     }
   }
-  const server = await startWireServer({ host: '127.0.0.1', port: 0 });
+  const wireServer = await importInstalled('@parley/mongo-wire-server', () => import('@parley/mongo-wire-server'));
+  if (wireServer === undefined) {
+    throw new ParleyError(
+      'STORE_UNAVAILABLE',
+      'No store available: set MONGODB_URI to a MongoDB connection string. Without it Parley starts a development store, ' +
+        'and this installation has none (mongodb-memory-server-core and @parley/mongo-wire-server are development dependencies).',
+    );
+  }
+  const server = await wireServer.startWireServer({ host: '127.0.0.1', port: 0 });
   return {
     kind: 'bundled',
     uri: server.uri,
@@ -57,7 +67,10 @@ export async function selectMongo(options: MongoSelectionOptions): Promise<Selec
   };
 }
 
-async function startMemoryServer(dbPath: string | undefined): Promise<SelectedMongo> {
+async function startMemoryServer(dbPath: string | undefined): Promise<SelectedMongo | undefined> {
+  const memoryServer = await importInstalled('mongodb-memory-server-core', () => import('mongodb-memory-server-core'));
+  if (memoryServer === undefined) return undefined;
+  const { MongoBinary, MongoMemoryServer } = memoryServer;
   // One download attempt: offline machines should fall back in seconds, not after long retries.
   process.env['MONGOMS_MAX_RETRIES'] ??= '1';
   // Resolving the binary first fails quietly; MongoMemoryServer.create would print the error itself.
@@ -75,6 +88,20 @@ async function startMemoryServer(dbPath: string | undefined): Promise<SelectedMo
       await server.stop({ doCleanup: dbPath === undefined, force: false });
     },
   };
+}
+
+/**
+ * The module, or undefined when the package is not installed. Only the package's own absence
+ * counts: a package that is there but fails to load is a broken install and says so.
+ */
+async function importInstalled<T>(name: string, load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    const missing = (err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes(`'${name}'`);
+    if (missing) return undefined;
+    throw err;
+  }
 }
 
 function oneLine(err: unknown): string {

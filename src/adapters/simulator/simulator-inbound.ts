@@ -142,5 +142,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function invalid(field: string, problem: string): ParleyError {
-  return new ParleyError('VALIDATION_FAILED', `${field}: ${problem}`, { details: { field } });
+  return ParleyError.of('VALIDATION_FAILED', { field, problem }, { details: { field } });
 }

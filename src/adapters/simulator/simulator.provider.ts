@@ -91,7 +91,7 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
         return Promise.resolve();
       },
       send(to, text) {
-        if (!state.connected) return Promise.reject(new ParleyError('CONFLICT', `simulator: bot ${botId} is not connected`));
+        if (!state.connected) return Promise.reject(ParleyError.of('CONFLICT', { reason: `simulator: bot ${botId} is not connected` }));
         const providerMessageId = `SIM-OUT-${randomUUID()}`;
         record(botId, { to, text, providerMessageId, sentAt: now() });
         return Promise.resolve({ providerMessageId });
@@ -105,7 +105,7 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
     async inbound(botId, payload) {
       const parsed = parseInbound(payload);
       const state = sessions.get(botId);
-      if (state === undefined || !state.connected) throw new ParleyError('CONFLICT', 'bot is not running', { details: { botId } });
+      if (state === undefined || !state.connected) throw ParleyError.of('CONFLICT', { reason: 'bot is not running' }, { details: { botId } });
       const message = toInboundMessage(parsed, now());
       await state.handlers.onMessage(message);
       return { messageId: message.providerMessageId };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
 import type { ControlPlane } from '../../runtime/control-plane.ts';
 import { BotIdParams, CorrespondentParams, errorResponses } from '../schemas/common.schemas.ts';
-import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../schemas/conversation.schemas.ts';
 
 const tags = ['conversations'];
 

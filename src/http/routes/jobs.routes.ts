@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { JobList, JobListQuery, JobView } from '../../control-plane/dto/job.dto.ts';
 import type { ControlPlane } from '../../runtime/control-plane.ts';
-import { errorResponses } from '../schemas/common.schemas.ts';
-import { JobIdParams, JobList, JobListQuery, JobView } from '../schemas/job.schemas.ts';
+import { JobIdParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['jobs'];
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
 import type { ControlPlane } from '../../runtime/control-plane.ts';
 import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
-import { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../schemas/message.schemas.ts';
 
 const tags = ['messages'];
 

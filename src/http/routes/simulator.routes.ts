@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
 import type { ControlPlane } from '../../runtime/control-plane.ts';
 import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
-import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../schemas/simulator.schemas.ts';
 
 const tags = ['simulator'];
 

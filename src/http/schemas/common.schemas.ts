@@ -1,26 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { Static, TSchema, TUnsafe } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { BOT_ID_PATTERN, StringEnum } from '../../control-plane/dto/common.dto.ts';
 import { ERROR_CODES } from '../../domain/errors.ts';
-
-/**
- * A string limited to `values`, emitted as a plain `enum` rather than TypeBox's `anyOf` of
- * literals: Ajv then names the field in one error, and the response serializer needs no branch
- * matching.
- */
-export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
-}
-
-/** `T` or `null`; the OpenAPI generator turns it into `nullable: true`. */
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
-}
-
-/** Epoch milliseconds, as the actors keep their clocks. */
-export const EpochMs = Type.Integer({ minimum: 0, description: 'Epoch milliseconds' });
-
-/** A timestamp serialized as ISO 8601; `Date` values are converted on the way out. */
-export const Timestamp = Type.String({ format: 'date-time' });
 
 /** The wire shape of every error response. */
 export const ErrorBody = Type.Object(
@@ -40,9 +21,6 @@ export function errorResponses<const S extends readonly number[]>(...statuses: S
   return Object.fromEntries(statuses.map((status) => [status, ErrorBody])) as Record<S[number], typeof ErrorBody>;
 }
 
-/** Bot ids are URL- and log-safe: lower-case letters, digits and dashes. */
-export const BOT_ID_PATTERN = '^[a-z0-9-]{1,64}$';
-
 export const BotIdParams = Type.Object({ id: Type.String({ pattern: BOT_ID_PATTERN }) });
 export type BotIdParams = Static<typeof BotIdParams>;
 
@@ -52,3 +30,6 @@ export const CorrespondentParams = Type.Object({
   cid: Type.String({ minLength: 1, maxLength: 256 }),
 });
 export type CorrespondentParams = Static<typeof CorrespondentParams>;
+
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type JobIdParams = Static<typeof JobIdParams>;

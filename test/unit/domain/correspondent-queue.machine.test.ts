@@ -24,8 +24,8 @@ const mediaEvent = (jobId: string, now = T0): CorrespondentQueueEvent => ({ type
 describe('correspondent queue machine', () => {
   it('records then notifies a text message at arrival, and media only at finalization (I3)', () => {
     const queue = start();
-    expect(types(queue.send(textEvent('hello')))).toEqual(['recordMessage', 'notifyListeners']);
-    expect(types(queue.send(mediaEvent('job-1')))).toEqual(['recordMessage']);
+    expect(types(queue.send(textEvent('hello')))).toEqual(['notifyListeners']);
+    expect(types(queue.send(mediaEvent('job-1')))).toEqual([]);
     const finalized = queue.send({ type: 'media.finalized', mediaJobId: 'job-1', content: '[Voice message] hi', now: T0 });
     expect(types(finalized)).toEqual(['notifyListeners']);
     expect(paramsOf<NotifyListenersParams>(finalized, 'notifyListeners').message).toMatchObject({ id: 2, content: '[Voice message] hi', mediaJobId: null });
@@ -45,7 +45,7 @@ describe('correspondent queue machine', () => {
     queue.send(mediaEvent('job-1'));
     queue.send(mediaEvent('job-2'));
     const effects = queue.send(textEvent('still there?'));
-    expect(types(effects)).toEqual(['recordMessage', 'notifyListeners', 'logOverLimit']);
+    expect(types(effects)).toEqual(['notifyListeners', 'logOverLimit']);
     expect(paramsOf<LogOverLimitParams>(effects, 'logOverLimit').report).toMatchObject({ exceeded: ['count'], messages: 3, protectedMessages: 3 });
   });
 
@@ -119,10 +119,8 @@ describe('correspondent queue machine', () => {
 
   it('runs effects supplied with machine.provide, receiving their params', () => {
     const notified: number[] = [];
-    const recorded: number[] = [];
     const machine = correspondentQueueMachine.provide({
       actions: {
-        recordMessage: (_, params) => recorded.push(params.message.id),
         notifyListeners: (_, params) => notified.push(params.message.id),
       },
     });
@@ -130,7 +128,7 @@ describe('correspondent queue machine', () => {
     actor.send(textEvent('hello'));
     actor.send(mediaEvent('job-1'));
     actor.send({ type: 'media.finalized', mediaJobId: 'job-1', content: 'done', now: T0 });
-    expect({ recorded, notified }).toEqual({ recorded: [1, 2], notified: [1, 2] });
+    expect(notified).toEqual([1, 2]);
     actor.stop();
   });
 });

@@ -13,7 +13,7 @@ describe('media job machine', () => {
     const job = drive(mediaJobMachine, input);
     job.send(claim(1));
     expect(job.state).toBe('processing');
-    expect(types(job.send(complete(1)))).toEqual(['persistResult', 'finalizePlaceholder']);
+    expect(types(job.send(complete(1)))).toEqual(['finalizePlaceholder']);
     expect(paramsOf<FinalizePlaceholderParams>(job.effects, 'finalizePlaceholder')).toEqual({
       jobId: 'job-1',
       botId: 'bot-1',
@@ -42,7 +42,7 @@ describe('media job machine', () => {
     job.send(claim(1));
     job.send({ type: 'bot.stopped' });
     expect(job.state).toBe('holding.claimed');
-    expect(types(job.send(complete(1)))).toEqual(['persistResult']);
+    expect(types(job.send(complete(1)))).toEqual([]);
     expect(job.state).toBe('completed');
     expect(types(job.send({ type: 'bot.started' }))).toEqual(['finalizePlaceholder']);
   });
@@ -83,7 +83,7 @@ describe('media job machine', () => {
       currentAttempt: 2,
     });
     expect(job.state).toBe('processing');
-    expect(types(job.send(complete(2)))).toEqual(['persistResult', 'finalizePlaceholder']);
+    expect(types(job.send(complete(2)))).toEqual(['finalizePlaceholder']);
   });
 
   it('ignores a lease expiry timer of an earlier attempt', () => {
@@ -145,7 +145,7 @@ describe('media job machine', () => {
     expect(job.state).toBe('pending');
     expect(job.context).toMatchObject({ attempt: 1, maxAttempts: 3, error: null });
     job.send(claim(2));
-    expect(types(job.send(complete(2)))).toEqual(['persistResult', 'finalizePlaceholder']);
+    expect(types(job.send(complete(2)))).toEqual(['finalizePlaceholder']);
   });
 
   it('releases the media of a failed job only when it is discarded', () => {

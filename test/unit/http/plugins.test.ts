@@ -1,11 +1,11 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BotCreateBody, BotView } from '../../../src/control-plane/dto/bot.dto.ts';
 import { registerBearerAuth } from '../../../src/http/auth.plugin.ts';
 import { installErrorHandler } from '../../../src/http/error-handler.ts';
 import { registerOpenApi } from '../../../src/http/openapi.plugin.ts';
 import { registerRateLimit } from '../../../src/http/rate-limit.plugin.ts';
-import { BotCreateBody, BotView } from '../../../src/http/schemas/bot.schemas.ts';
 import { errorResponses } from '../../../src/http/schemas/common.schemas.ts';
 
 const API_KEY = 'test-key-0123456789abcdef';

@@ -1,13 +1,13 @@
 import Fastify from 'fastify';
 import type { FastifySchema } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { BotList, PairingCodeBody, QrView } from '../../../src/control-plane/dto/bot.dto.ts';
+import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../../src/control-plane/dto/conversation.dto.ts';
+import { JobList, JobListQuery } from '../../../src/control-plane/dto/job.dto.ts';
+import { SendMessageAccepted, SendMessageBody } from '../../../src/control-plane/dto/message.dto.ts';
+import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../../src/control-plane/dto/simulator.dto.ts';
 import { installErrorHandler } from '../../../src/http/error-handler.ts';
-import { BotList, PairingCodeBody, QrView } from '../../../src/http/schemas/bot.schemas.ts';
 import { CorrespondentParams, ErrorBody } from '../../../src/http/schemas/common.schemas.ts';
-import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../../src/http/schemas/conversation.schemas.ts';
-import { JobList, JobListQuery } from '../../../src/http/schemas/job.schemas.ts';
-import { SendMessageAccepted, SendMessageBody } from '../../../src/http/schemas/message.schemas.ts';
-import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../../src/http/schemas/simulator.schemas.ts';
 
 /** Answers `payload` through a route using `schema`, so both Ajv and the serializer see it. */
 async function roundTrip(schema: FastifySchema, request: { method: 'GET' | 'POST'; url: string; payload?: object }, payload: unknown, status = 200) {

@@ -75,10 +75,14 @@ async function crashAt(point: WritePoint): Promise<boolean> {
     const window = (await h.runtime.conversations.queue(bot, CID)).getSnapshot().context.window;
     expect(window.messages.map((m) => [m.id, m.content, m.mediaJobId])).toEqual([[1, FINAL, null]]);
     expect(window.totalChars).toBe(FINAL.length);
-    // I3: listeners heard the finalized message once across both lives of the process.
+    // I3 and I11: listeners heard one notification of the finalized message across both lives of
+    // the process. A crash between notifying and recording that it was done repeats that same
+    // notification after restart (same deliveryId, marked recovered), never a second one.
     await new Promise((r) => setTimeout(r, 30));
     const heard = [...first.delivered, ...h.delivered].filter((d) => d.botId === bot);
-    expect(heard.map((d) => d.content)).toEqual([FINAL]);
+    expect(heard.map((d) => d.content)).toEqual(heard.map(() => FINAL));
+    expect(new Set(heard.map((d) => d.deliveryId)).size).toBe(1);
+    expect(heard.filter((d) => !d.recovered).length).toBeLessThanOrEqual(1);
     expect(jobs[0]!.attempt).toBeGreaterThanOrEqual(1);
     return died;
   } finally {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { OutboxState } from '../../ports/outbox-store.port.ts';
-import { Nullable, StringEnum, Timestamp } from './common.schemas.ts';
+import { Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 const OUTBOX_STATES = ['pending', 'sending', 'sent', 'failed'] as const satisfies readonly OutboxState[];
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Doc } from '../../../src/wire-server/bson-values.ts';
-import { applyUpdate } from '../../../src/wire-server/update/apply.ts';
-import { parseUpdate } from '../../../src/wire-server/update/parse.ts';
-import { compileArrayFilters } from '../../../src/wire-server/update/positional.ts';
+import type { Doc } from '../src/bson-values.ts';
+import { applyUpdate } from '../src/update/apply.ts';
+import { parseUpdate } from '../src/update/parse.ts';
+import { compileArrayFilters } from '../src/update/positional.ts';
 import { useWireServer } from './harness.ts';
 
 const apply = (doc: Doc, update: unknown, arrayFilters?: unknown[]): Doc =>

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
-import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.schemas.ts';
+import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 /** Provider kinds a bot can be created with. */
 export const PROVIDER_KINDS = ['simulator', 'baileys', 'cloud-api'] as const;
@@ -43,12 +43,13 @@ export const BotCreateBody = Type.Object(
 );
 export type BotCreateBody = Static<typeof BotCreateBody>;
 
-/** What a bot was created with. */
-export const BotSettingsView = Type.Object({
+/** What a bot was created with; each part is validated by the layer that owns it. */
+export const BotSettings = Type.Object({
   queue: Type.Optional(QueueSettings),
   ai: Type.Optional(AiSettings),
   media: Type.Optional(Type.Object({}, { additionalProperties: true })),
 });
+export type BotSettings = Static<typeof BotSettings>;
 
 /** A bot as operators see it: its definition plus what its actors report right now. */
 export const BotView = Type.Object({
@@ -63,7 +64,7 @@ export const BotView = Type.Object({
     placeholders: Type.Integer({ minimum: 0 }),
   }),
   lastError: Type.Optional(Nullable(Type.String())),
-  settings: Type.Optional(BotSettingsView),
+  settings: Type.Optional(BotSettings),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

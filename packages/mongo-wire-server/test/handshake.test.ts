@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { startWireServer } from '../../../src/wire-server/index.ts';
+import { startWireServer } from '../src/index.ts';
 import { useWireServer } from './harness.ts';
 
 const h = useWireServer();

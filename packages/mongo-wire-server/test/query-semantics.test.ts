@@ -1,9 +1,9 @@
 import { Binary, Decimal128, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { ObjectId as DriverObjectId, Long as DriverLong } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { compareValues, type Doc } from '../../../src/wire-server/bson-values.ts';
-import { compileFilter } from '../../../src/wire-server/matcher.ts';
-import { compileSort } from '../../../src/wire-server/sort.ts';
+import { compareValues, type Doc } from '../src/bson-values.ts';
+import { compileFilter } from '../src/matcher.ts';
+import { compileSort } from '../src/sort.ts';
 import { useWireServer } from './harness.ts';
 
 const id1 = new ObjectId('65a000000000000000000001');

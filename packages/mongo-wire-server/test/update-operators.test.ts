@@ -1,11 +1,11 @@
 import { Decimal128, Long, ObjectId, Timestamp } from 'bson';
 import { ObjectId as DriverObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import type { Doc } from '../../../src/wire-server/bson-values.ts';
-import { CommandError } from '../../../src/wire-server/errors.ts';
-import { applyUpdate, seedFromFilter } from '../../../src/wire-server/update/apply.ts';
-import { parseUpdate } from '../../../src/wire-server/update/parse.ts';
-import { compileArrayFilters } from '../../../src/wire-server/update/positional.ts';
+import type { Doc } from '../src/bson-values.ts';
+import { CommandError } from '../src/errors.ts';
+import { applyUpdate, seedFromFilter } from '../src/update/apply.ts';
+import { parseUpdate } from '../src/update/parse.ts';
+import { compileArrayFilters } from '../src/update/positional.ts';
 import { useWireServer } from './harness.ts';
 
 function apply(doc: Doc, update: unknown, opts: { filter?: Doc; arrayFilters?: unknown[]; isInsert?: boolean } = {}): Doc {

@@ -1,8 +1,8 @@
 import { ObjectId } from 'bson';
 import { describe, expect, it, vi } from 'vitest';
-import { Collection } from '../../../src/wire-server/collection.ts';
-import { selectDocs } from '../../../src/wire-server/query.ts';
-import { compileSort } from '../../../src/wire-server/sort.ts';
+import { Collection } from '../src/collection.ts';
+import { selectDocs } from '../src/query.ts';
+import { compileSort } from '../src/sort.ts';
 
 function filled(count: number): { coll: Collection; ids: ObjectId[] } {
   const coll = new Collection('db', 'c');

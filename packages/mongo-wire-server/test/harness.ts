@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
-import { startWireServer, type WireServer } from '../../../src/wire-server/index.ts';
+import { startWireServer, type WireServer } from '../src/index.ts';
 
 /** A server plus a connected official driver, shared by one test file. */
 export interface WireHarness {

@@ -1,6 +1,6 @@
 import { Long } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { CursorRegistry } from '../../../src/wire-server/cursors.ts';
+import { CursorRegistry } from '../src/cursors.ts';
 import { useWireServer } from './harness.ts';
 
 const h = useWireServer();

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { MediaJobState } from '../../ports/media-job-store.port.ts';
-import { BOT_ID_PATTERN, Nullable, StringEnum } from './common.schemas.ts';
+import { BOT_ID_PATTERN, Nullable, StringEnum } from './common.dto.ts';
 
 /** Every media-job state; the compile-time check below fails when the port gains one. */
 export const JOB_STATES = ['pending', 'processing', 'holding', 'completed', 'delivered', 'failed', 'discarded'] as const satisfies readonly MediaJobState[];
@@ -20,9 +20,7 @@ export const JobListQuery = Type.Object(
 );
 export type JobListQuery = Static<typeof JobListQuery>;
 
-export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
-export type JobIdParams = Static<typeof JobIdParams>;
-
+/** A media job as operators see it. */
 export const JobView = Type.Object({
   id: Type.String(),
   botId: Type.String(),

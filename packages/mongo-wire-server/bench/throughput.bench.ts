@@ -1,9 +1,9 @@
 /**
  * Round-trip throughput of the wire server through the official driver.
- * Run with: node bench/wire-server.bench.ts [iterations]
+ * Run with: npm run bench -w @parley/mongo-wire-server [-- iterations]
  */
 import { MongoClient, type ObjectId } from 'mongodb';
-import { startWireServer } from '../src/wire-server/index.ts';
+import { startWireServer } from '../src/index.ts';
 
 const iterations = Number(process.argv[2] ?? 3000);
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
-import { EpochMs, Nullable, StringEnum } from './common.schemas.ts';
+import { EpochMs, Nullable, StringEnum } from './common.dto.ts';
 
 /**
  * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is required; the
@@ -35,15 +35,15 @@ export type SimulatorInboundBody = Static<typeof SimulatorInboundBody>;
 export const SimulatorInboundAccepted = Type.Object({ messageId: Type.String() });
 export type SimulatorInboundAccepted = Static<typeof SimulatorInboundAccepted>;
 
-/** `GET /v1/bots/:id/simulator/outbound`: what the bot sent, oldest first. */
-export const SimulatorOutboundList = Type.Object({
-  messages: Type.Array(
-    Type.Object({
-      to: Type.String(),
-      text: Type.String(),
-      providerMessageId: Type.String(),
-      sentAt: EpochMs,
-    }),
-  ),
+/** One message a simulator bot sent. */
+export const SimulatorOutboundMessage = Type.Object({
+  to: Type.String(),
+  text: Type.String(),
+  providerMessageId: Type.String(),
+  sentAt: EpochMs,
 });
+export type SimulatorOutboundMessage = Static<typeof SimulatorOutboundMessage>;
+
+/** `GET /v1/bots/:id/simulator/outbound`: what the bot sent, oldest first. */
+export const SimulatorOutboundList = Type.Object({ messages: Type.Array(SimulatorOutboundMessage) });
 export type SimulatorOutboundList = Static<typeof SimulatorOutboundList>;

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { EpochMs, Nullable, StringEnum, Timestamp } from './common.schemas.ts';
+import { EpochMs, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 const MESSAGE_SOURCES = ['user', 'bot', 'system'] as const;
 

@@ -1,0 +1,28 @@
+import { Type } from '@sinclair/typebox';
+import type { TSchema, TUnsafe } from '@sinclair/typebox';
+
+/**
+ * A string limited to `values`, emitted as a plain `enum` rather than TypeBox's `anyOf` of
+ * literals: Ajv then names the field in one error, and the response serializer needs no branch
+ * matching.
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** `T` or `null`; the OpenAPI generator turns it into `nullable: true`. */
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+/** Epoch milliseconds, as the actors keep their clocks. */
+export const EpochMs = Type.Integer({ minimum: 0, description: 'Epoch milliseconds' });
+
+/**
+ * A timestamp on its way out: the control plane hands over a `Date`, the response serializer
+ * writes it as ISO 8601. Used in responses only; nothing validates a request against it.
+ */
+export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
+
+/** Bot ids are URL- and log-safe: lower-case letters, digits and dashes. */
+export const BOT_ID_PATTERN = '^[a-z0-9-]{1,64}$';

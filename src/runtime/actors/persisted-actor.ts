@@ -1,0 +1,300 @@
+import type { AnyStateMachine, EventFromLogic, InputFrom, InspectionEvent, SnapshotFrom, StateValue } from 'xstate';
+import { topLevelState } from '../../../machines/state-name.ts';
+import { ParleyError } from '../../domain/errors.ts';
+import type { ActorKind, ActorRecord, ActorSnapshotStore, StoredEffect } from '../../ports/actor-snapshot-store.port.ts';
+import { createDecider } from './decider.ts';
+import type { Decider, InspectedActor } from './decider.ts';
+import { createEffectRunner } from './effect-runner.ts';
+import type { EffectRunnerOptions, RunnableEffect } from './effect-runner.ts';
+import { isDurable } from './effect-table.ts';
+import type { Effect, EffectTable } from './effect-table.ts';
+import { retryDelay, sameData, sleep } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
+
+/** Counters every persisted actor reports into. */
+export interface PersistenceStats {
+  writes: number;
+  conflicts: number;
+  /** Writes that failed and were decided again from the stored snapshot. */
+  failedWrites: number;
+}
+
+/** What a durable effect's handler learns besides its params. */
+export interface ActorScope {
+  readonly actorId: string;
+  readonly botId: string;
+  /** The effect is running again after a restart: its decision was durable, its acknowledgement was not. */
+  readonly recovered: boolean;
+  /** A durable effect's stored id, the same on every run of it: what consumers dedupe by. */
+  readonly effectId: string | null;
+}
+
+export interface PersistedActorOptions<TMachine extends AnyStateMachine, TMap> {
+  readonly machine: TMachine;
+  readonly machineVersion: number;
+  readonly store: ActorSnapshotStore;
+  readonly effects: EffectTable<TMap, ActorScope>;
+  readonly inspect?: (event: InspectionEvent) => void;
+  readonly stats?: PersistenceStats;
+  /** How long a decision may wait for company before its snapshot is written. */
+  readonly coalesceMs?: number;
+  /** Failed writes are retried (reload, decide again, write); past `attempts` the events are refused. */
+  readonly writeRetry?: RetryPolicy;
+  readonly effectRunner?: EffectRunnerOptions<TMap>;
+}
+
+/**
+ * An in-memory actor whose snapshot and pending effects live in the store. Events are decided at
+ * once with the machine's pure transition; a decision and the durable effects it asked for are
+ * written in one compare-and-set, and only then do its effects run, in decision order. Each
+ * durable effect is acknowledged once done (the acknowledgement rides on the next write); one
+ * left unacknowledged by a crash runs again when the actor is restored. A write that fails or
+ * loses a race discards the in-memory decisions: the actor reloads the stored snapshot and
+ * decides the unwritten events again, so no effect runs for a decision that is not durable.
+ */
+export interface PersistedActor<TMachine extends AnyStateMachine> {
+  readonly id: string;
+  readonly kind: ActorKind;
+  readonly botId: string;
+  /** Decides the event now; resolves once the decision is durable (its effects run afterwards). */
+  send(event: EventFromLogic<TMachine>): Promise<void>;
+  /** Like `send`, and resolves once the event's effects ran; rejects with the first one's failure. */
+  sendAndSettle(event: EventFromLogic<TMachine>): Promise<void>;
+  getSnapshot(): SnapshotFrom<TMachine>;
+  /** The stored version this actor last wrote or read. */
+  version(): number;
+  /** Resolves when every decision is durable, its effects ran and their acknowledgements are written. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops at once without writing or running anything more (the process is going away). */
+  halt(): void;
+}
+
+interface Waiter<TEvent, TMap> {
+  readonly event: TEvent;
+  effects: Effect<TMap>[];
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+  readonly settle: { resolve: () => void; reject: (err: unknown) => void } | null;
+}
+
+type Identity = { id: string; kind: ActorKind; botId: string };
+
+const DEFAULT_WRITE_RETRY: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, baseMs: 50, maxMs: 5_000 };
+
+/** Creates the actor from `input` and stores its first snapshot. */
+export async function createPersistedActor<TMachine extends AnyStateMachine, TMap>(
+  options: PersistedActorOptions<TMachine, TMap>,
+  identity: Identity,
+  input: InputFrom<TMachine>,
+): Promise<PersistedActor<TMachine>> {
+  const decider = createDecider(options.machine, options.effects);
+  const snapshot = decider.persist(decider.initial(input));
+  const record = await options.store.insert({
+    ...identity,
+    machineVersion: options.machineVersion,
+    state: topLevelState(snapshot.value),
+    snapshot,
+    effects: [],
+  });
+  return hostActor(options, record);
+}
+
+/** Restores an actor from its stored record; a snapshot of another machine version is refused. */
+export function restorePersistedActor<TMachine extends AnyStateMachine, TMap>(
+  options: PersistedActorOptions<TMachine, TMap>,
+  record: ActorRecord,
+): PersistedActor<TMachine> {
+  if (record.machineVersion !== options.machineVersion) {
+    throw new ParleyError(
+      'INCOMPATIBLE_SNAPSHOT',
+      `${record.kind} ${record.id} was stored by machine version ${record.machineVersion}; this build runs version ${options.machineVersion} and has no migration for it`,
+    );
+  }
+  return hostActor(options, record);
+}
+
+function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedActorOptions<TMachine, TMap>, record: ActorRecord): PersistedActor<TMachine> {
+  type TEvent = EventFromLogic<TMachine>;
+  const decider: Decider<TMachine, TMap, ActorScope> = createDecider(options.machine, options.effects, options.inspect);
+  const inspected: InspectedActor = { id: record.id, sessionId: record.id, logic: options.machine };
+  const scope = (recovered: boolean) => (item: RunnableEffect<TMap>): ActorScope => ({ actorId: record.id, botId: record.botId, recovered, effectId: item.storedId });
+  const writeRetry = options.writeRetry ?? DEFAULT_WRITE_RETRY;
+  const runner = createEffectRunner<TMap, ActorScope>({ ...options.effectRunner, effects: options.effects });
+
+  let version = record.version;
+  // The snapshot last written or read. Contexts are replaced, never mutated, so comparing against
+  // it stops at the first shared object.
+  let lastWritten: unknown = record.snapshot;
+  let snapshot = decider.restore(record.snapshot, inspected);
+  // Durable effects not yet acknowledged in the store, and those acknowledged since the last write.
+  let outstanding: readonly StoredEffect[] = record.effects;
+  const acked = new Set<string>();
+  let queue: Waiter<TEvent, TMap>[] = [];
+  let writing: Promise<void> | null = null;
+  let halted = false;
+
+  const acknowledge = (id: string) => {
+    acked.add(id);
+    void schedule();
+  };
+
+  // Effects a crash left unacknowledged run first, before anything decided from here on.
+  const recovered: RunnableEffect<TMap>[] = [];
+  for (const stored of outstanding) {
+    const effect = runner.restore(stored);
+    if (effect !== null) recovered.push({ effect, storedId: stored.id });
+  }
+  if (recovered.length > 0) void runner.run(recovered, scope(true), acknowledge).catch(() => undefined);
+
+  function decideOne(event: TEvent): Effect<TMap>[] {
+    const decision = decider.decide(snapshot, [event], inspected);
+    snapshot = decision.snapshot;
+    return decision.effects;
+  }
+
+  /** Adopts the stored record and decides `pending` again on top of it. */
+  async function reload(pending: Waiter<TEvent, TMap>[]): Promise<void> {
+    const fresh = await options.store.get(record.id);
+    if (fresh === null) {
+      for (const w of pending) w.reject(new ParleyError('NOT_FOUND', `${record.kind} ${record.id} disappeared from the store`));
+      queue = [];
+      halted = true;
+      return;
+    }
+    version = fresh.version;
+    lastWritten = fresh.snapshot;
+    snapshot = decider.restore(fresh.snapshot, inspected);
+    outstanding = fresh.effects;
+    for (const id of [...acked]) if (!fresh.effects.some((e) => e.id === id)) acked.delete(id);
+    for (const w of pending) w.effects = decideOne(w.event);
+    queue = pending;
+  }
+
+  function durableOf(batch: readonly Waiter<TEvent, TMap>[], nextVersion: number) {
+    const stored: StoredEffect[] = [];
+    const runs = batch.map((w) =>
+      w.effects.map((effect): RunnableEffect<TMap> => {
+        if (!isDurable(options.effects, effect)) return { effect, storedId: null };
+        const id = `${record.id}@${nextVersion}#${stored.length}`;
+        stored.push({ id, type: String(effect.type), params: effect.params });
+        return { effect, storedId: id };
+      }),
+    );
+    return { stored, runs };
+  }
+
+  function release(batch: readonly Waiter<TEvent, TMap>[], runs: readonly RunnableEffect<TMap>[][]): void {
+    batch.forEach((w, i) => {
+      w.resolve();
+      const done = runner.run(runs[i] ?? [], scope(false), acknowledge);
+      if (w.settle !== null) done.then(w.settle.resolve, w.settle.reject);
+      else done.catch(() => undefined);
+    });
+  }
+
+  async function writeOnce(batch: Waiter<TEvent, TMap>[]): Promise<'written' | 'conflict'> {
+    const persisted = decider.persist(snapshot);
+    const { stored, runs } = durableOf(batch, version + 1);
+    const acknowledged = new Set(acked);
+    if (stored.length === 0 && acknowledged.size === 0 && sameData(persisted, lastWritten)) {
+      // Nothing changed (a duplicate, a stale timer): there is nothing to make durable.
+      release(batch, runs);
+      return 'written';
+    }
+    const effects = [...outstanding.filter((e) => !acknowledged.has(e.id)), ...stored];
+    const write = { machineVersion: options.machineVersion, state: topLevelState((snapshot as { value: StateValue }).value), snapshot: persisted, effects };
+    let written: ActorRecord | null;
+    try {
+      written = await options.store.compareAndSet(record.id, version, write);
+    } catch (err) {
+      // The write may have landed before the error reached us: then it is as good as written.
+      const landed = await options.store.get(record.id).catch(() => null);
+      if (landed === null || landed.version !== version + 1 || !sameData(landed.snapshot, persisted) || !sameData(landed.effects, effects)) throw err;
+      written = landed;
+    }
+    if (written === null) return 'conflict';
+    version = written.version;
+    lastWritten = persisted;
+    outstanding = effects;
+    for (const id of acknowledged) acked.delete(id);
+    if (options.stats !== undefined) options.stats.writes += 1;
+    release(batch, runs);
+    return 'written';
+  }
+
+  async function writeLoop(): Promise<void> {
+    let failures = 0;
+    while (!halted && (queue.length > 0 || acked.size > 0)) {
+      const batch = queue;
+      queue = [];
+      try {
+        if ((await writeOnce(batch)) === 'conflict') {
+          if (options.stats !== undefined) options.stats.conflicts += 1;
+          await reload([...batch, ...queue]);
+        }
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        if (options.stats !== undefined) options.stats.failedWrites += 1;
+        const refused = failures >= writeRetry.attempts;
+        if (refused) for (const w of batch) w.reject(err);
+        await sleep(retryDelay(writeRetry, failures));
+        if (halted) return;
+        // The decisions were not durable: decide again from what the store holds.
+        queue = refused ? queue : [...batch, ...queue];
+        await reload(queue).catch((reloadErr: unknown) => {
+          if (refused) for (const w of queue.splice(0)) w.reject(reloadErr);
+        });
+        if (refused) failures = 0;
+      }
+    }
+  }
+
+  function schedule(): Promise<void> {
+    if (halted) return Promise.resolve();
+    const delay = options.coalesceMs ?? 0;
+    writing ??= (delay > 0 ? sleep(delay).then(writeLoop) : writeLoop()).finally(() => {
+      writing = null;
+      if (!halted && (queue.length > 0 || acked.size > 0)) void schedule();
+    });
+    return writing;
+  }
+
+  function enqueue(event: TEvent, settle: boolean): Promise<void> {
+    if (halted) return Promise.reject(new ParleyError('STORE_UNAVAILABLE', `${record.kind} ${record.id} is stopped`));
+    const effects = decideOne(event);
+    let settled: Promise<void> = Promise.resolve();
+    let settleHandle: Waiter<TEvent, TMap>['settle'] = null;
+    if (settle) settled = new Promise<void>((resolve, reject) => (settleHandle = { resolve, reject }));
+    const durable = new Promise<void>((resolve, reject) => queue.push({ event, effects, resolve, reject, settle: settleHandle }));
+    void schedule();
+    return settle ? durable.then(() => settled) : durable;
+  }
+
+  async function flush(): Promise<void> {
+    do {
+      while (!halted && (writing !== null || queue.length > 0 || acked.size > 0)) await schedule();
+      await runner.idle();
+    } while (!halted && (writing !== null || queue.length > 0 || acked.size > 0));
+  }
+
+  return {
+    id: record.id,
+    kind: record.kind,
+    botId: record.botId,
+    send: (event) => enqueue(event, false),
+    sendAndSettle: (event) => enqueue(event, true),
+    getSnapshot: () => snapshot,
+    version: () => version,
+    flush,
+    async stop() {
+      await flush();
+      halted = true;
+    },
+    halt() {
+      halted = true;
+      runner.halt();
+    },
+  };
+}
