@@ -11,7 +11,7 @@ import type { CorrespondentQueueContext, CorrespondentQueueEffects, Corresponden
 export type * from './correspondent-queue.types.ts';
 
 /** Stored with every correspondent-queue snapshot; bump when a stored snapshot would no longer restore. */
-export const CORRESPONDENT_QUEUE_MACHINE_VERSION = 1;
+export const CORRESPONDENT_QUEUE_MACHINE_VERSION = 2;
 
 const duplicateOf = (context: CorrespondentQueueContext, event: CorrespondentQueueEvent) => {
   if (event.type !== 'message.text-received' && event.type !== 'message.media-received') return undefined;
@@ -21,8 +21,9 @@ const duplicateOf = (context: CorrespondentQueueContext, event: CorrespondentQue
 
 /**
  * The live window of one (bot, correspondent) conversation. Every event applies one pure
- * window operation from the domain and reports its outcome as effects: `notifyListeners` for text at arrival and media at finalization only (never
- * for a placeholder), `messagesEvicted` and `logOverLimit` for limit passes.
+ * window operation from the domain and reports its outcome as effects: `notifyListeners` for
+ * text at arrival and media at finalization only (never for a placeholder, never for the bot's
+ * own messages), `messagesEvicted` and `logOverLimit` for limit passes.
  */
 export const correspondentQueueMachine = setup({
   types: {} as { context: CorrespondentQueueContext; events: CorrespondentQueueEvent; input: CorrespondentQueueInput },
@@ -47,6 +48,12 @@ export const correspondentQueueMachine = setup({
       if (original === undefined || original.providerMessageId === null) return;
       const { botId, correspondentId } = context;
       enqueue({ type: 'duplicateIgnored', params: { botId, correspondentId, providerMessageId: original.providerMessageId, messageId: original.id } });
+    }),
+    acceptOutbound: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'message.outbound-recorded') return;
+      const added = addText(context.window, context.limits, event.message, event.now);
+      enqueue.assign({ window: added.window });
+      for (const report of evictionEffects(context, added.evicted, added.overLimit)) enqueue(report);
     }),
     acceptText: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'message.text-received') return;
@@ -114,6 +121,7 @@ export const correspondentQueueMachine = setup({
     active: {
       on: {
         'message.text-received': [{ guard: 'isDuplicate', actions: 'ignoreDuplicate' }, { actions: 'acceptText' }],
+        'message.outbound-recorded': { actions: 'acceptOutbound' },
         'message.media-received': [{ guard: 'isDuplicate', actions: 'ignoreDuplicate' }, { actions: 'acceptMedia' }],
         'media.finalized': [{ guard: 'hasPlaceholder', actions: 'finalizePlaceholder' }, { actions: 'reportMissedFinalize' }],
         'placeholder.injected': { actions: 'inject' },

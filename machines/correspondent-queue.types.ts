@@ -22,6 +22,8 @@ export interface CorrespondentQueueContext {
 /** Every event that carries `now` uses it for age limits; the machine never reads a clock. */
 export type CorrespondentQueueEvent =
   | { type: 'message.text-received'; message: IncomingMessage; now: number }
+  /** The bot's own message, queued for sending: part of the conversation, news to no listener. */
+  | { type: 'message.outbound-recorded'; message: IncomingMessage; now: number }
   | { type: 'message.media-received'; message: IncomingMedia; now: number }
   | { type: 'media.finalized'; mediaJobId: string; content: string; now: number }
   | { type: 'placeholder.injected'; message: PlaceholderMessage; now: number }

@@ -1,3 +1,5 @@
+import { unclaimed } from '../src/domain/work-item.ts';
+import type { WorkItemContext } from '../src/domain/work-item.ts';
 import { formatMediaContent, formatPendingMedia } from '../src/domain/media-content.ts';
 import type { MediaOutcome } from '../src/domain/media-content.ts';
 import type { MediaKind } from '../src/domain/media-kind.ts';
@@ -16,19 +18,10 @@ export interface MediaJobInput {
   readonly maxAttempts: number;
 }
 
-/** Serializable job state. Deadlines (`leaseUntil`, `notBefore`) are epoch ms the runtime's timers act on. */
-export interface MediaJobContext extends MediaJobInput {
-  /** Number of claims so far; the fencing token every worker report must carry. */
-  readonly attempt: number;
-  readonly attemptBudget: number;
-  /** Worker holding the current claim, `null` when unclaimed. */
-  readonly owner: string | null;
-  readonly leaseUntil: number | null;
-  /** Earliest time the job may be claimed again after a transient failure. */
-  readonly notBefore: number | null;
+/** Serializable job state: its claim (a work item's), its result, its bot's activity. */
+export interface MediaJobContext extends MediaJobInput, WorkItemContext {
   /** Final conversation content once processing produced it. */
   readonly result: string | null;
-  readonly error: string | null;
   /** Worker reports rejected by fencing (stale attempt or no live claim). */
   readonly discardedResults: number;
   /** Whether the job's bot is running; placeholders are only finalized while it is. */
@@ -102,13 +95,8 @@ export interface ReleaseMediaParams {
 export function initialContext(input: MediaJobInput): MediaJobContext {
   return {
     ...input,
-    attempt: 0,
-    attemptBudget: input.maxAttempts,
-    owner: null,
-    leaseUntil: null,
-    notBefore: null,
+    ...unclaimed(input.maxAttempts),
     result: null,
-    error: null,
     discardedResults: 0,
     botActive: true,
   };

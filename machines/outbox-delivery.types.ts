@@ -1,3 +1,5 @@
+import { unclaimed } from '../src/domain/work-item.ts';
+import type { WorkItemContext } from '../src/domain/work-item.ts';
 /** What the runtime supplies when an outgoing message is queued (its history row already written). */
 export interface OutboxDeliveryInput {
   readonly deliveryId: string;
@@ -10,18 +12,9 @@ export interface OutboxDeliveryInput {
   readonly maxAttempts: number;
 }
 
-/** Serializable delivery state. Deadlines (`leaseUntil`, `notBefore`) are epoch ms the runtime's timers act on. */
-export interface OutboxDeliveryContext extends OutboxDeliveryInput {
-  /** Number of claims so far; the fencing token every worker report must carry. */
-  readonly attempt: number;
-  readonly attemptBudget: number;
-  /** Sender holding the current claim, `null` when unclaimed. */
-  readonly owner: string | null;
-  readonly leaseUntil: number | null;
-  /** Earliest time the message may be claimed again after a transient failure. */
-  readonly notBefore: number | null;
+/** Serializable delivery state: its claim (a work item's), the provider's id once sent, its bot's connection. */
+export interface OutboxDeliveryContext extends OutboxDeliveryInput, WorkItemContext {
   readonly providerMessageId: string | null;
-  readonly error: string | null;
   /** Worker reports rejected by fencing (stale attempt or no live claim). */
   readonly discardedReports: number;
   /** Whether the bot's provider session is up; nothing is claimed while it is down. */
@@ -83,13 +76,8 @@ export interface OutboxDeliveryEffects {
 export function initialContext(input: OutboxDeliveryInput): OutboxDeliveryContext {
   return {
     ...input,
-    attempt: 0,
-    attemptBudget: input.maxAttempts,
-    owner: null,
-    leaseUntil: null,
-    notBefore: null,
+    ...unclaimed(input.maxAttempts),
     providerMessageId: null,
-    error: null,
     discardedReports: 0,
     botConnected: true,
   };

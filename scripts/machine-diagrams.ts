@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MACHINES, renderStateDiagram } from '../src/runtime/machine-diagrams.ts';
-import type { DiagramSource } from '../src/runtime/machine-diagrams.ts';
+import { MACHINES, renderStateDiagram } from '../src/observability/machine-diagrams.ts';
+import type { DiagramSource } from '../src/observability/machine-diagrams.ts';
 
 // The generation core lives in src/ so the running service can draw the diagrams on /inspect.
 export { MACHINES, renderStateDiagram };

@@ -10,10 +10,10 @@ import type { Config } from './config/config.ts';
 import { isParleyError } from './domain/errors.ts';
 import { buildApp } from './http/app.ts';
 import { inspectRoutes } from './http/inspect.routes.ts';
-import { createActorDirectory } from './runtime/actor-directory.ts';
-import { machineDiagrams } from './runtime/machine-diagrams.ts';
+import { createActorDirectory } from './observability/actor-directory.ts';
+import { machineDiagrams } from './observability/machine-diagrams.ts';
 import { createLogger } from './logging/logger.ts';
-import { createParleyServices } from './runtime/parley-services.ts';
+import { createParleyServices } from './parley-services.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
 async function main(): Promise<void> {

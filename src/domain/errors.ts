@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   BOT_BEING_DELETED: { status: 409, message: 'Bot {id} is being deleted; create it again once that is done' },
   BOT_NOT_RUNNING: { status: 409, message: 'Bot {id} is not running; start it first' },
   JOB_NOT_RETRYABLE: { status: 409, message: 'Media job {id} is {state}; only failed jobs can be retried' },
+  MESSAGE_NOT_RETRYABLE: { status: 409, message: 'Outgoing message {id} is {state}; only failed messages can be retried' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is larger than {limit} bytes' },
   RATE_LIMITED: { status: 429, message: 'Rate limit exceeded, retry in {after}' },
   STORE_UNAVAILABLE: { status: 503, message: '{operation}: database unreachable' },

@@ -42,3 +42,15 @@ function dropDanglingSurrogate(text: string): string {
   const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
   return isHighSurrogate ? text.slice(0, -1) : text;
 }
+
+/**
+ * The content `truncateContent` made of `content` under a limit it did not keep, given only the
+ * length that cut produced. Exact for every limit `validateLimits` accepts: a cut keeps a prefix
+ * of `content` and appends the marker, so its length fixes the prefix, surrogate handling
+ * included, where cutting again at that length could drop one more character.
+ */
+export function cutToSize(content: string, size: number): string {
+  if (size >= content.length) return content;
+  if (size < TRUNCATION_MARKER.length) return content.slice(0, size);
+  return content.slice(0, size - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
+}

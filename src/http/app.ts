@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ParleyError } from '../domain/errors.ts';
 import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { ControlPlane } from '../runtime/control-plane.ts';
+import type { ControlPlane } from '../control-plane/control-plane.ts';
 import { registerBearerAuth } from './auth.plugin.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';

@@ -6,8 +6,8 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../domain/errors.ts';
-import { createActorDirectory } from '../runtime/actor-directory.ts';
-import type { ActorDirectory, DirectoryChange } from '../runtime/actor-directory.ts';
+import { createActorDirectory } from '../observability/actor-directory.ts';
+import type { ActorDirectory, DirectoryChange } from '../observability/actor-directory.ts';
 import type { InspectionHub } from '../runtime/inspection-hub.ts';
 import { bearerToken, tokenDigest } from './auth.plugin.ts';
 

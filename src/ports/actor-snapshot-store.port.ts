@@ -3,7 +3,7 @@ export type ActorKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox';
 
 /** An effect stored with the decision that asked for it, until the runtime acknowledges it. */
 export interface StoredEffect {
-  /** `<actor id>@<version>#<index>`: the decision's version and its place in it, unique per actor. */
+  /** `<actor id>@<version>.<tag>#<index>`: the write that stored it and its place in it; the same on every run of it. */
   readonly id: string;
   readonly type: string;
   readonly params: unknown;

@@ -1,4 +1,8 @@
-export type HistoryStatus = 'final' | 'placeholder' | 'failed';
+/**
+ * Inbound: `final`, or `placeholder` until its media job finalizes it (`final`, or `failed` with a
+ * note). Outbound: `pending` until the outbox sends it (`sent`) or gives up (`failed`).
+ */
+export type HistoryStatus = 'final' | 'placeholder' | 'failed' | 'pending' | 'sent';
 
 /** One message in a conversation's permanent history. Eviction from a queue never touches it. */
 export interface HistoryRecord {
@@ -11,13 +15,24 @@ export interface HistoryRecord {
   readonly direction: 'inbound' | 'outbound';
   readonly source: 'user' | 'bot' | 'system';
   readonly sender: string;
+  /**
+   * What the queue window shows of an inbound message besides its content; absent on outbound
+   * rows and on rows stored before the window was rebuilt from history.
+   */
+  readonly senderName?: string | null;
+  readonly originatingAt?: Date | null;
+  readonly group?: string | null;
   readonly kind: string;
   readonly content: string;
   readonly status: HistoryStatus;
+  /** Why an outbound message failed for good. */
+  readonly error?: string | null;
   readonly mediaJobId: string | null;
   readonly acceptedAt: Date;
   readonly finalizedAt: Date | null;
 }
+
+export type OutboundOutcome = { readonly status: 'sent'; readonly providerMessageId: string } | { readonly status: 'failed'; readonly error: string };
 
 export interface AppendResult {
   readonly inserted: number;
@@ -33,6 +48,10 @@ export interface HistoryStore {
   finalize(botId: string, mediaJobId: string, content: string, status: HistoryStatus, now: Date): Promise<boolean>;
   /** Turns a finalized row back into a placeholder (operator retry); `false` when none matched. */
   reopen(botId: string, mediaJobId: string, content: string): Promise<boolean>;
+  /** Rows of one conversation whose seq lies in one of the inclusive runs, oldest first. */
+  /** Settles an outbound row: sent, with the provider's id for it, or failed; `false` when no outbound row has that seq. */
+  settleOutbound(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome, now: Date): Promise<boolean>;
+  listBySeq(botId: string, correspondentId: string, runs: readonly (readonly [number, number])[]): Promise<HistoryRecord[]>;
   /** Oldest first; `beforeSeq` pages backwards. */
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
   findByProviderMessageId(botId: string, providerMessageId: string): Promise<HistoryRecord | null>;

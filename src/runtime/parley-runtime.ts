@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import type { MediaJobEffects } from '../../machines/media-job.machine.ts';
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
 import type { InboundMessage, ProviderFactory } from '../ports/provider.port.ts';
+import type { MediaProcessor } from '../ports/media-processor.port.ts';
 import type { Store } from '../ports/store.port.ts';
-import { createBotPurge } from './bot-purge.ts';
-import { createBots } from './bots.ts';
+import { createBotPurge } from './bots/bot-purge.ts';
+import { createBots } from './bots/bots.ts';
 import { createConversations } from './conversations.ts';
-import type { EffectTable } from './actors/effect-table.ts';
 import { createHistoryWriter } from './history-writer.ts';
 import { createInspectionHub } from './inspection-hub.ts';
-import { sweepExpiredLeases } from './lease-sweeper.ts';
 import { createListenerRegistry } from './listener-registry.ts';
-import { createMediaJobHost } from './media-job-host.ts';
-import type { JobScope } from './media-job-host.ts';
-import { createMediaWorker } from './media-worker.ts';
-import type { MediaProcessor } from './media-worker.ts';
+import { createMediaJobs } from './media-jobs/media-jobs.ts';
+import { createOutbox } from './outbox/outbox.ts';
+import type { OutboxDeps } from './outbox/outbox.ts';
 
 export const DEFAULT_LIMITS: QueueLimits = { maxMessages: 100, maxCharacters: 20_000, maxAgeDays: 7, maxCharactersPerMessage: 4_000 };
 
@@ -31,6 +27,7 @@ export interface RuntimeDeps {
   readonly instanceId?: string;
   readonly worker?: { concurrency?: number; leaseMs?: number; pollMs?: number; maxAttempts?: number };
   readonly historyWindowMs?: number;
+  readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
   readonly limitsFor?: (botId: string) => QueueLimits;
   /** Observation hooks for metrics and benchmarks. */
   readonly hooks?: {
@@ -65,61 +62,19 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
   });
 
-  /**
-   * The media-job machine's effects. Writing the result into the conversation, reopening it for a
-   * retry and deleting the staged file are stored with the job's transition and run again after a
-   * crash until done; each is idempotent (a finalized placeholder is not finalized twice, a missing
-   * file is not an error). Dead-letters and discarded late results only report.
-   */
-  const jobEffects = {
-    finalizePlaceholder: {
-      durable: true,
-      async run(params, { job }) {
-        await conversations.finalize(params);
-        await jobs.dispatch(job.id, { type: 'job.delivered' });
-      },
-    },
-    reopenPlaceholder: {
-      durable: true,
-      async run(params) {
-        await conversations.reopen(params);
-        mediaWorker.wake();
-      },
-    },
-    releaseMedia: {
-      durable: true,
-      async run(_params, { job }) {
-        if (job.mediaPath !== null) await rm(job.mediaPath, { force: true });
-      },
-    },
-    deadLetter: {
-      durable: false,
-      run({ jobId, botId, attempt, reason }) {
-        stats.deadLettered += 1;
-        log.warn({ jobId, botId, attempt, reason }, 'media job dead-lettered');
-      },
-    },
-    discardLateResult: {
-      durable: false,
-      run(params) {
-        stats.lateResultsDiscarded += 1;
-        log.info(params, 'late media result discarded');
-      },
-    },
-  } satisfies EffectTable<MediaJobEffects, JobScope>;
-
-  const jobs = createMediaJobHost({
-    jobs: deps.store.mediaJobs,
-    effects: jobEffects,
+  const mediaJobs = createMediaJobs({
+    store: deps.store.mediaJobs, conversations, processor: deps.processor, owner, worker, logger: deps.logger, clock, stats,
     inspect: inspection.inspect,
-    clock,
-    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
-  });
-
-  const mediaWorker = createMediaWorker({
-    host: jobs, processor: deps.processor, owner, concurrency: worker.concurrency, leaseMs: worker.leaseMs,
-    pollMs: worker.pollMs, clock, logger: deps.logger,
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
+  });
+  const jobs = mediaJobs.host;
+
+  const outbox = createOutbox({
+    store: deps.store.outbox,
+    bots: { connectedSession: (botId) => (bots.has(botId) && bots.state(botId) === 'connected' ? bots.session(botId) : undefined) },
+    history: conversations.outbound,
+    owner, logger: deps.logger, clock, inspect: inspection.inspect,
+    ...deps.outbox,
   });
 
   const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
@@ -129,6 +84,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     onMessage: (botId) => (message) => ingest(botId, message).then(() => undefined),
     purge: async (botId) => void (await purge(botId)),
     onCreated: (botId) => conversations.admitBot(botId),
+    onConnection: (botId, connected) => (connected ? outbox.resume(botId) : outbox.hold(botId)),
   });
 
   /** One inbound message: durable in history (and its media job created) before this resolves. */
@@ -141,29 +97,27 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     const media = { kind: message.media.kind, mimeType: message.media.mimetype, caption: message.media.caption, fileName: message.media.fileName };
     const jobId = randomUUID();
     const result = await conversations.ingestMedia(arrival, media, jobId, async (messageId, id) => {
-      await jobs.create(
-        { jobId: id, botId, correspondentId: arrival.correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName, maxAttempts: worker.maxAttempts },
+      await mediaJobs.create(
+        { jobId: id, botId, correspondentId: arrival.correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
         { mimetype: media.mimeType, mediaPath: null },
       );
     });
-    mediaWorker.wake();
     return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
   }
 
-  let sweeper: NodeJS.Timeout | undefined;
-
   return {
-    bots, conversations, jobs, listeners, inspection, stats, history, ingest, owner,
+    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, ingest, owner,
 
-    /** Restores queues, sweeps leases of a crashed process, restores bots, then starts working. */
+    /**
+     * Restores queues, runs media-job effects a crash left unacknowledged and sweeps its leases,
+     * restores bots (running ones reconnect), then starts the workers and the outbox.
+     */
     async start(): Promise<void> {
       const queues = await conversations.restoreAll();
-      const recovered = await jobs.recoverEffects();
-      const swept = await sweepExpiredLeases(deps.store, jobs, clock(), log);
+      const { recovered, swept } = await mediaJobs.recover();
       const botCount = await bots.restoreAll();
-      mediaWorker.start();
-      sweeper = setInterval(() => void sweepExpiredLeases(deps.store, jobs, clock(), log).catch((err: unknown) => log.error({ err }, 'lease sweep failed')), Math.max(1000, worker.leaseMs / 2));
-      sweeper.unref();
+      mediaJobs.start();
+      await outbox.start();
       log.info({ bots: botCount, queues, swept, recovered }, 'runtime started');
     },
 
@@ -172,17 +126,16 @@ export function createParleyRuntime(deps: RuntimeDeps) {
      * exactly as it was, which is what crash-recovery tests need.
      */
     halt(): void {
-      clearInterval(sweeper);
-      mediaWorker.halt();
-      jobs.halt();
+      mediaJobs.halt();
+      outbox.halt();
       bots.halt();
       conversations.halt();
     },
 
     /** Stops bots (jobs to holding, history flushed), waits for workers, writes every snapshot. */
     async shutdown(graceMs = 5000): Promise<void> {
-      clearInterval(sweeper);
-      await mediaWorker.stop(graceMs);
+      await outbox.stop(graceMs);
+      await mediaJobs.stop(graceMs);
       await bots.shutdown();
       await history.flush(graceMs);
       await conversations.flush();

@@ -1,7 +1,11 @@
 import type { QueueMessage } from '../domain/queue-message.ts';
+import { isStoredWindow, memberCount } from '../domain/stored-window.ts';
+import type { StoredWindow } from '../domain/stored-window.ts';
 import type { ActorSnapshotStore } from '../ports/actor-snapshot-store.port.ts';
 import { queueActorId } from './conversations.ts';
 import type { QueueActor } from './conversations.ts';
+import { loadWindow } from './conversations/queue-codec.ts';
+import type { QueueHistory, StoredQueueContext } from './conversations/queue-codec.ts';
 
 /** One conversation of a bot, counted from its queue window. */
 export interface QueueSummary {
@@ -16,31 +20,45 @@ export interface QueueSummary {
 /**
  * Where conversations are read from: the store holds every queue ever persisted, including those
  * this process has not loaded (yet); a loaded queue may be a few milliseconds ahead of its stored
- * snapshot, so it wins.
+ * snapshot, so it wins. The window of a queue not loaded is rebuilt from its history rows.
  */
 export interface QueueReader {
   readonly store: ActorSnapshotStore;
+  readonly history: QueueHistory;
   readonly loaded: () => readonly QueueActor[];
 }
 
-interface WindowShape {
+/** A window as machine version 1 stored it: every message, bodies included. */
+interface WholeWindow {
   readonly totalChars?: number;
   readonly messages?: ReadonlyArray<{ readonly mediaJobId?: string | null; readonly acceptedAt?: number }>;
 }
 
-// Enough of a stored window to count it, so a summary never reads message bodies.
-const SUMMARY_FIELDS = ['context.correspondentId', 'context.window.totalChars', 'context.window.messages.mediaJobId', 'context.window.messages.acceptedAt'];
+type Counts = Omit<QueueSummary, 'botId' | 'correspondentId'>;
 
-function storedContext(snapshot: unknown): { correspondentId?: string; window?: WindowShape } {
+// Enough of a stored window to count it, in either layout, so a summary never reads a message body.
+const SUMMARY_FIELDS = [
+  'context.correspondentId', 'context.window.totalChars', 'context.window.members', 'context.window.placeholders.id',
+  'context.window.lastAcceptedAt', 'context.window.messages.mediaJobId', 'context.window.messages.acceptedAt',
+];
+
+function storedContext(snapshot: unknown): { correspondentId?: string; window?: unknown } {
   const context = (snapshot as { context?: unknown } | null | undefined)?.context;
-  return typeof context === 'object' && context !== null ? (context as { correspondentId?: string; window?: WindowShape }) : {};
+  return typeof context === 'object' && context !== null ? (context as { correspondentId?: string; window?: unknown }) : {};
 }
 
-function summarize(botId: string, correspondentId: string, window: WindowShape | undefined): QueueSummary {
+/** The projected fields of a slim window (no `nextId`, placeholders without their text). */
+type SlimFields = Partial<Pick<StoredWindow, 'totalChars' | 'members' | 'placeholders' | 'lastAcceptedAt'>>;
+
+function storedCounts(window: unknown): Counts {
+  const slim = window as SlimFields | undefined;
+  if (!Array.isArray(slim?.members)) return windowCounts(window as WholeWindow | undefined);
+  return { messages: memberCount(slim.members), characters: slim.totalChars ?? 0, placeholders: slim.placeholders?.length ?? 0, lastAcceptedAt: slim.lastAcceptedAt ?? null };
+}
+
+function windowCounts(window: WholeWindow | undefined): Counts {
   const messages = window?.messages ?? [];
   return {
-    botId,
-    correspondentId,
     messages: messages.length,
     characters: window?.totalChars ?? 0,
     placeholders: messages.filter((m) => m.mediaJobId !== null && m.mediaJobId !== undefined).length,
@@ -54,12 +72,12 @@ export async function queueSummaries(reader: QueueReader, botId?: string): Promi
   const byId = new Map<string, QueueSummary>();
   for (const record of stored) {
     const context = storedContext(record.snapshot);
-    byId.set(record.id, summarize(record.botId, context.correspondentId ?? record.id, context.window));
+    byId.set(record.id, { botId: record.botId, correspondentId: context.correspondentId ?? record.id, ...storedCounts(context.window) });
   }
   for (const queue of reader.loaded()) {
     if (botId !== undefined && queue.botId !== botId) continue;
     const { correspondentId, window } = queue.getSnapshot().context;
-    byId.set(queue.id, summarize(queue.botId, correspondentId, window));
+    byId.set(queue.id, { botId: queue.botId, correspondentId, ...windowCounts(window) });
   }
   return [...byId.values()];
 }
@@ -71,5 +89,7 @@ export async function queueWindow(reader: QueueReader, botId: string, correspond
   if (live !== undefined) return live.getSnapshot().context.window.messages;
   const stored = await reader.store.get(id);
   if (stored === null) return null;
-  return (storedContext(stored.snapshot).window?.messages ?? []) as readonly QueueMessage[];
+  const context = storedContext(stored.snapshot);
+  if (isStoredWindow(context.window)) return (await loadWindow(reader.history, context as StoredQueueContext)).window.messages;
+  return ((context.window as WholeWindow | undefined)?.messages ?? []) as readonly QueueMessage[];
 }

@@ -9,7 +9,7 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 const snapshot = (state: string) => ({ machineVersion: 1, state, snapshot: { value: state, context: {} } });
 const job = (id: string, botId: string): NewMediaJob => ({
-  id, botId, correspondentId: 'c1', messageId: 1, kind: 'voice', mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+  id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind: 'voice', mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
 });
 const row = (botId: string, correspondentId: string, seq: number): HistoryRecord => ({
   botId, correspondentId, seq, providerMessageId: `${botId}-${correspondentId}-P${seq}`, direction: 'inbound', source: 'user', sender: correspondentId,
@@ -72,16 +72,19 @@ describe('deleting everything a bot owns, one repository at a time', () => {
   });
 
   it('removes outbox messages of the bot in every state, and a sender reporting on one afterwards matches nothing', async () => {
-    await t.store.outbox.enqueue({ id: 'gone-o1', botId: 'gone', to: 'c1', text: 'a' }, T0);
-    await t.store.outbox.enqueue({ id: 'gone-o2', botId: 'gone', to: 'c1', text: 'b' }, at(1));
-    await t.store.outbox.enqueue({ id: 'kept-o1', botId: 'kept', to: 'c1', text: 'c' }, at(2));
-    const sending = await t.store.outbox.claimDue('gone', 'w', at(5), 60_000);
+    const message = (id: string, botId: string, seq: number) => ({
+      id, botId, kind: 'text', line: `${botId}|c1`, lineSeq: seq, correspondentId: 'c1', text: id, seq, machineVersion: 1, snapshot: { value: 'pending' },
+    });
+    await t.store.outbox.insert(message('gone-o1', 'gone', 1), T0);
+    await t.store.outbox.insert(message('gone-o2', 'gone', 2), at(1));
+    await t.store.outbox.insert(message('kept-o1', 'kept', 1), at(2));
+    const sending = await t.store.outbox.claim({ owner: 'w', now: at(5), leaseMs: 60_000 });
     expect(sending?.id).toBe('gone-o1');
 
     expect(await t.store.outbox.deleteByBot('gone')).toBe(2);
-    expect(await t.store.outbox.markSent('gone-o1', sending!.attempt, at(6))).toBe(false);
-    expect(await t.store.outbox.list('gone')).toEqual([]);
-    expect((await t.store.outbox.list('kept')).map((m) => m.id)).toEqual(['kept-o1']);
+    expect(await t.store.outbox.compareAndSet('gone-o1', sending!.version, { state: 'sent', statePath: 'sent', attempt: 1, owner: null, leaseUntil: null, notBefore: null, error: null, machineVersion: 1, snapshot: {} }, at(6))).toBeNull();
+    expect(await t.store.outbox.list({ botId: 'gone' })).toEqual([]);
+    expect((await t.store.outbox.list({ botId: 'kept' })).map((m) => m.id)).toEqual(['kept-o1']);
   });
 
   it('clears the bot\'s provider credentials and no other bot\'s', async () => {

@@ -61,7 +61,7 @@ describe('store repositories', () => {
 
   describe('media jobs', () => {
     const job = (id: string, botId = 'b1', kind = 'voice'): NewMediaJob => ({
-      id, botId, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+      id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
     });
     const write = (over: Partial<MediaJobWrite>): MediaJobWrite => ({
       state: 'pending', statePath: 'pending', attempt: 1, owner: null, leaseUntil: null, notBefore: null, error: null,
@@ -175,23 +175,6 @@ describe('store repositories', () => {
       expect((await t.store.bots.list()).map((b) => b.id)).toEqual(['bot-a']);
       expect(await t.store.bots.delete('bot-a')).toBe(true);
       expect(await t.store.bots.get('bot-a')).toBeNull();
-    });
-  });
-
-  describe('outbox', () => {
-    it('claims due messages once and reschedules failures', async () => {
-      await t.store.outbox.enqueue({ id: 'o1', botId: 'ob', to: 'c1', text: 'hi' }, T0);
-      await t.store.outbox.enqueue({ id: 'o2', botId: 'ob', to: 'c1', text: 'there' }, at(1));
-      const a = await t.store.outbox.claimDue('ob', 'w', at(10), 60_000);
-      expect(a).toMatchObject({ id: 'o1', state: 'sending', attempt: 1 });
-      expect(await t.store.outbox.markFailed('o1', 1, 'socket closed', at(1000), at(11))).toBe(true);
-      expect((await t.store.outbox.claimDue('ob', 'w', at(12), 60_000))?.id).toBe('o2');
-      expect(await t.store.outbox.claimDue('ob', 'w', at(13), 60_000)).toBeNull();
-      const retry = await t.store.outbox.claimDue('ob', 'w', at(1000), 60_000);
-      expect(retry).toMatchObject({ id: 'o1', attempt: 2 });
-      expect(await t.store.outbox.markSent('o1', 1, at(1001))).toBe(false);
-      expect(await t.store.outbox.markSent('o1', 2, at(1001))).toBe(true);
-      expect((await t.store.outbox.list('ob', { states: ['sent'] })).map((m) => m.id)).toEqual(['o1']);
     });
   });
 

@@ -8,11 +8,11 @@ import { createLogger } from '../../src/logging/logger.ts';
 import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
-import { createActorDirectory } from '../../src/runtime/actor-directory.ts';
-import type { ActorDirectory } from '../../src/runtime/actor-directory.ts';
-import { machineDiagrams } from '../../src/runtime/machine-diagrams.ts';
-import { createParleyServices } from '../../src/runtime/parley-services.ts';
-import type { ParleyServices } from '../../src/runtime/parley-services.ts';
+import { createActorDirectory } from '../../src/observability/actor-directory.ts';
+import type { ActorDirectory } from '../../src/observability/actor-directory.ts';
+import { machineDiagrams } from '../../src/observability/machine-diagrams.ts';
+import { createParleyServices } from '../../src/parley-services.ts';
+import type { ParleyServices } from '../../src/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
 
 export const API_KEY = 'e2e-key-0123456789abcdef';
@@ -116,7 +116,7 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
     simulator,
     worker: { pollMs: 50, leaseMs: 5_000, concurrency: 4, maxAttempts: 1 },
     historyWindowMs: 1,
-    outbox: { pollMs: 50, retryDelaysMs: [20, 40, 80] },
+    outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
     metrics: { defaultMetrics: false },
   });
   const directory = createActorDirectory(services.runtime.inspection);

@@ -39,7 +39,7 @@ describe('deleting a bot', () => {
       messages: await count(COLLECTIONS.messages, { botId }),
       outbox: await count(COLLECTIONS.outbox, { botId }),
       authState: await count(COLLECTIONS.authState, { botId }),
-      counters: await count(COLLECTIONS.counters, { _id: `fair:${botId}` }),
+      counters: await count(COLLECTIONS.counters, { _id: { $in: [`fair:${botId}`, `fair:outbox:${botId}`] } }),
     };
   }
   const nothing = { bots: 0, actors: 0, mediaJobs: 0, messages: 0, outbox: 0, authState: 0, counters: 0 };
@@ -61,9 +61,9 @@ describe('deleting a bot', () => {
     await eventually(async () => (await api.request('GET', `/v1/bots/${BOT}/simulator/outbound`)).json<{ messages: unknown[] }>().messages.length, (n) => n === 1);
     await t.store.authState.set(BOT, { creds: { me: { id: 'paired-account' } }, session: { s1: 'keys' } });
 
-    expect(await stored(BOT)).toEqual({ bots: 1, actors: 3, mediaJobs: 2, messages: 3, outbox: 1, authState: 2, counters: 1 });
+    expect(await stored(BOT)).toEqual({ bots: 1, actors: 3, mediaJobs: 2, messages: 4, outbox: 1, authState: 2, counters: 2 });
     const before = await eventually(() => inspected(BOT), (kinds) => kinds.filter((k) => k === 'media-job').length === 2);
-    expect(before).toEqual(['bot', 'correspondent-queue', 'correspondent-queue', 'media-job', 'media-job']);
+    expect(before).toEqual(['bot', 'correspondent-queue', 'correspondent-queue', 'media-job', 'media-job', 'outbox-delivery']);
 
     const deleted = await api.request('DELETE', `/v1/bots/${BOT}`);
     expect(deleted.statusCode).toBe(204);

@@ -345,9 +345,10 @@ describe('REST control plane', () => {
 
     it('holds messages while the bot is stopped and sends them once it is connected', async () => {
       await api.request('POST', '/v1/bots', { id: 'bot-later', provider: 'simulator' });
-      await api.request('POST', '/v1/bots/bot-later/messages', { to: '1555', text: 'wait for me' });
+      const queued = await api.request('POST', '/v1/bots/bot-later/messages', { to: '1555', text: 'wait for me' });
+      expect(queued.json<{ state: string }>().state).toBe('holding');
       await new Promise((r) => setTimeout(r, 120));
-      expect((await api.request('GET', '/v1/bots/bot-later/outbox')).json<{ messages: { state: string }[] }>().messages[0]!.state).toBe('pending');
+      expect((await api.request('GET', '/v1/bots/bot-later/outbox')).json<{ messages: { state: string }[] }>().messages[0]!.state).toBe('holding');
       await api.request('POST', '/v1/bots/bot-later/start');
       await eventually(async () => (await api.request('GET', '/v1/bots/bot-later/simulator/outbound')).json<{ messages: unknown[] }>().messages.length, (n) => n === 1);
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createParleyServices } from '../../src/runtime/parley-services.ts';
+import { createParleyServices } from '../../src/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { useTestStore } from '../support/test-store.ts';
 import { botInState, runningBot, startApi } from './api-harness.ts';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
 import type { AnyStateMachine, EventFromLogic } from 'xstate';
 import type { Store } from '../../src/ports/store.port.ts';
 import { openTestStore } from '../support/test-store.ts';
@@ -13,8 +14,8 @@ type PathSet = 'shortest' | 'transitions' | 'definition';
 
 export interface ModelSuite<M extends AnyStateMachine> {
   readonly model: MachineModel<M>;
-  /** Targets running through the runtime on the active store, given that store. */
-  readonly runtimeTargets: (store: () => Store) => ReadonlyArray<readonly [string, Target<M>]>;
+  /** Targets running through the runtime on the active store, given that store and a driver handle on its database. */
+  readonly runtimeTargets: (store: () => Store, db: () => Db) => ReadonlyArray<readonly [string, Target<M>]>;
   /** Path sets the (slower) runtime targets walk. */
   readonly runtimePaths: readonly PathSet[];
   readonly storePrefix: string;
@@ -79,12 +80,12 @@ export function describeModelOnRuntime<M extends AnyStateMachine>(suite: ModelSu
 
 function describeRuntime<M extends AnyStateMachine>(suite: ModelSuite<M>, walk: Walk<M>): void {
   let testStore: TestStore | undefined;
-  const store = (): Store => {
+  const open = (): TestStore => {
     if (testStore === undefined) throw new Error('the store is not open');
-    return testStore.store;
+    return testStore;
   };
   // A machine no runtime hosts yet is walked on its own; it needs no store.
-  const targets = suite.runtimeTargets(store);
+  const targets = suite.runtimeTargets(() => open().store, () => open().db);
   if (targets.length === 0) return;
   describe('through the runtime', () => {
     beforeAll(async () => {

@@ -5,6 +5,7 @@ import type { AnyMachineSnapshot, AnyStateMachine, EventFromLogic, EventObject, 
 import { topLevelState } from '../../machines/state-name.ts';
 import type { ActorKind, ActorRecord } from '../../src/ports/actor-snapshot-store.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
+import type { ActorCodec, SnapshotMigrations } from '../../src/runtime/actors/actor-codec.ts';
 import type { EffectTable } from '../../src/runtime/actors/effect-table.ts';
 import { createPersistedActor, restorePersistedActor } from '../../src/runtime/actors/persisted-actor.ts';
 import type { ActorScope, PersistedActor, PersistedActorOptions } from '../../src/runtime/actors/persisted-actor.ts';
@@ -34,12 +35,22 @@ export interface PersistedActorTargetOptions<TMap> {
    * `restorePersistedActor`, as a process restart would: every step crosses the database.
    */
   readonly restoreEachStep: boolean;
+  /** The machine's stored form, as its runtime hosts it; snapshots are stored as they are when absent. */
+  readonly codec?: ActorCodec<TMap>;
+  readonly migrations?: SnapshotMigrations;
+  /**
+   * Brings the rest of the store to where the runtime would have it before the machine decides
+   * `event` (a codec may read it on restore), given the observation before the step.
+   */
+  readonly prepare?: (event: EventObject, before: Observation<unknown>) => Promise<void>;
+  /** Removes what `prepare` wrote once a path is done. */
+  readonly cleanUp?: () => Promise<void>;
 }
 
 /**
  * Runs the machine through Parley's persistence runtime (`createPersistedActor`) on the run's
  * store. Each step's effects are the ones `send` released once the decision was durable. At
- * every step the stored record must hold the decided snapshot, its top-level state and a higher
+ * every step the stored record must decode to the decided snapshot and hold its top-level state and a higher
  * version, and the runtime must agree with the machine alone (`transition()`) on the next value,
  * context and effects.
  */
@@ -55,11 +66,14 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
     machineVersion: options.machineVersion,
     store: options.store.actors,
     effects: recordingEffects(options.effects, ran),
+    ...(options.codec === undefined ? {} : { codec: options.codec }),
+    ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
   };
+  const decode = async (stored: unknown) => (options.codec === undefined ? stored : options.codec.decode(stored));
   let actor: PersistedActor<TMachine> | undefined;
   let current: Observation<Context> | undefined;
   let version = 0;
-  let lastState = '';
+  let lastState: unknown;
 
   const observe = (effects: readonly Effect[]): Observation<Context> => {
     if (actor === undefined) throw new Error('target not started');
@@ -68,7 +82,7 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
   };
 
   // The stored record must mirror what the actor decided.
-  const checkRecord = (record: ActorRecord | null, observed: Observation<Context>): ActorRecord => {
+  const checkRecord = async (record: ActorRecord | null, observed: Observation<Context>): Promise<ActorRecord> => {
     const stored = observed.effects.some((e) => options.effects[e.type as keyof TMap]);
     if (record === null) throw new Error(`actor ${id} is missing from the store`);
     const where = `actor ${id} (stored version ${record.version})`;
@@ -76,15 +90,17 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
       throw new Error(`${where}: stored state ${JSON.stringify(record.state)}, actor is in ${JSON.stringify(observed.value)}`);
     }
     // A decision that changes nothing and stores no effect is not written; any other is, one version further.
-    const state = JSON.stringify({ value: observed.value, context: observed.context });
-    if ((state !== lastState || stored) && record.version <= version) throw new Error(`${where}: version did not increase from ${version}`);
-    if (state === lastState && !stored && record.version !== version) throw new Error(`${where}: an unchanged snapshot was written again`);
+    // Compared as data: a context decoded from the store may list its fields in another order.
+    const state = { value: observed.value, context: observed.context };
+    const unchanged = isDeepStrictEqual(state, lastState);
+    if ((!unchanged || stored) && record.version <= version) throw new Error(`${where}: version did not increase from ${version}`);
+    if (unchanged && !stored && record.version !== version) throw new Error(`${where}: an unchanged snapshot was written again`);
     // Every effect ran, so every stored one was acknowledged: nothing would run again after a restart.
     if (record.effects.length > 0) throw new Error(`${where}: effects ${record.effects.map((e) => e.type)} ran but stayed unacknowledged`);
     lastState = state;
     if (actor !== undefined && record.version !== actor.version()) throw new Error(`${where}: the actor holds version ${actor.version()}`);
     if (record.machineVersion !== options.machineVersion || record.kind !== options.kind) throw new Error(`${where}: wrong kind or machine version`);
-    checkRoundTrip(where, observed, record.snapshot as Observation<Context>);
+    checkRoundTrip(where, observed, (await decode(record.snapshot)) as Observation<Context>);
     version = record.version;
     return record;
   };
@@ -92,9 +108,10 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
   return {
     async start() {
       const botId = botIdOf(model.input);
+      await options.cleanUp?.();
       actor = await createPersistedActor(actorOptions, { id, kind: options.kind, botId }, model.input as never);
       const first = observe([]);
-      checkRecord(await options.store.actors.get(id), first);
+      await checkRecord(await options.store.actors.get(id), first);
       checkInitial(model.machine, model.input, first);
       current = first;
       return first;
@@ -102,19 +119,20 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
     async send(event) {
       if (actor === undefined || current === undefined) throw new Error('target not started');
       const expected = machineStep(model.machine, current, event);
+      await options.prepare?.(event, current);
       await actor.sendAndSettle(event);
       await actor.flush();
       const effects = ran.splice(0);
       let observed = observe(effects);
       if (options.restoreEachStep) {
         await actor.stop();
-        const record = checkRecord(await options.store.actors.get(id), observed);
-        actor = restorePersistedActor(actorOptions, record);
+        const record = await checkRecord(await options.store.actors.get(id), observed);
+        actor = await restorePersistedActor(actorOptions, record);
         const restored = observe(effects);
         checkRoundTrip(`actor ${id} (restored)`, observed, restored);
         observed = restored;
       } else {
-        checkRecord(await options.store.actors.get(id), observed);
+        await checkRecord(await options.store.actors.get(id), observed);
       }
       checkAgreement(`${model.name} ${id}`, event, expected, observed);
       current = observed;
@@ -128,6 +146,7 @@ export function persistedActorTarget<TMachine extends AnyStateMachine, TMap>(
         await running.stop();
         // The collection stays small, so later paths do not pay for earlier ones.
         await options.store.actors.delete(id);
+        await options.cleanUp?.();
       }
     },
   };

@@ -2,10 +2,10 @@ import type { Store } from '../../src/ports/store.port.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
   actors: ['insert', 'compareAndSet', 'delete', 'deleteByBot'],
-  mediaJobs: ['insert', 'claim', 'compareAndSet', 'delete', 'deleteByBot'],
+  mediaJobs: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   history: ['append', 'finalize', 'reopen', 'deleteByBot'],
   bots: ['create', 'update', 'delete'],
-  outbox: ['enqueue', 'claimDue', 'markSent', 'markFailed', 'deleteByBot'],
+  outbox: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   authState: ['set', 'clear'],
 };
 

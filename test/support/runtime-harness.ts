@@ -13,10 +13,14 @@ import type { ParleyRuntime, RuntimeDeps } from '../../src/runtime/parley-runtim
 export function testProvider() {
   const handlers = new Map<string, ProviderHandlers>();
   const sent: { botId: string; to: string; text: string }[] = [];
+  const started = new Map<string, number>();
   const factory: ProviderFactory = (botId, _settings, h) => {
     handlers.set(botId, h);
     return {
-      start: async () => void setImmediate(() => h.onEvent({ type: 'provider.connected' })),
+      start: async () => {
+        started.set(botId, (started.get(botId) ?? 0) + 1);
+        setImmediate(() => h.onEvent({ type: 'provider.connected' }));
+      },
       stop: async () => {},
       send: async (to, text) => {
         sent.push({ botId, to, text });
@@ -27,6 +31,8 @@ export function testProvider() {
   return {
     factory,
     sent,
+    /** How often sessions of the bot were started. */
+    starts: (botId: string) => started.get(botId) ?? 0,
     emit(botId: string, event: ProviderEvent) {
       handlers.get(botId)?.onEvent(event);
     },

@@ -1,4 +1,4 @@
-import type { MediaProcessor } from '../../runtime/media-worker.ts';
+import type { MediaProcessor } from '../../ports/media-processor.port.ts';
 
 /**
  * The processor used until media pools are configured: every job completes with a visible note

@@ -6,7 +6,8 @@ export const COLLECTIONS = {
   mediaJobs: 'media_jobs',
   messages: 'messages',
   bots: 'bots',
-  outbox: 'outbox',
+  // A new name: rows of the outbox before it was a work queue have another shape and are not read.
+  outbox: 'outbox_deliveries',
   authState: 'auth_state',
   counters: 'counters',
 } as const;
@@ -36,7 +37,11 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { botId: 1, mediaJobId: 1 }, name: 'botId_mediaJobId', sparse: true },
   ],
   [COLLECTIONS.outbox]: [
-    { key: { botId: 1, state: 1, nextAttemptAt: 1 }, name: 'botId_state_due' },
+    { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
+    { key: { line: 1, lineSeq: 1 }, name: 'line_order' },
+    { key: { botId: 1, state: 1 }, name: 'botId_state' },
+    { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
+    { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
   ],
   [COLLECTIONS.authState]: [
     { key: { botId: 1, type: 1 }, name: 'botId_type' },

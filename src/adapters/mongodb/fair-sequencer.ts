@@ -8,13 +8,15 @@ interface CounterDoc {
 }
 
 /**
- * Start-time fair queuing for media jobs. A new job's tag is one past its bot's previous tag, but
- * never below the tag of the job claimed last; claiming in tag order then interleaves bots, so a
- * bot that queued 1,000 jobs delays a newcomer by at most one job per busy bot.
+ * Start-time fair queuing for one work queue. A new item's tag is one past its bot's previous tag,
+ * but never below the tag of the item claimed last; claiming in tag order then interleaves bots,
+ * so a bot that queued 1,000 items delays a newcomer by at most one item per busy bot. `scope`
+ * keeps the tags of different queues apart (media jobs keep the unscoped tags they always had).
  */
-export function createFairSequencer(db: Db) {
+export function createFairSequencer(db: Db, collection: string = COLLECTIONS.mediaJobs, scope = '') {
   const counters: Collection<CounterDoc> = db.collection<CounterDoc>(COLLECTIONS.counters);
-  const jobs = db.collection<{ state: string; fairSeq: number }>(COLLECTIONS.mediaJobs);
+  const jobs = db.collection<{ state: string; fairSeq: number }>(collection);
+  const key = (botId: string) => `fair:${scope}${botId}`;
   let floor = 0;
   let floorLoaded: Promise<void> | undefined;
   // After a restart the last claimed tag is unknown; the oldest waiting job's tag stands in for it.
@@ -28,7 +30,7 @@ export function createFairSequencer(db: Db) {
     async next(botId: string): Promise<number> {
       floorLoaded ??= loadFloor();
       await floorLoaded;
-      const _id = `fair:${botId}`;
+      const _id = key(botId);
       await guard('counters.floor', () => counters.updateOne({ _id }, { $max: { seq: floor } }, { upsert: true }));
       const doc = await guard('counters.next', () =>
         counters.findOneAndUpdate({ _id }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }),
@@ -40,7 +42,7 @@ export function createFairSequencer(db: Db) {
     },
     /** Drops a deleted bot's tag, so a bot created again under its id starts level with the others. */
     async forget(botId: string): Promise<void> {
-      await guard('counters.forget', () => counters.deleteOne({ _id: `fair:${botId}` }));
+      await guard('counters.forget', () => counters.deleteOne({ _id: key(botId) }));
     },
   };
 }

@@ -48,6 +48,23 @@ export function createHistoryRepository(db: Db): HistoryStore {
       );
       return docs.reverse().map(toRecord);
     },
+    async settleOutbound(botId, correspondentId, seq, outcome, now) {
+      const fields = outcome.status === 'sent'
+        ? { status: 'sent' as const, providerMessageId: outcome.providerMessageId, finalizedAt: now }
+        : { status: 'failed' as const, error: outcome.error, finalizedAt: now };
+      const res = await guard('history.settleOutbound', () =>
+        messages.updateOne({ botId, correspondentId, seq, direction: 'outbound' }, { $set: fields }),
+      );
+      return res.matchedCount === 1;
+    },
+    async listBySeq(botId, correspondentId, runs) {
+      if (runs.length === 0) return [];
+      // Each run is one range scan of the (botId, correspondentId, seq) index.
+      const ranges = runs.map(([first, last]) => ({ seq: { $gte: first, $lte: last } }));
+      const filter = ranges.length === 1 ? { botId, correspondentId, ...ranges[0] } : { botId, correspondentId, $or: ranges };
+      const docs = await guard('history.listBySeq', () => messages.find(filter).sort({ seq: 1 }).toArray());
+      return docs.map(toRecord);
+    },
     async findByProviderMessageId(botId, providerMessageId) {
       const doc = await guard('history.findByProviderMessageId', () => messages.findOne({ botId, providerMessageId }));
       return doc === null ? null : toRecord(doc);

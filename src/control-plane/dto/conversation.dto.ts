@@ -1,3 +1,4 @@
+import type { HistoryStatus } from '../../ports/history-store.port.ts';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { EpochMs, Nullable, StringEnum, Timestamp } from './common.dto.ts';
@@ -46,8 +47,14 @@ export const HistoryRow = Type.Object({
   sender: Type.String(),
   kind: Type.String({ description: 'text, or the media kind' }),
   content: Type.String(),
-  status: StringEnum(['final', 'placeholder', 'failed'] as const),
+  status: StringEnum(['final', 'placeholder', 'failed', 'pending', 'sent'] as const satisfies readonly HistoryStatus[], {
+    description: 'Inbound: final, or placeholder until its media is processed (failed with a note). Outbound: pending, then sent or failed.',
+  }),
   mediaJobId: Nullable(Type.String()),
+  senderName: Type.Optional(Nullable(Type.String())),
+  group: Type.Optional(Nullable(Type.String())),
+  originatingAt: Type.Optional(Nullable(Timestamp)),
+  error: Type.Optional(Nullable(Type.String({ description: 'Why an outbound message failed for good' }))),
   acceptedAt: Timestamp,
   finalizedAt: Nullable(Timestamp),
 });

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { OutboxState } from '../../ports/outbox-store.port.ts';
-import { Nullable, StringEnum, Timestamp } from './common.dto.ts';
+import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
-const OUTBOX_STATES = ['pending', 'sending', 'sent', 'failed'] as const satisfies readonly OutboxState[];
+const OUTBOX_STATES = ['pending', 'holding', 'sending', 'sent', 'failed'] as const satisfies readonly OutboxState[];
 
 /** `POST /v1/bots/:id/messages`: queued in the outbox, sent (and retried) in the background. */
 export const SendMessageBody = Type.Object(
@@ -28,6 +28,10 @@ export const OutboxQuery = Type.Object(
   { additionalProperties: false },
 );
 export type OutboxQuery = Static<typeof OutboxQuery>;
+
+/** `POST /v1/bots/:id/outbox/:messageId/retry`. */
+export const OutboxMessageParams = Type.Object({ id: Type.String({ pattern: BOT_ID_PATTERN }), messageId: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OutboxMessageParams = Static<typeof OutboxMessageParams>;
 
 /** One outbox entry: what was asked to be sent and how delivery is going. */
 export const OutboxEntry = Type.Object({

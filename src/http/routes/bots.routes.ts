@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { BotCreateBody, BotList, BotView, PairingCodeBody, PairingCodeView, QrView } from '../../control-plane/dto/bot.dto.ts';
-import type { ControlPlane } from '../../runtime/control-plane.ts';
+import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['bots'];

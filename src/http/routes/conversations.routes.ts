@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
-import type { ControlPlane } from '../../runtime/control-plane.ts';
+import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, CorrespondentParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['conversations'];

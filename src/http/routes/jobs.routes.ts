@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { JobList, JobListQuery, JobView } from '../../control-plane/dto/job.dto.ts';
-import type { ControlPlane } from '../../runtime/control-plane.ts';
+import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { JobIdParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['jobs'];

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
-import type { ControlPlane } from '../../runtime/control-plane.ts';
+import { OutboxEntry, OutboxList, OutboxMessageParams, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
+import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['messages'];
@@ -34,6 +34,19 @@ export function messageRoutes(cp: ControlPlane) {
         },
       },
       async (request) => cp.outbox(request.params.id, request.query),
+    );
+
+    app.post<{ Params: OutboxMessageParams }>(
+      '/bots/:id/outbox/:messageId/retry',
+      {
+        schema: {
+          tags,
+          summary: 'Send a message that failed for good once more; it keeps its place in its conversation',
+          params: OutboxMessageParams,
+          response: { 200: OutboxEntry, ...errorResponses(401, 404, 409, 429) },
+        },
+      },
+      async (request) => cp.retryMessage(request.params.id, request.params.messageId),
     );
   };
 }

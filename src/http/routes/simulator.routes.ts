@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
-import type { ControlPlane } from '../../runtime/control-plane.ts';
+import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
 
 const tags = ['simulator'];

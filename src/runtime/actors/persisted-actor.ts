@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { AnyStateMachine, EventFromLogic, InputFrom, InspectionEvent, SnapshotFrom, StateValue } from 'xstate';
 import { topLevelState } from '../../../machines/state-name.ts';
 import { ParleyError } from '../../domain/errors.ts';
 import type { ActorKind, ActorRecord, ActorSnapshotStore, StoredEffect } from '../../ports/actor-snapshot-store.port.ts';
+import { decodeRecord, identityCodec } from './actor-codec.ts';
+import type { ActorCodec, SnapshotMigrations } from './actor-codec.ts';
 import { createDecider } from './decider.ts';
-import type { Decider, InspectedActor } from './decider.ts';
+import type { Decider, InspectedActor, PersistedSnapshot } from './decider.ts';
 import { createEffectRunner } from './effect-runner.ts';
 import type { EffectRunnerOptions, RunnableEffect } from './effect-runner.ts';
 import { isDurable } from './effect-table.ts';
@@ -41,6 +44,10 @@ export interface PersistedActorOptions<TMachine extends AnyStateMachine, TMap> {
   /** Failed writes are retried (reload, decide again, write); past `attempts` the events are refused. */
   readonly writeRetry?: RetryPolicy;
   readonly effectRunner?: EffectRunnerOptions<TMap>;
+  /** How snapshots and durable effects are stored; as they are when absent. */
+  readonly codec?: ActorCodec<TMap>;
+  /** Readers of snapshots earlier machine versions stored; a version without one is refused. */
+  readonly migrations?: SnapshotMigrations;
 }
 
 /**
@@ -94,28 +101,37 @@ export async function createPersistedActor<TMachine extends AnyStateMachine, TMa
     ...identity,
     machineVersion: options.machineVersion,
     state: topLevelState(snapshot.value),
-    snapshot,
+    snapshot: codecOf(options).encode(snapshot),
     effects: [],
   });
-  return hostActor(options, record);
+  return hostActor(options, record, snapshot, []);
 }
 
-/** Restores an actor from its stored record; a snapshot of another machine version is refused. */
-export function restorePersistedActor<TMachine extends AnyStateMachine, TMap>(
+/**
+ * Restores an actor from its stored record, decoding its snapshot and the effects a crash left
+ * unacknowledged. A snapshot of an earlier machine version goes through its migration; one of any
+ * other version is refused with INCOMPATIBLE_SNAPSHOT.
+ */
+export async function restorePersistedActor<TMachine extends AnyStateMachine, TMap>(
   options: PersistedActorOptions<TMachine, TMap>,
   record: ActorRecord,
-): PersistedActor<TMachine> {
-  if (record.machineVersion !== options.machineVersion) {
-    throw new ParleyError(
-      'INCOMPATIBLE_SNAPSHOT',
-      `${record.kind} ${record.id} was stored by machine version ${record.machineVersion}; this build runs version ${options.machineVersion} and has no migration for it`,
-    );
-  }
-  return hostActor(options, record);
+): Promise<PersistedActor<TMachine>> {
+  const codec = codecOf(options);
+  const snapshot = await decodeRecord(codec, options.machineVersion, options.migrations ?? {}, record);
+  const recovered = await Promise.all(record.effects.map((stored) => codec.decodeEffect(stored)));
+  return hostActor(options, record, snapshot, recovered);
 }
 
-function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedActorOptions<TMachine, TMap>, record: ActorRecord): PersistedActor<TMachine> {
+const codecOf = <TMachine extends AnyStateMachine, TMap>(options: PersistedActorOptions<TMachine, TMap>): ActorCodec<TMap> => options.codec ?? identityCodec<TMap>();
+
+function hostActor<TMachine extends AnyStateMachine, TMap>(
+  options: PersistedActorOptions<TMachine, TMap>,
+  record: ActorRecord,
+  decoded: PersistedSnapshot,
+  recoveredEffects: readonly (StoredEffect | null)[],
+): PersistedActor<TMachine> {
   type TEvent = EventFromLogic<TMachine>;
+  const codec = codecOf(options);
   const decider: Decider<TMachine, TMap, ActorScope> = createDecider(options.machine, options.effects, options.inspect);
   const inspected: InspectedActor = { id: record.id, sessionId: record.id, logic: options.machine };
   const scope = (recovered: boolean) => (item: RunnableEffect<TMap>): ActorScope => ({ actorId: record.id, botId: record.botId, recovered, effectId: item.storedId });
@@ -123,10 +139,9 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedAct
   const runner = createEffectRunner<TMap, ActorScope>({ ...options.effectRunner, effects: options.effects });
 
   let version = record.version;
-  // The snapshot last written or read. Contexts are replaced, never mutated, so comparing against
-  // it stops at the first shared object.
+  // The stored form last written or read: a write that would store the same is skipped.
   let lastWritten: unknown = record.snapshot;
-  let snapshot = decider.restore(record.snapshot, inspected);
+  let snapshot = decider.restore(decoded, inspected);
   // Durable effects not yet acknowledged in the store, and those acknowledged since the last write.
   let outstanding: readonly StoredEffect[] = record.effects;
   const acked = new Set<string>();
@@ -141,7 +156,8 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedAct
 
   // Effects a crash left unacknowledged run first, before anything decided from here on.
   const recovered: RunnableEffect<TMap>[] = [];
-  for (const stored of outstanding) {
+  for (const stored of recoveredEffects) {
+    if (stored === null) continue;
     const effect = runner.restore(stored);
     if (effect !== null) recovered.push({ effect, storedId: stored.id });
   }
@@ -157,27 +173,32 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedAct
   async function reload(pending: Waiter<TEvent, TMap>[]): Promise<void> {
     const fresh = await options.store.get(record.id);
     if (fresh === null) {
-      for (const w of pending) w.reject(new ParleyError('NOT_FOUND', `${record.kind} ${record.id} disappeared from the store`));
+      for (const w of new Set([...pending, ...queue])) w.reject(new ParleyError('NOT_FOUND', `${record.kind} ${record.id} disappeared from the store`));
       queue = [];
       halted = true;
       return;
     }
+    const decodedFresh = await decodeRecord(codec, options.machineVersion, options.migrations ?? {}, fresh);
     version = fresh.version;
     lastWritten = fresh.snapshot;
-    snapshot = decider.restore(fresh.snapshot, inspected);
+    snapshot = decider.restore(decodedFresh, inspected);
     outstanding = fresh.effects;
     for (const id of [...acked]) if (!fresh.effects.some((e) => e.id === id)) acked.delete(id);
-    for (const w of pending) w.effects = decideOne(w.event);
-    queue = pending;
+    // Events sent while the record was read and decoded were decided on the discarded snapshot too.
+    const all = [...pending, ...queue.filter((w) => !pending.includes(w))];
+    for (const w of all) w.effects = decideOne(w.event);
+    queue = all;
   }
 
   function durableOf(batch: readonly Waiter<TEvent, TMap>[], nextVersion: number) {
+    // The write's own tag: a rival writer's decision at the same version never shares its effect ids.
+    const decision = `${record.id}@${nextVersion}.${randomUUID().slice(0, 8)}`;
     const stored: StoredEffect[] = [];
     const runs = batch.map((w) =>
       w.effects.map((effect): RunnableEffect<TMap> => {
         if (!isDurable(options.effects, effect)) return { effect, storedId: null };
-        const id = `${record.id}@${nextVersion}#${stored.length}`;
-        stored.push({ id, type: String(effect.type), params: effect.params });
+        const id = `${decision}#${stored.length}`;
+        stored.push({ id, type: String(effect.type), params: codec.encodeEffect(effect) });
         return { effect, storedId: id };
       }),
     );
@@ -194,7 +215,7 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(options: PersistedAct
   }
 
   async function writeOnce(batch: Waiter<TEvent, TMap>[]): Promise<'written' | 'conflict'> {
-    const persisted = decider.persist(snapshot);
+    const persisted = codec.encode(decider.persist(snapshot));
     const { stored, runs } = durableOf(batch, version + 1);
     const acknowledged = new Set(acked);
     if (stored.length === 0 && acknowledged.size === 0 && sameData(persisted, lastWritten)) {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ParleyError, errorStatus } from '../../../src/domain/errors.ts';
 import type { BotRecord } from '../../../src/ports/bot-store.port.ts';
 import type { Store } from '../../../src/ports/store.port.ts';
-import type { BotDirectory } from '../../../src/runtime/bot-directory.ts';
-import { createControlPlane } from '../../../src/runtime/control-plane.ts';
+import type { BotDirectory } from '../../../src/control-plane/bot-directory.ts';
+import { createControlPlane } from '../../../src/control-plane/control-plane.ts';
 import type { ParleyRuntime } from '../../../src/runtime/parley-runtime.ts';
 
 const record: BotRecord = { id: 'b1', provider: 'simulator', settings: {}, desiredState: 'stopped', createdAt: new Date(0), updatedAt: new Date(0) };
@@ -15,7 +15,8 @@ function controlPlane(create: () => Promise<BotRecord> = async () => record) {
   const store = { bots: { get: async (id: string) => (id === record.id ? record : null) } } as unknown as Store;
   const runtime = { bots: { delete: () => deleting, create } } as unknown as ParleyRuntime;
   const directory = { remember() {}, forget() {} } as unknown as BotDirectory;
-  return { cp: createControlPlane({ store, runtime, directory, providers: ['simulator'] }), finishDelete: () => finishDelete() };
+  const outbox = { send: () => Promise.reject(new Error('not used')), retry: () => Promise.reject(new Error('not used')) };
+  return { cp: createControlPlane({ store, runtime, directory, outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ParleyError> {

@@ -4,8 +4,8 @@ import { botMachine } from '../../../machines/bot.machine.ts';
 import { correspondentQueueMachine } from '../../../machines/correspondent-queue.machine.ts';
 import { mediaJobMachine } from '../../../machines/media-job.machine.ts';
 import type { MediaJobEvent, MediaJobInput } from '../../../machines/media-job.machine.ts';
-import { createActorDirectory } from '../../../src/runtime/actor-directory.ts';
-import type { DirectoryChange } from '../../../src/runtime/actor-directory.ts';
+import { createActorDirectory } from '../../../src/observability/actor-directory.ts';
+import type { DirectoryChange } from '../../../src/observability/actor-directory.ts';
 import { createInspectionHub } from '../../../src/runtime/inspection-hub.ts';
 import type { InspectionHub } from '../../../src/runtime/inspection-hub.ts';
 

@@ -143,7 +143,7 @@ describe('crash recovery of the media-job path', () => {
       const [job] = await t.store.mediaJobs.list({ botId: bot });
       expect(job?.state).toBe('completed');
       const stored = await t.store.actors.get(`${bot}|${CID}`);
-      expect((stored?.snapshot as { context: { window: { messages: { id: number }[] } } }).context.window.messages.map((m) => m.id)).toEqual([2]);
+      expect((stored?.snapshot as { context: { window: { members: number[][] } } }).context.window.members).toEqual([[2, 2]]);
       expect(first.delivered.map((d) => d.content)).toEqual([FINAL, 'a newer message']);
 
       second = await startRuntime(t.store, { processor: PROCESSOR, limitsFor: () => limits, clock: () => Date.now() + 3_600_000 });

@@ -115,11 +115,30 @@ describe('persisted actor writes', () => {
 
   it('re-decides on top of the winner when another writer took the version', async () => {
     const { actor, records, options, stats } = await queueActor();
-    const rival = restorePersistedActor(options, stored(records));
+    const rival = await restorePersistedActor(options, stored(records));
     await rival.send(text('from the rival', 'r1'));
     await actor.send(text('from us', 'u1'));
     expect(stats.conflicts).toBeGreaterThanOrEqual(1);
     expect(actor.getSnapshot().context.window.messages.map((m) => m.content)).toEqual(['from the rival', 'from us']);
+  });
+
+  it('keeps an event sent while it reloads after a lost race, decided on the winner\'s record', async () => {
+    const { actor, records, options, stats, store } = await queueActor();
+    const rival = await restorePersistedActor(options, stored(records));
+    await rival.send(text('from the rival', 'r1'));
+    const reading = Promise.withResolvers<void>();
+    const get = store.get;
+    store.get = async (id) => {
+      await reading.promise;
+      return get(id);
+    };
+    const first = actor.send(text('from us', 'u1'));
+    while (stats.conflicts === 0) await new Promise((r) => setTimeout(r, 1));
+    const second = actor.send(text('sent during the read', 'u2'));
+    reading.resolve();
+    await Promise.all([first, second]);
+    await actor.flush();
+    expect(windowOf(stored(records)).messages.map((m) => m.content)).toEqual(['from the rival', 'from us', 'sent during the read']);
   });
 });
 
@@ -170,7 +189,7 @@ describe('durable effects', () => {
     // The process dies after the write, before the listener returned.
     actor.halt();
     expect(stored(records).effects.map((e) => e.type)).toEqual(['notifyListeners']);
-    const restored = restorePersistedActor(options, stored(records));
+    const restored = await restorePersistedActor(options, stored(records));
     await restored.flush();
     expect(notified).toEqual([{ id: 1, recovered: true }]);
     expect(stored(records).effects).toEqual([]);

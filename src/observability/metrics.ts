@@ -10,7 +10,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** Jobs whose last written state is remembered, so a rewrite of the same state is not counted twice. */
 const TRACKED_JOBS = 10_000;
 
-/** What the metrics read when scraped; the runtime and outbox sender satisfy it. */
+/** What the metrics read when scraped; the runtime and its outbox satisfy it. */
 export interface MetricsSource {
   readonly bots: { ids(): readonly string[]; state(botId: string): string };
   readonly conversations: {

@@ -1,4 +1,4 @@
-import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundMessage } from '../control-plane/dto/simulator.dto.ts';
+import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundMessage } from './dto/simulator.dto.ts';
 
 /** The provider kind whose bots accept simulated inbound messages. */
 export const SIMULATOR_PROVIDER = 'simulator';

@@ -1,11 +1,11 @@
-import type { BotSettings, BotView } from '../control-plane/dto/bot.dto.ts';
-import type { CorrespondentSummary } from '../control-plane/dto/conversation.dto.ts';
-import type { JobView } from '../control-plane/dto/job.dto.ts';
-import type { OutboxEntry } from '../control-plane/dto/message.dto.ts';
+import type { BotSettings, BotView } from './dto/bot.dto.ts';
+import type { CorrespondentSummary } from './dto/conversation.dto.ts';
+import type { JobView } from './dto/job.dto.ts';
+import type { OutboxEntry } from './dto/message.dto.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { MediaJobRecord, MediaJobState } from '../ports/media-job-store.port.ts';
 import type { OutboxRecord } from '../ports/outbox-store.port.ts';
-import type { QueueSummary } from './queue-summaries.ts';
+import type { QueueSummary } from '../runtime/queue-summaries.ts';
 
 /** Jobs that still owe their conversation a result. */
 const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed'];
@@ -50,5 +50,5 @@ export function jobView(job: MediaJobRecord): JobView {
 }
 
 export function outboxView(r: OutboxRecord): OutboxEntry {
-  return { id: r.id, to: r.to, text: r.text, state: r.state, attempt: r.attempt, lastError: r.lastError, nextAttemptAt: r.nextAttemptAt, createdAt: r.createdAt, updatedAt: r.updatedAt };
+  return { id: r.id, to: r.correspondentId, text: r.text, state: r.state, attempt: r.attempt, lastError: r.error, nextAttemptAt: r.notBefore, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }

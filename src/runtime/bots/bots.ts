@@ -1,17 +1,17 @@
-import { BOT_MACHINE_VERSION, botMachine } from '../../machines/bot.machine.ts';
-import type { BotEffects } from '../../machines/bot.machine.ts';
-import { backoffDelay } from '../domain/backoff.ts';
-import { ParleyError } from '../domain/errors.ts';
-import type { Logger } from '../logging/logger.ts';
-import type { BotRecord } from '../ports/bot-store.port.ts';
-import type { ProviderEvent, ProviderFactory, ProviderSession } from '../ports/provider.port.ts';
-import type { Store } from '../ports/store.port.ts';
-import type { EffectTable } from './actors/effect-table.ts';
-import { createPersistedActor, restorePersistedActor } from './actors/persisted-actor.ts';
-import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from './actors/persisted-actor.ts';
-import type { InspectionHub } from './inspection-hub.ts';
-import type { MediaJobHost } from './media-job-host.ts';
-import type { ProviderHandlers } from '../ports/provider.port.ts';
+import { BOT_MACHINE_VERSION, botMachine } from '../../../machines/bot.machine.ts';
+import type { BotEffects } from '../../../machines/bot.machine.ts';
+import { backoffDelay } from '../../domain/backoff.ts';
+import { ParleyError } from '../../domain/errors.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { BotRecord } from '../../ports/bot-store.port.ts';
+import type { ProviderEvent, ProviderFactory, ProviderSession } from '../../ports/provider.port.ts';
+import type { Store } from '../../ports/store.port.ts';
+import type { EffectTable } from '../actors/effect-table.ts';
+import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
+import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
+import type { InspectionHub } from '../inspection-hub.ts';
+import type { MediaJobHost } from '../media-jobs/media-job-host.ts';
+import type { ProviderHandlers } from '../../ports/provider.port.ts';
 
 export type BotActor = PersistedActor<typeof botMachine>;
 
@@ -203,7 +203,7 @@ export function createBots(deps: BotsDeps) {
     const stored = await deps.store.actors.get(record.id);
     const actor = stored === null
       ? await createPersistedActor(options, { id: record.id, kind: 'bot', botId: record.id }, { botId: record.id, maxReconnectAttempts: null })
-      : restorePersistedActor(options, stored);
+      : await restorePersistedActor(options, stored);
     actors.set(record.id, actor);
     return actor;
   }

@@ -1,9 +1,9 @@
 import type { InspectionEvent, StateValue } from 'xstate';
 import { statePath } from '../../machines/state-name.ts';
-import type { InspectionHub } from './inspection-hub.ts';
+import type { InspectionHub } from '../runtime/inspection-hub.ts';
 
 /** The actor kinds the directory recognizes; also the machine names of their diagrams. */
-export type InspectedKind = 'bot' | 'correspondent-queue' | 'media-job';
+export type InspectedKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox-delivery';
 
 /** One decided event: the state before and after it (equal for a self-transition). */
 export interface TransitionRecord {
@@ -59,11 +59,13 @@ export interface ActorDirectoryOptions {
   readonly clock?: () => number;
 }
 
-const DEFAULT_MAX_ACTORS: Record<InspectedKind, number> = { bot: 10_000, 'correspondent-queue': 1_000, 'media-job': 300 };
+const DEFAULT_MAX_ACTORS: Record<InspectedKind, number> = { bot: 10_000, 'correspondent-queue': 1_000, 'media-job': 300, 'outbox-delivery': 300 };
 const TEXT_LIMIT = 200;
 
 // XState machine ids, which survive `machine.provide()` (the runtime's effect collectors).
-const KIND_BY_MACHINE_ID: Readonly<Record<string, InspectedKind>> = { bot: 'bot', correspondentQueue: 'correspondent-queue', mediaJob: 'media-job' };
+const KIND_BY_MACHINE_ID: Readonly<Record<string, InspectedKind>> = {
+  bot: 'bot', correspondentQueue: 'correspondent-queue', mediaJob: 'media-job', outboxDelivery: 'outbox-delivery',
+};
 
 /**
  * A live, in-memory view of every actor the runtime runs, fed by the inspection hub. Keyed by
@@ -76,7 +78,7 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
   const maxActors = { ...DEFAULT_MAX_ACTORS, ...options.maxActors };
   // A Map keeps insertion order; re-inserting on update makes iteration least-recently-updated first.
   const entries = new Map<string, ActorEntry>();
-  const counts: Record<InspectedKind, number> = { bot: 0, 'correspondent-queue': 0, 'media-job': 0 };
+  const counts: Record<InspectedKind, number> = { bot: 0, 'correspondent-queue': 0, 'media-job': 0, 'outbox-delivery': 0 };
   const listeners = new Set<(change: DirectoryChange) => void>();
   const removedBots = new Set<string>();
 
@@ -179,6 +181,7 @@ function kindOf(actorRef: unknown, context: object): InspectedKind | null {
   if (typeof machineId === 'string' && KIND_BY_MACHINE_ID[machineId] !== undefined) return KIND_BY_MACHINE_ID[machineId];
   // Fallback for logic without a known id: the context shape tells the machines apart.
   if ('jobId' in context) return 'media-job';
+  if ('deliveryId' in context) return 'outbox-delivery';
   if ('window' in context && 'correspondentId' in context) return 'correspondent-queue';
   if ('maxReconnectAttempts' in context) return 'bot';
   return null;
@@ -214,6 +217,14 @@ export function summarize(kind: InspectedKind, c: Readonly<Record<string, unknow
         attempt: num(c['attempt']), attemptBudget: num(c['attemptBudget']), owner: text(c['owner']),
         leaseUntil: num(c['leaseUntil']), notBefore: num(c['notBefore']), hasResult: typeof c['result'] === 'string',
         error: text(c['error']), discardedResults: num(c['discardedResults']), botActive: c['botActive'] === true,
+      };
+    case 'outbox-delivery':
+      // The text is a message body: its length is shown, never the text.
+      return {
+        correspondentId: text(c['correspondentId']), seq: num(c['seq']), characters: typeof c['text'] === 'string' ? c['text'].length : null,
+        attempt: num(c['attempt']), attemptBudget: num(c['attemptBudget']), owner: text(c['owner']), leaseUntil: num(c['leaseUntil']),
+        notBefore: num(c['notBefore']), sent: typeof c['providerMessageId'] === 'string', error: text(c['error']),
+        discardedReports: num(c['discardedReports']), botConnected: c['botConnected'] === true,
       };
   }
 }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { BotCreateBody, BotList, BotSettings, BotView, PairingCodeView, QrView } from '../control-plane/dto/bot.dto.ts';
-import type { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../control-plane/dto/conversation.dto.ts';
-import type { JobList, JobListQuery, JobView } from '../control-plane/dto/job.dto.ts';
-import type { OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../control-plane/dto/message.dto.ts';
-import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../control-plane/dto/simulator.dto.ts';
+import type { BotCreateBody, BotList, BotSettings, BotView, PairingCodeView, QrView } from './dto/bot.dto.ts';
+import type { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from './dto/conversation.dto.ts';
+import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
+import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
+import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
@@ -11,10 +10,11 @@ import type { Store } from '../ports/store.port.ts';
 import type { BotDirectory } from './bot-directory.ts';
 import { botView, correspondentList, jobView, outboxView } from './control-plane-views.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
-import { DEFAULT_LIMITS } from './parley-runtime.ts';
-import type { ParleyRuntime } from './parley-runtime.ts';
-import { queueSummaries, queueWindow } from './queue-summaries.ts';
-import type { QueueReader, QueueSummary } from './queue-summaries.ts';
+import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
+import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
+import type { Outbox } from '../runtime/outbox/outbox.ts';
+import { queueSummaries, queueWindow } from '../runtime/queue-summaries.ts';
+import type { QueueReader, QueueSummary } from '../runtime/queue-summaries.ts';
 import { SIMULATOR_PROVIDER } from './simulator-control.ts';
 import type { SimulatorControl } from './simulator-control.ts';
 
@@ -29,10 +29,10 @@ export interface ControlPlaneDeps {
   readonly providers: readonly string[];
   readonly simulator?: SimulatorControl;
   /** Told when a message is queued so it goes out without waiting for a poll. */
-  readonly outbox?: { wake(): void };
+  /** Queues outgoing messages (history row first) and retries failed ones. */
+  readonly outbox: Pick<Outbox, 'send' | 'retry'>;
   /** Per-bot observations to drop when a bot is deleted. */
   readonly metrics?: { forgetBot(botId: string): void };
-  readonly clock?: () => number;
 }
 
 /**
@@ -41,8 +41,7 @@ export interface ControlPlaneDeps {
  */
 export function createControlPlane(deps: ControlPlaneDeps) {
   const { store, runtime } = deps;
-  const clock = deps.clock ?? Date.now;
-  const reader: QueueReader = { store: store.actors, loaded: () => runtime.conversations.actors() };
+  const reader: QueueReader = { store: store.actors, history: store.history, loaded: () => runtime.conversations.actors() };
   // Bots whose deletion is under way: to the API they are already gone.
   const removing = new Set<string>();
 
@@ -163,14 +162,13 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
     async sendMessage(id: string, message: SendMessageBody): Promise<SendMessageAccepted> {
       await botRecord(id);
-      const queued = await store.outbox.enqueue({ id: randomUUID(), botId: id, to: message.to, text: message.text }, new Date(clock()));
-      deps.outbox?.wake();
+      const queued = await deps.outbox.send(id, message.to, message.text);
       return { id: queued.id, state: queued.state };
     },
 
     async outbox(id: string, filter: OutboxQuery): Promise<OutboxList> {
       await botRecord(id);
-      const records = await store.outbox.list(id, { ...(filter.state === undefined ? {} : { states: [filter.state] }), limit: filter.limit ?? 100 });
+      const records = await store.outbox.list({ botId: id, ...(filter.state === undefined ? {} : { states: [filter.state] }), limit: filter.limit ?? 100 });
       return { messages: records.map(outboxView) };
     },
 
@@ -187,6 +185,17 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       const page = jobs.slice(0, limit);
       const last = page.at(-1);
       return { jobs: page.map(jobView), nextCursor: jobs.length > limit && last !== undefined ? encodeJobCursor(last) : null };
+    },
+
+    /** Sends a message that failed for good once more, in its conversation's order. */
+    async retryMessage(id: string, messageId: string): Promise<OutboxEntry> {
+      await botRecord(id);
+      const message = await store.outbox.get(messageId);
+      if (message === null || message.botId !== id) throw ParleyError.of('NOT_FOUND', { resource: `Outgoing message ${messageId} of bot ${id}` });
+      if (message.state !== 'failed') throw ParleyError.of('MESSAGE_NOT_RETRYABLE', { id: messageId, state: message.state });
+      const retried = await deps.outbox.retry(messageId);
+      if (retried.state === 'failed') throw ParleyError.of('CONFLICT', { reason: `Outgoing message ${messageId} could not be retried` });
+      return outboxView(retried);
     },
 
     async retryJob(jobId: string): Promise<JobView> {

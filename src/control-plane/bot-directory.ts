@@ -1,6 +1,6 @@
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { BotRecord, BotStore } from '../ports/bot-store.port.ts';
-import { DEFAULT_LIMITS } from './parley-runtime.ts';
+import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 
 /**
  * Bot definitions the runtime needs synchronously: the queue limits a new conversation of a bot

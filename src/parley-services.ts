@@ -1,0 +1,55 @@
+import { createBotDirectory } from './control-plane/bot-directory.ts';
+import { createControlPlane } from './control-plane/control-plane.ts';
+import { createMetrics } from './observability/metrics.ts';
+import type { MetricsOptions } from './observability/metrics.ts';
+import { createParleyRuntime } from './runtime/parley-runtime.ts';
+import type { RuntimeDeps } from './runtime/parley-runtime.ts';
+import type { SimulatorControl } from './control-plane/simulator-control.ts';
+
+export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'hooks'> {
+  readonly simulator?: SimulatorControl;
+  readonly metrics?: MetricsOptions;
+}
+
+/**
+ * Everything behind the REST API, wired once for `main.ts` and tests alike: the bot directory
+ * feeding queue limits, the runtime on a metrics-instrumented store, the Prometheus registry and
+ * the control plane the routes call.
+ */
+export function createParleyServices(deps: ParleyServicesDeps) {
+  const { simulator, metrics: metricsOptions, ...runtimeDeps } = deps;
+  const directory = createBotDirectory();
+  const metrics = createMetrics(metricsOptions);
+  const store = metrics.instrumentStore(deps.store);
+  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: directory.limitsFor, hooks: { onClaim: metrics.onClaim } });
+  const { outbox } = runtime;
+  metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox });
+  const controlPlane = createControlPlane({
+    store,
+    runtime,
+    directory,
+    providers: Object.keys(deps.providers),
+    outbox,
+    metrics,
+    ...(simulator === undefined ? {} : { simulator }),
+  });
+  return {
+    store,
+    runtime,
+    controlPlane,
+    metrics,
+    outbox,
+    directory,
+    /** Loads bot settings, then restores the runtime: bots that should run start again, workers and the outbox start. */
+    async start(): Promise<void> {
+      await directory.load(store.bots);
+      await runtime.start();
+    },
+    /** Stops sending, bots and workers, and writes every snapshot. */
+    async shutdown(graceMs?: number): Promise<void> {
+      await runtime.shutdown(graceMs);
+    },
+  };
+}
+
+export type ParleyServices = ReturnType<typeof createParleyServices>;

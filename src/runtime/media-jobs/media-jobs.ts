@@ -1,0 +1,138 @@
+import { rm } from 'node:fs/promises';
+import type { InspectionEvent } from 'xstate';
+import type { FinalizePlaceholderParams, MediaJobEffects, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { MediaJobRecord, MediaJobStore } from '../../ports/media-job-store.port.ts';
+import type { MediaProcessor } from '../../ports/media-processor.port.ts';
+import type { EffectTable } from '../actors/effect-table.ts';
+import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
+import { createWorker } from '../work-queue/worker.ts';
+import { createMediaJobHost } from './media-job-host.ts';
+import type { JobScope } from './media-job-host.ts';
+import { mediaJobWork } from './media-job-worker.ts';
+
+/** What media jobs write into: the conversation their placeholder lives in. */
+export interface PlaceholderConversation {
+  finalize(params: FinalizePlaceholderParams): Promise<void>;
+  reopen(params: ReopenPlaceholderParams): Promise<void>;
+}
+
+export interface MediaJobsDeps {
+  readonly store: MediaJobStore;
+  readonly conversations: PlaceholderConversation;
+  readonly processor: MediaProcessor;
+  readonly owner: string;
+  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly stats: { deadLettered: number; lateResultsDiscarded: number };
+  readonly inspect?: (event: InspectionEvent) => void;
+  /** A job was claimed `pickupMs` after it was created. */
+  readonly onClaim?: (job: MediaJobRecord, pickupMs: number) => void;
+}
+
+/**
+ * Media jobs: row actors on the media work queue, the worker pool that turns media into text, and
+ * the lease sweeper. Finalizing the placeholder, reopening it for a retry and deleting the staged
+ * file are stored with the job's transition and run again after a crash until done; each is
+ * idempotent (a finalized placeholder is not finalized twice, a missing file is not an error).
+ */
+export function createMediaJobs(deps: MediaJobsDeps) {
+  const log = deps.logger.child({ scope: 'media-jobs' });
+
+  const effects = {
+    finalizePlaceholder: {
+      durable: true,
+      async run(params, { item }) {
+        await deps.conversations.finalize(params);
+        await host.dispatch(item.id, { type: 'job.delivered' });
+      },
+    },
+    reopenPlaceholder: {
+      durable: true,
+      async run(params) {
+        await deps.conversations.reopen(params);
+        worker.wake();
+      },
+    },
+    releaseMedia: {
+      durable: true,
+      async run(_params, { item }) {
+        if (item.mediaPath !== null) await rm(item.mediaPath, { force: true });
+      },
+    },
+    deadLetter: {
+      durable: false,
+      run({ jobId, botId, attempt, reason }) {
+        deps.stats.deadLettered += 1;
+        log.warn({ jobId, botId, attempt, reason }, 'media job dead-lettered');
+      },
+    },
+    discardLateResult: {
+      durable: false,
+      run(params) {
+        deps.stats.lateResultsDiscarded += 1;
+        log.info(params, 'late media result discarded');
+      },
+    },
+  } satisfies EffectTable<MediaJobEffects, JobScope>;
+
+  const host = createMediaJobHost({
+    jobs: deps.store,
+    effects,
+    clock: deps.clock,
+    ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
+    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
+  });
+
+  const worker = createWorker<MediaJobRecord>({
+    job: mediaJobWork(host, deps.processor, deps.clock),
+    owner: deps.owner,
+    concurrency: deps.worker.concurrency,
+    leaseMs: deps.worker.leaseMs,
+    pollMs: deps.worker.pollMs,
+    clock: deps.clock,
+    logger: log,
+    ...(deps.onClaim === undefined ? {} : { onClaim: (job: MediaJobRecord) => deps.onClaim?.(job, deps.clock() - job.createdAt.getTime()) }),
+  });
+
+  const sweep = () =>
+    sweepExpiredLeases(deps.store, ['processing', 'holding'], (job) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt }), deps.clock(), log);
+  let sweeper: NodeJS.Timeout | undefined;
+
+  return {
+    host,
+    /** Creates the job of a media message whose placeholder row is durable, and wakes a worker. */
+    async create(input: Omit<MediaJobInput, 'maxAttempts'>, media: { mimetype: string; mediaPath: string | null }): Promise<MediaJobRecord> {
+      const job = await host.create(
+        { ...input, maxAttempts: deps.worker.maxAttempts },
+        { id: input.jobId, botId: input.botId, kind: input.kind, line: null, lineSeq: null, correspondentId: input.correspondentId, messageId: input.messageId, ...media },
+      );
+      worker.wake();
+      return job;
+    },
+    /** Runs effects a crash left unacknowledged and sweeps a crashed process's leases; then workers may start. */
+    async recover(): Promise<{ recovered: number; swept: number }> {
+      const recovered = await host.recoverEffects();
+      const swept = await sweep();
+      return { recovered, swept };
+    },
+    start(): void {
+      worker.start();
+      sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed')), Math.max(1000, deps.worker.leaseMs / 2));
+      sweeper.unref();
+    },
+    halt(): void {
+      clearInterval(sweeper);
+      worker.halt();
+      host.halt();
+    },
+    async stop(graceMs?: number): Promise<void> {
+      clearInterval(sweeper);
+      await worker.stop(graceMs);
+    },
+    stats: () => worker.stats(),
+  };
+}
+
+export type MediaJobs = ReturnType<typeof createMediaJobs>;

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { InspectionEvent } from 'xstate';
+import { OUTBOX_DELIVERY_MACHINE_VERSION, outboxDeliveryMachine } from '../../../machines/outbox-delivery.machine.ts';
+import type { OutboxDeliveryEffects } from '../../../machines/outbox-delivery.machine.ts';
+import { backoffDelay } from '../../domain/backoff.ts';
+import type { BackoffPolicy } from '../../domain/backoff.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { OutboundOutcome } from '../../ports/history-store.port.ts';
+import type { OutboxData, OutboxRecord, OutboxState, OutboxStore } from '../../ports/outbox-store.port.ts';
+import type { ProviderSession } from '../../ports/provider.port.ts';
+import type { EffectTable } from '../actors/effect-table.ts';
+import { sleep } from '../actors/retry.ts';
+import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
+import { createRowActorHost } from '../work-queue/row-actor-host.ts';
+import type { RowActorHost, RowScope } from '../work-queue/row-actor-host.ts';
+import { createWorker } from '../work-queue/worker.ts';
+
+export type OutboxHost = RowActorHost<typeof outboxDeliveryMachine, OutboxData, OutboxState>;
+export type OutboxScope = RowScope<OutboxRecord>;
+
+/** Waits between sends of one message: 1 s, 2 s, 4 s. */
+export const OUTBOX_RETRY: BackoffPolicy = { baseMs: 1000, maxMs: 4000, jitter: 0 };
+export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
+/** The first send and three retries. */
+export const DEFAULT_OUTBOX_ATTEMPTS = 4;
+
+/** The bots as the outbox needs to see them. */
+export interface OutboxBots {
+  /** The provider session of a connected bot; `undefined` while it is not connected (or gone). */
+  connectedSession(botId: string): Pick<ProviderSession, 'send'> | undefined;
+}
+
+/** Where the outbox keeps the conversation's record of what the bot said. */
+export interface OutboundHistory {
+  /** Writes the message as an outbound history row, pending; resolves with its seq in the conversation. */
+  record(botId: string, correspondentId: string, text: string): Promise<number>;
+  /** The row was sent (with the provider's id for it) or failed for good. */
+  settle(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome): Promise<void>;
+}
+
+export interface OutboxDeps {
+  readonly store: OutboxStore;
+  readonly bots: OutboxBots;
+  readonly history: OutboundHistory;
+  readonly owner: string;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly inspect?: (event: InspectionEvent) => void;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly maxAttempts?: number;
+  readonly retry?: BackoffPolicy;
+  /** Replaces the effect handlers (model tests record what the machine asks for instead). */
+  readonly effects?: EffectTable<OutboxDeliveryEffects, OutboxScope>;
+}
+
+/**
+ * Outgoing messages: each one an outbox-delivery row actor on the outbox work queue, its line the
+ * conversation, so a conversation's messages go out one at a time and in order, retries included.
+ * A message is a history row (`direction: 'outbound'`) before it is queued. A bot's connection
+ * holds and resumes its messages. Delivery is at least once: a sender that dies after the provider
+ * took a message but before its report was stored sends it again once the lease lapsed; a store
+ * error after a successful send is retried as a report, never turned into a second send.
+ */
+export function createOutbox(deps: OutboxDeps) {
+  const clock = deps.clock ?? Date.now;
+  const leaseMs = deps.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
+  const retry = deps.retry ?? OUTBOX_RETRY;
+  const log = deps.logger.child({ scope: 'outbox' });
+  const stats = { sent: 0, retried: 0, failed: 0, lateReportsDiscarded: 0 };
+
+  const effects = {
+    recordSent: {
+      durable: true,
+      async run({ botId, correspondentId, seq, providerMessageId }) {
+        await deps.history.settle(botId, correspondentId, seq, { status: 'sent', providerMessageId });
+        stats.sent += 1;
+      },
+    },
+    recordFailed: {
+      durable: true,
+      async run({ botId, correspondentId, seq, error, deliveryId }) {
+        await deps.history.settle(botId, correspondentId, seq, { status: 'failed', error });
+        stats.failed += 1;
+        log.warn({ botId, deliveryId, error }, 'outbound message failed for good');
+      },
+    },
+    discardLateReport: {
+      durable: false,
+      run(params) {
+        stats.lateReportsDiscarded += 1;
+        log.info(params, 'late outbox report discarded');
+      },
+    },
+  } satisfies EffectTable<OutboxDeliveryEffects, OutboxScope>;
+
+  const host: OutboxHost = createRowActorHost({
+    machine: outboxDeliveryMachine,
+    machineVersion: OUTBOX_DELIVERY_MACHINE_VERSION,
+    store: deps.store,
+    effects: deps.effects ?? effects,
+    claimedState: 'sending',
+    claimedEvent: (claim) => ({ type: 'delivery.claimed', ...claim }),
+    clock,
+    ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
+    effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'outbox effect failed') },
+  });
+
+  // The provider took the message: its report is retried until the lease runs out, never
+  // answered with a second send. Past the lease another sender may send it again (at least once).
+  async function reportSent(message: OutboxRecord, providerMessageId: string): Promise<void> {
+    const giveUpAt = clock() + leaseMs;
+    for (let failures = 0; ; failures++) {
+      try {
+        await host.dispatch(message.id, { type: 'delivery.sent', attempt: message.attempt, providerMessageId });
+        return;
+      } catch (err) {
+        if (clock() >= giveUpAt) throw err;
+        log.warn({ err, deliveryId: message.id }, 'recording a sent message failed; retrying the report');
+        await sleep(backoffDelay(failures + 1, { baseMs: 50, maxMs: 2000, jitter: 0.2 }, Math.random()));
+      }
+    }
+  }
+
+  const worker = createWorker<OutboxRecord>({
+    owner: deps.owner,
+    concurrency: 4,
+    leaseMs,
+    pollMs: deps.pollMs ?? 5_000,
+    clock,
+    logger: log,
+    job: {
+      claim: (owner, lease) => host.claim(owner, lease),
+      heartbeat: (message, leaseUntil) => host.dispatch(message.id, { type: 'delivery.heartbeat', attempt: message.attempt, leaseUntil }),
+      async perform(message) {
+        const session = deps.bots.connectedSession(message.botId);
+        if (session === undefined) {
+          // Claimed before the bot's disconnect reached this message: it waits in holding.
+          await host.dispatch(message.id, { type: 'bot.disconnected' });
+          await host.dispatch(message.id, { type: 'delivery.failed', attempt: message.attempt, error: 'bot not connected', transient: true, retryAt: clock() });
+          return;
+        }
+        let providerMessageId: string;
+        try {
+          ({ providerMessageId } = await session.send(message.correspondentId, message.text));
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          const retryAt = clock() + backoffDelay(message.attempt, retry, Math.random());
+          const after = await host.dispatch(message.id, { type: 'delivery.failed', attempt: message.attempt, error, transient: true, retryAt });
+          if (after.state !== 'failed') {
+            stats.retried += 1;
+            log.info({ botId: message.botId, deliveryId: message.id, attempt: message.attempt, error }, 'outbound message will be retried');
+            setTimeout(() => worker.wake(), Math.max(0, retryAt - clock())).unref();
+          }
+          return;
+        }
+        await reportSent(message, providerMessageId);
+      },
+    },
+  });
+
+  async function tellRows(botId: string, event: { type: 'bot.connected' } | { type: 'bot.disconnected' }): Promise<void> {
+    const rows = await deps.store.list({ botId, states: ['pending', 'holding', 'sending'] });
+    for (const row of rows) await host.dispatch(row.id, event);
+  }
+
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () => sweepExpiredLeases(deps.store, ['sending'], (m, now) => host.dispatch(m.id, { type: 'delivery.lease-expired', attempt: m.attempt, now }), clock(), log);
+
+  return {
+    host,
+    stats,
+    /** Queues a message: its history row first, then its delivery. */
+    async send(botId: string, to: string, text: string): Promise<OutboxRecord> {
+      const deliveryId = randomUUID();
+      const seq = await deps.history.record(botId, to, text);
+      let queued = await host.create(
+        { deliveryId, botId, correspondentId: to, text, seq, maxAttempts: deps.maxAttempts ?? DEFAULT_OUTBOX_ATTEMPTS },
+        { id: deliveryId, botId, kind: 'text', line: `${botId}|${to}`, lineSeq: seq, correspondentId: to, text, seq },
+      );
+      if (deps.bots.connectedSession(botId) === undefined) queued = await host.dispatch(deliveryId, { type: 'bot.disconnected' });
+      else worker.wake();
+      return queued;
+    },
+    /** The bot connected: its waiting messages may go. */
+    async resume(botId: string): Promise<void> {
+      await tellRows(botId, { type: 'bot.connected' });
+      worker.wake();
+    },
+    /** The bot disconnected: its waiting messages hold until it is back. */
+    hold: (botId: string): Promise<void> => tellRows(botId, { type: 'bot.disconnected' }),
+    /** An operator retry of a message that failed for good. */
+    retry: (id: string) => host.dispatch(id, { type: 'delivery.retry' }).then((m) => (worker.wake(), m)),
+    async start(): Promise<void> {
+      await host.recoverEffects();
+      await sweep();
+      worker.start();
+      sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'outbox lease sweep failed')), Math.max(1000, leaseMs / 2));
+      sweeper.unref();
+    },
+    halt(): void {
+      clearInterval(sweeper);
+      worker.halt();
+      host.halt();
+    },
+    async stop(graceMs?: number): Promise<void> {
+      clearInterval(sweeper);
+      await worker.stop(graceMs);
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
