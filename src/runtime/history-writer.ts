@@ -20,6 +20,8 @@ export interface HistoryWriterOptions {
    */
   readonly windowMs?: number;
   readonly maxBatch?: number;
+  /** Batches written at the same time. Default 2. */
+  readonly maxInFlight?: number;
 }
 
 interface Pending {
@@ -28,28 +30,41 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/** Calls `run` after `ms`; a timer, so even 0 lets the rows of a few more event-loop turns join. */
+function wait(ms: number, run: () => void): { cancel(): void } {
+  const t = setTimeout(run, ms);
+  return { cancel: () => clearTimeout(t) };
+}
+
 export function createHistoryWriter(options: HistoryWriterOptions): HistoryWriter {
   const windowMs = options.windowMs ?? 0;
   const maxBatch = options.maxBatch ?? 500;
+  const maxInFlight = options.maxInFlight ?? 2;
   let pending: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  // Armed while the first row of a batch waits for company.
+  let timer: { cancel(): void } | undefined;
   let inFlight = 0;
-  // Batches are written one after another so history keeps arrival order across batches.
-  let chain: Promise<void> = Promise.resolve();
+  const batches = new Set<Promise<void>>();
   const stats = { batches: 0, rows: 0 };
 
+  // A conversation's next row waits for its previous one to be durable (ingestion is serialized
+  // per conversation), so no conversation has rows in two batches at once: batches may overlap
+  // without breaking any conversation's order, and two in flight keep the store busy while the
+  // next batch gathers.
   const commit = (): Promise<void> => {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.cancel();
     timer = undefined;
-    if (pending.length === 0) return chain;
+    if (pending.length === 0) return Promise.all(batches).then(() => undefined);
     const batch = pending;
     pending = [];
     inFlight += 1;
-    chain = chain.then(() => writeBatch(batch)).finally(() => {
+    const written = writeBatch(batch).finally(() => {
       inFlight -= 1;
-      if (inFlight === 0 && pending.length > 0 && timer === undefined) void commit();
+      batches.delete(written);
+      if (inFlight < maxInFlight && pending.length > 0 && timer === undefined) void commit();
     });
-    return chain;
+    batches.add(written);
+    return Promise.all(batches).then(() => undefined);
   };
 
   const writeBatch = async (batch: Pending[]): Promise<void> => {
@@ -70,7 +85,7 @@ export function createHistoryWriter(options: HistoryWriterOptions): HistoryWrite
       return new Promise<HistoryWriteOutcome>((resolve, reject) => {
         pending.push({ record, resolve, reject });
         if (pending.length >= maxBatch) void commit();
-        else if (inFlight === 0) timer ??= setTimeout(() => void commit(), windowMs);
+        else if (inFlight < maxInFlight) timer ??= wait(windowMs, () => void commit());
       });
     },
     async flush(timeoutMs) {

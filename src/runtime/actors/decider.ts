@@ -1,5 +1,5 @@
-import { initialTransition, transition } from 'xstate';
-import type { AnyStateMachine, EventFromLogic, InputFrom, InspectionEvent, SnapshotFrom, StateValue } from 'xstate';
+import { createActor, initialTransition } from 'xstate';
+import type { ActorScope, AnyStateMachine, EventFromLogic, InputFrom, InspectionEvent, SnapshotFrom, StateValue } from 'xstate';
 import { isEffectOf } from './effect-table.ts';
 import type { Effect, EffectTable } from './effect-table.ts';
 
@@ -23,8 +23,9 @@ export interface InspectedActor {
 }
 
 /**
- * Decides events for one machine with XState's pure `transition()`: no actor is created, no action
- * runs, and the effects come back as data for the runtime to make durable and then run. Inspection
+ * Decides events for one machine with XState's pure transition (the machine's `transition` with
+ * an inert scope, as XState's `transition()` does): no actor runs, no action executes, and the
+ * effects come back as data for the runtime to make durable and then run. Inspection
  * subscribers still see every decision as XState would report it (`@xstate.event`,
  * `@xstate.snapshot`), so `/inspect` and Stately's inspector work unchanged.
  */
@@ -34,6 +35,15 @@ export function createDecider<TMachine extends AnyStateMachine, TMap, TScope>(
   inspect?: (event: InspectionEvent) => void,
 ) {
   const known = isEffectOf(effects);
+  // XState's `transition()` builds a throw-away actor for every call (its machine's context
+  // factory runs, and throws without input), which costs more than the decision itself. The same
+  // inert scope serves every decision here: these machines never spawn, and deciding is synchronous.
+  const executed: { type: string; params?: unknown }[] = [];
+  const self = createActor(machine);
+  const scope = {
+    self, id: '', sessionId: '', system: self.system, defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {},
+    actionExecutor: (action: { type: string; params?: unknown }) => void executed.push(action),
+  } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
 
   function report(actor: InspectedActor, event: { type: string }, snapshot: unknown): void {
     if (inspect === undefined) return;
@@ -69,8 +79,9 @@ export function createDecider<TMachine extends AnyStateMachine, TMap, TScope>(
       let current = snapshot;
       const decided: Effect<TMap>[] = [];
       for (const event of events) {
-        const [next, actions] = transition(machine, current, event);
-        for (const action of actions) if (known(action)) decided.push(action);
+        executed.length = 0;
+        const next = machine.transition(current, event, scope) as SnapshotFrom<TMachine>;
+        for (const action of executed) if (known(action)) decided.push(action);
         current = next;
         if (actor !== undefined) report(actor, event, current);
       }

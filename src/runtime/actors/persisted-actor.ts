@@ -41,6 +41,12 @@ export interface PersistedActorOptions<TMachine extends AnyStateMachine, TMap> {
   readonly stats?: PersistenceStats;
   /** How long a decision may wait for company before its snapshot is written. */
   readonly coalesceMs?: number;
+  /**
+   * How long acknowledgements wait for a decision's write to ride on before they are written on
+   * their own. Until written, a crash runs those effects again (they are idempotent), so this
+   * trades repeats after a crash for writes in a busy conversation. Default 1000 ms.
+   */
+  readonly ackDelayMs?: number;
   /** Failed writes are retried (reload, decide again, write); past `attempts` the events are refused. */
   readonly writeRetry?: RetryPolicy;
   readonly effectRunner?: EffectRunnerOptions<TMap>;
@@ -149,10 +155,18 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
   let writing: Promise<void> | null = null;
   let halted = false;
 
+  // Acknowledgements ride on the next decision's write; only when none comes do they get their own.
+  let acksDue = false;
+  let ackTimer: NodeJS.Timeout | undefined;
   const acknowledge = (id: string) => {
     acked.add(id);
-    void schedule();
+    ackTimer ??= setTimeout(() => {
+      ackTimer = undefined;
+      acksDue = true;
+      void schedule();
+    }, options.ackDelayMs ?? 1000).unref();
   };
+  const pendingWrite = () => queue.length > 0 || (acksDue && acked.size > 0);
 
   // Effects a crash left unacknowledged run first, before anything decided from here on.
   const recovered: RunnableEffect<TMap>[] = [];
@@ -246,7 +260,7 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
 
   async function writeLoop(): Promise<void> {
     let failures = 0;
-    while (!halted && (queue.length > 0 || acked.size > 0)) {
+    while (!halted && pendingWrite()) {
       const batch = queue;
       queue = [];
       try {
@@ -277,7 +291,8 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     const delay = options.coalesceMs ?? 0;
     writing ??= (delay > 0 ? sleep(delay).then(writeLoop) : writeLoop()).finally(() => {
       writing = null;
-      if (!halted && (queue.length > 0 || acked.size > 0)) void schedule();
+      if (acked.size === 0) acksDue = false;
+      if (!halted && pendingWrite()) void schedule();
     });
     return writing;
   }
@@ -295,7 +310,9 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
 
   async function flush(): Promise<void> {
     do {
-      while (!halted && (writing !== null || queue.length > 0 || acked.size > 0)) await schedule();
+      await runner.idle();
+      acksDue = true;
+      while (!halted && (writing !== null || pendingWrite())) await schedule();
       await runner.idle();
     } while (!halted && (writing !== null || queue.length > 0 || acked.size > 0));
   }
@@ -312,9 +329,11 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     async stop() {
       await flush();
       halted = true;
+      clearTimeout(ackTimer);
     },
     halt() {
       halted = true;
+      clearTimeout(ackTimer);
       runner.halt();
     },
   };

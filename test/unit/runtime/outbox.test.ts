@@ -86,14 +86,15 @@ describe('outbox deliveries', () => {
     expect(mem.settled).toEqual([{ seq: 1, status: 'sent' }, { seq: 2, status: 'sent' }]);
   });
 
-  it('sends once and ends sent when storing the sent report fails once', async () => {
+  it('sends once and ends sent when storing the sent report fails for a while (an election)', async () => {
     const t = await testStore();
-    let failOnce = true;
+    // More failures than one transition's own retries: the sender retries the report, never the send.
+    let failures = 6;
     const store: OutboxStore = {
       ...t.store.outbox,
       compareAndSet: async (...args) => {
-        if (args[2].state === 'sent' && failOnce) {
-          failOnce = false;
+        if (args[2].state === 'sent' && failures > 0) {
+          failures -= 1;
           throw new Error('primary stepped down');
         }
         return t.store.outbox.compareAndSet(...args);
@@ -103,9 +104,9 @@ describe('outbox deliveries', () => {
     const outbox = outboxOn(store, connected(s));
     await outbox.start();
     await outbox.send(BOT, TO, 'only once');
-    await eventually(() => states(t.store), (rows) => rows[0]?.[1] === 'sent');
+    await eventually(() => states(t.store), (rows) => rows[0]?.[1] === 'sent', 8000);
     await new Promise((r) => setTimeout(r, 100));
-    expect(failOnce).toBe(false);
+    expect(failures).toBe(0);
     expect(s.sent).toEqual(['only once']);
     expect((await t.store.outbox.list({ botId: BOT }))[0]).toMatchObject({ state: 'sent', attempt: 1 });
   });
