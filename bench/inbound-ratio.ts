@@ -1,7 +1,7 @@
 import { BSON, type Db } from 'mongodb';
 import { COLLECTIONS } from '../src/adapters/mongodb/collections.ts';
 import type { Store } from '../src/ports/store.port.ts';
-import { queueActorId } from '../src/runtime/conversations.ts';
+import { queueActorId } from '../src/runtime/conversations/conversations.ts';
 import { line, median, rate, runtimeOn, startBot } from './support.ts';
 
 const CONVERSATIONS = 20;

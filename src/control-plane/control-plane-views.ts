@@ -5,7 +5,7 @@ import type { OutboxEntry } from './dto/message.dto.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { MediaJobRecord, MediaJobState } from '../ports/media-job-store.port.ts';
 import type { OutboxRecord } from '../ports/outbox-store.port.ts';
-import type { QueueSummary } from '../runtime/queue-summaries.ts';
+import type { QueueSummary } from './queue-summaries.ts';
 
 /** Jobs that still owe their conversation a result. */
 const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed'];

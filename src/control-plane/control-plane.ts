@@ -13,8 +13,8 @@ import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
 import type { Outbox } from '../runtime/outbox/outbox.ts';
-import { queueSummaries, queueWindow } from '../runtime/queue-summaries.ts';
-import type { QueueReader, QueueSummary } from '../runtime/queue-summaries.ts';
+import { queueSummaries, queueWindow } from './queue-summaries.ts';
+import type { QueueReader, QueueSummary } from './queue-summaries.ts';
 import { SIMULATOR_PROVIDER } from './simulator-control.ts';
 import type { SimulatorControl } from './simulator-control.ts';
 

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '../domain/errors.ts';
 import { createActorDirectory } from '../observability/actor-directory.ts';
 import type { ActorDirectory, DirectoryChange } from '../observability/actor-directory.ts';
-import type { InspectionHub } from '../runtime/inspection-hub.ts';
+import type { InspectionHub } from '../runtime/actors/inspection-hub.ts';
 import { bearerToken, tokenDigest } from './auth.plugin.ts';
 
 export interface InspectDeps {

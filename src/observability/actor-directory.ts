@@ -1,6 +1,6 @@
 import type { InspectionEvent, StateValue } from 'xstate';
 import { statePath } from '../../machines/state-name.ts';
-import type { InspectionHub } from '../runtime/inspection-hub.ts';
+import type { InspectionHub } from '../runtime/actors/inspection-hub.ts';
 
 /** The actor kinds the directory recognizes; also the machine names of their diagrams. */
 export type InspectedKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox-delivery';

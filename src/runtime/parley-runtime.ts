@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
-import type { InboundMessage, ProviderFactory } from '../ports/provider.port.ts';
+import type { ProviderFactory } from '../ports/provider.port.ts';
 import type { MediaProcessor } from '../ports/media-processor.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import { createBotPurge } from './bots/bot-purge.ts';
 import { createBots } from './bots/bots.ts';
-import { createConversations } from './conversations.ts';
-import { createHistoryWriter } from './history-writer.ts';
-import { createInspectionHub } from './inspection-hub.ts';
-import { createListenerRegistry } from './listener-registry.ts';
+import { createConversations } from './conversations/conversations.ts';
+import { createHistoryWriter } from './conversations/history-writer.ts';
+import { createInspectionHub } from './actors/inspection-hub.ts';
+import { createListenerRegistry } from './conversations/listener-registry.ts';
 import { createMediaJobs } from './media-jobs/media-jobs.ts';
 import { createOutbox } from './outbox/outbox.ts';
 import type { OutboxDeps } from './outbox/outbox.ts';
@@ -57,9 +57,12 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const worker = { concurrency: 4, leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
   const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
 
+  // Conversations create media jobs and media jobs finalize conversations: each gets the other
+  // as a narrow port, bound here once both exist.
   const conversations = createConversations({
     store: deps.store, history, listeners, inspection, stats, logger: deps.logger, clock,
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
+    placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
   });
 
   const mediaJobs = createMediaJobs({
@@ -81,32 +84,14 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const bots = createBots({
     store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
     flushIngestion: (timeoutMs) => history.flush(timeoutMs),
-    onMessage: (botId) => (message) => ingest(botId, message).then(() => undefined),
+    onMessage: (botId) => (message) => conversations.receive(botId, message).then(() => undefined),
     purge: async (botId) => void (await purge(botId)),
     onCreated: (botId) => conversations.admitBot(botId),
     onConnection: (botId, connected) => (connected ? outbox.resume(botId) : outbox.hold(botId)),
   });
 
-  /** One inbound message: durable in history (and its media job created) before this resolves. */
-  async function ingest(botId: string, message: InboundMessage) {
-    const arrival = {
-      botId, correspondentId: message.correspondentId, providerMessageId: message.providerMessageId,
-      sender: message.sender, group: message.group, originatingAt: message.originatingAt,
-    };
-    if (message.media === null) return conversations.ingestText(arrival, message.text ?? '');
-    const media = { kind: message.media.kind, mimeType: message.media.mimetype, caption: message.media.caption, fileName: message.media.fileName };
-    const jobId = randomUUID();
-    const result = await conversations.ingestMedia(arrival, media, jobId, async (messageId, id) => {
-      await mediaJobs.create(
-        { jobId: id, botId, correspondentId: arrival.correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
-        { mimetype: media.mimeType, mediaPath: null },
-      );
-    });
-    return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
-  }
-
   return {
-    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, ingest, owner,
+    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, owner,
 
     /**
      * Restores queues, runs media-job effects a crash left unacknowledged and sweeps its leases,

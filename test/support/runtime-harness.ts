@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
 import type { InboundMessage, ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
-import type { DeliveredMessage } from '../../src/runtime/listener-registry.ts';
+import type { DeliveredMessage } from '../../src/runtime/conversations/listener-registry.ts';
 import { createParleyRuntime } from '../../src/runtime/parley-runtime.ts';
 import type { ParleyRuntime, RuntimeDeps } from '../../src/runtime/parley-runtime.ts';
 

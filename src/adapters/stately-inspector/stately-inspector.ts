@@ -1,7 +1,7 @@
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { Logger } from '../../logging/logger.ts';
-import type { InspectionHub } from '../../runtime/inspection-hub.ts';
+import type { InspectionHub } from '../../runtime/actors/inspection-hub.ts';
 
 /**
  * Streams every actor's inspection events to Stately's visual inspector (`INSPECT=1`). The

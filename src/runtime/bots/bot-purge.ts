@@ -1,7 +1,7 @@
 import type { Logger } from '../../logging/logger.ts';
 import type { Store } from '../../ports/store.port.ts';
-import type { Conversations } from '../conversations.ts';
-import type { InspectionHub } from '../inspection-hub.ts';
+import type { Conversations } from '../conversations/conversations.ts';
+import type { InspectionHub } from '../actors/inspection-hub.ts';
 
 export interface BotPurgeDeps {
   readonly store: Store;

@@ -9,7 +9,7 @@ import type { Store } from '../../ports/store.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
 import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
-import type { InspectionHub } from '../inspection-hub.ts';
+import type { InspectionHub } from '../actors/inspection-hub.ts';
 import type { MediaJobHost } from '../media-jobs/media-job-host.ts';
 import type { ProviderHandlers } from '../../ports/provider.port.ts';
 

@@ -3,8 +3,8 @@ import type { CorrespondentQueueEffects } from '../../../machines/correspondent-
 import type { Logger } from '../../logging/logger.ts';
 import type { Store } from '../../ports/store.port.ts';
 import type { PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
-import type { InspectionHub } from '../inspection-hub.ts';
-import type { ListenerRegistry } from '../listener-registry.ts';
+import type { InspectionHub } from '../actors/inspection-hub.ts';
+import type { ListenerRegistry } from './listener-registry.ts';
 import { createQueueCodec, queueMigrations } from './queue-codec.ts';
 import { queueEffects } from './queue-effects.ts';
 

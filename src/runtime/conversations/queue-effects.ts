@@ -3,7 +3,7 @@ import type { QueueMessage } from '../../domain/queue-message.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ActorScope } from '../actors/persisted-actor.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
-import type { ListenerRegistry } from '../listener-registry.ts';
+import type { ListenerRegistry } from './listener-registry.ts';
 
 export interface QueueEffectsDeps {
   readonly listeners: ListenerRegistry;

@@ -6,8 +6,8 @@ import { mediaJobMachine } from '../../../machines/media-job.machine.ts';
 import type { MediaJobEvent, MediaJobInput } from '../../../machines/media-job.machine.ts';
 import { createActorDirectory } from '../../../src/observability/actor-directory.ts';
 import type { DirectoryChange } from '../../../src/observability/actor-directory.ts';
-import { createInspectionHub } from '../../../src/runtime/inspection-hub.ts';
-import type { InspectionHub } from '../../../src/runtime/inspection-hub.ts';
+import { createInspectionHub } from '../../../src/runtime/actors/inspection-hub.ts';
+import type { InspectionHub } from '../../../src/runtime/actors/inspection-hub.ts';
 
 const LIMITS = { maxMessages: 10, maxCharacters: 1000, maxAgeDays: 1, maxCharactersPerMessage: 500 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRecord, HistoryStore } from '../../../src/ports/history-store.port.ts';
-import { createHistoryWriter } from '../../../src/runtime/history-writer.ts';
+import { createHistoryWriter } from '../../../src/runtime/conversations/history-writer.ts';
 
 const row = (seq: number, correspondentId = 'c1'): HistoryRecord => ({
   botId: 'b', correspondentId, seq, providerMessageId: `p${seq}`, direction: 'inbound', source: 'user', sender: correspondentId,

@@ -7,13 +7,13 @@ import { addText } from '../../../src/domain/queue-window.ts';
 import { isParleyError } from '../../../src/domain/errors.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import type { Store } from '../../../src/ports/store.port.ts';
-import { createConversations, queueActorId } from '../../../src/runtime/conversations.ts';
-import type { Arrival } from '../../../src/runtime/conversations.ts';
-import { createHistoryWriter } from '../../../src/runtime/history-writer.ts';
-import { createInspectionHub } from '../../../src/runtime/inspection-hub.ts';
-import { createListenerRegistry } from '../../../src/runtime/listener-registry.ts';
-import type { DeliveredMessage } from '../../../src/runtime/listener-registry.ts';
-import { queueSummaries, queueWindow } from '../../../src/runtime/queue-summaries.ts';
+import { createConversations, queueActorId } from '../../../src/runtime/conversations/conversations.ts';
+import type { Arrival } from '../../../src/runtime/conversations/conversations.ts';
+import { createHistoryWriter } from '../../../src/runtime/conversations/history-writer.ts';
+import { createInspectionHub } from '../../../src/runtime/actors/inspection-hub.ts';
+import { createListenerRegistry } from '../../../src/runtime/conversations/listener-registry.ts';
+import type { DeliveredMessage } from '../../../src/runtime/conversations/listener-registry.ts';
+import { queueSummaries, queueWindow } from '../../../src/control-plane/queue-summaries.ts';
 import { eventually } from '../../support/runtime-harness.ts';
 import { useTestStore } from '../../support/test-store.ts';
 
@@ -34,6 +34,7 @@ function process(store: Store, options: { listenerDelayMs?: number } = {}) {
   const conversations = createConversations({
     store, history: createHistoryWriter({ history: store.history }), listeners, inspection: createInspectionHub(),
     stats: { writes: 0, conflicts: 0, failedWrites: 0, duplicates: 0 }, logger, clock: () => (now += 1000), limitsFor: () => LIMITS,
+    placeholderJobs: { create: async () => undefined },
   });
   return { conversations, heard, lines };
 }
@@ -73,7 +74,7 @@ describe('the stored correspondent queue', () => {
     const p = process(t.store);
     const voice = { kind: 'voice' as const, mimeType: 'audio/ogg', caption: 'listen', fileName: null };
     await p.conversations.ingestText(arrival('media', 'c1', 1), 'before the voice note');
-    await p.conversations.ingestMedia(arrival('media', 'c1', 2), voice, 'job-1', async () => {});
+    await p.conversations.ingestMedia(arrival('media', 'c1', 2), voice, 'job-1');
     await p.conversations.flush();
     const live = (await p.conversations.queue('media', 'c1')).getSnapshot().context.window;
     const reader = { store: t.store.actors, history: t.store.history, loaded: () => [] };

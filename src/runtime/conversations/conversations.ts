@@ -1,22 +1,24 @@
-import { formatPendingMedia } from '../domain/media-content.ts';
-import type { MediaDescriptor } from '../domain/media-kind.ts';
-import type { FinalizePlaceholderParams, ReopenPlaceholderParams } from '../../machines/media-job.machine.ts';
-import { ParleyError } from '../domain/errors.ts';
-import type { QueueLimits } from '../domain/queue-message.ts';
-import { findByProviderMessageId } from '../domain/queue-window.ts';
-import type { Logger } from '../logging/logger.ts';
-import type { OutboundOutcome } from '../ports/history-store.port.ts';
-import type { Store } from '../ports/store.port.ts';
-import { createPersistedActor, restorePersistedActor } from './actors/persisted-actor.ts';
-import type { PersistenceStats } from './actors/persisted-actor.ts';
-import { inboundRow, outboundMessage, outboundRow } from './conversations/history-rows.ts';
-import type { Arrival } from './conversations/history-rows.ts';
-import { queueActorId, queueActorOptions } from './conversations/queue-actor.ts';
-import type { QueueActor } from './conversations/queue-actor.ts';
-import { queueRecovery } from './conversations/recovery.ts';
+import { randomUUID } from 'node:crypto';
+import { formatPendingMedia } from '../../domain/media-content.ts';
+import type { MediaDescriptor } from '../../domain/media-kind.ts';
+import type { FinalizePlaceholderParams, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
+import { ParleyError } from '../../domain/errors.ts';
+import type { QueueLimits } from '../../domain/queue-message.ts';
+import { findByProviderMessageId } from '../../domain/queue-window.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { OutboundOutcome } from '../../ports/history-store.port.ts';
+import type { InboundMessage } from '../../ports/provider.port.ts';
+import type { Store } from '../../ports/store.port.ts';
+import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
+import type { PersistenceStats } from '../actors/persisted-actor.ts';
+import { inboundRow, outboundMessage, outboundRow } from './history-rows.ts';
+import type { Arrival } from './history-rows.ts';
+import { queueActorId, queueActorOptions } from './queue-actor.ts';
+import type { QueueActor } from './queue-actor.ts';
+import { queueRecovery } from './recovery.ts';
 import type { HistoryWriter } from './history-writer.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
-import type { InspectionHub } from './inspection-hub.ts';
+import type { InspectionHub } from '../actors/inspection-hub.ts';
 
 export { queueActorId };
 export type { Arrival, QueueActor };
@@ -32,6 +34,16 @@ export interface ConversationsDeps {
   readonly limitsFor: (botId: string) => QueueLimits;
   /** Queue snapshots are rebuilt from history on restore, so a burst may share one write. */
   readonly snapshotCoalesceMs?: number;
+  /** Where a media message's job goes once its placeholder row is durable. */
+  readonly placeholderJobs: PlaceholderJobs;
+}
+
+/** The media jobs as a conversation needs them: one per placeholder, created before the message is acknowledged. */
+export interface PlaceholderJobs {
+  create(
+    job: Pick<MediaJobInput, 'jobId' | 'botId' | 'correspondentId' | 'messageId' | 'kind' | 'caption' | 'fileName'>,
+    media: { readonly mimetype: string; readonly mediaPath: string | null },
+  ): Promise<unknown>;
 }
 
 /**
@@ -129,8 +141,31 @@ export function createConversations(deps: ConversationsDeps) {
       );
     },
 
+    /**
+     * One inbound message from a provider: durable in history (and a media message's job created)
+     * before this resolves, so the provider may acknowledge it then.
+     */
+    async receive(botId: string, message: InboundMessage) {
+      const arrival: Arrival = {
+        botId, correspondentId: message.correspondentId, providerMessageId: message.providerMessageId,
+        sender: message.sender, group: message.group, originatingAt: message.originatingAt,
+      };
+      if (message.media === null) return { ...(await this.ingestText(arrival, message.text ?? '')), mediaJobId: null };
+      const { kind, mimetype, caption, fileName } = message.media;
+      const jobId = randomUUID();
+      const result = await this.ingestMedia(arrival, { kind, mimeType: mimetype, caption, fileName }, jobId);
+      return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
+    },
+
     /** Media: placeholder row and job are durable before this resolves; listeners wait for the result. */
-    ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string, createJob: (messageId: number, jobId: string) => Promise<void>) {
+    ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string) {
+      const createJob = async (messageId: number, jobId: string): Promise<void> => {
+        const { botId, correspondentId } = arrival;
+        await deps.placeholderJobs.create(
+          { jobId, botId, correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
+          { mimetype: media.mimeType, mediaPath: null },
+        );
+      };
       return ingest(
         arrival,
         async (seq, now) => {

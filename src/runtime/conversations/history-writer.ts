@@ -1,4 +1,4 @@
-import type { HistoryRecord, HistoryStore } from '../ports/history-store.port.ts';
+import type { HistoryRecord, HistoryStore } from '../../ports/history-store.port.ts';
 
 export type HistoryWriteOutcome = 'inserted' | 'duplicate';
 

@@ -2,10 +2,10 @@ import type { QueueMessage } from '../domain/queue-message.ts';
 import { isStoredWindow, memberCount } from '../domain/stored-window.ts';
 import type { StoredWindow } from '../domain/stored-window.ts';
 import type { ActorSnapshotStore } from '../ports/actor-snapshot-store.port.ts';
-import { queueActorId } from './conversations.ts';
-import type { QueueActor } from './conversations.ts';
-import { loadWindow } from './conversations/queue-codec.ts';
-import type { QueueHistory, StoredQueueContext } from './conversations/queue-codec.ts';
+import { queueActorId } from '../runtime/conversations/conversations.ts';
+import type { QueueActor } from '../runtime/conversations/conversations.ts';
+import { loadWindow } from '../runtime/conversations/queue-codec.ts';
+import type { QueueHistory, StoredQueueContext } from '../runtime/conversations/queue-codec.ts';
 
 /** One conversation of a bot, counted from its queue window. */
 export interface QueueSummary {
