@@ -35,15 +35,7 @@ export function createDecider<TMachine extends AnyStateMachine, TMap, TScope>(
   inspect?: (event: InspectionEvent) => void,
 ) {
   const known = isEffectOf(effects);
-  // XState's `transition()` builds a throw-away actor for every call (its machine's context
-  // factory runs, and throws without input), which costs more than the decision itself. The same
-  // inert scope serves every decision here: these machines never spawn, and deciding is synchronous.
-  const executed: { type: string; params?: unknown }[] = [];
-  const self = createActor(machine);
-  const scope = {
-    self, id: '', sessionId: '', system: self.system, defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {},
-    actionExecutor: (action: { type: string; params?: unknown }) => void executed.push(action),
-  } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+  const { scope, executed } = inertScope(machine);
 
   function report(actor: InspectedActor, event: { type: string }, snapshot: unknown): void {
     if (inspect === undefined) return;
@@ -80,7 +72,7 @@ export function createDecider<TMachine extends AnyStateMachine, TMap, TScope>(
       const decided: Effect<TMap>[] = [];
       for (const event of events) {
         executed.length = 0;
-        const next = machine.transition(current, event, scope) as SnapshotFrom<TMachine>;
+        const next = machine.transition(current, event, scope as never) as SnapshotFrom<TMachine>;
         for (const action of executed) if (known(action)) decided.push(action);
         current = next;
         if (actor !== undefined) report(actor, event, current);
@@ -94,6 +86,34 @@ export function createDecider<TMachine extends AnyStateMachine, TMap, TScope>(
       return { status: 'active', value, context };
     },
   };
+}
+
+interface InertScope {
+  readonly scope: ActorScope<never, never>;
+  /** What the last decision asked for; decisions are synchronous, so one list serves them all. */
+  readonly executed: { type: string; params?: unknown }[];
+}
+
+const scopes = new WeakMap<AnyStateMachine, InertScope>();
+
+/**
+ * XState's `transition()` builds a throw-away actor for every call (its machine's context factory
+ * runs, and throws without input), which costs more than the decision itself. One inert scope per
+ * machine serves every decision of every actor of it: these machines never spawn, and deciding is
+ * synchronous.
+ */
+function inertScope(machine: AnyStateMachine): InertScope {
+  const cached = scopes.get(machine);
+  if (cached !== undefined) return cached;
+  const executed: { type: string; params?: unknown }[] = [];
+  const self = createActor(machine);
+  const scope = {
+    self, id: '', sessionId: '', system: self.system, defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {},
+    actionExecutor: (action: { type: string; params?: unknown }) => void executed.push(action),
+  } as unknown as ActorScope<never, never>;
+  const created = { scope, executed };
+  scopes.set(machine, created);
+  return created;
 }
 
 export type Decider<TMachine extends AnyStateMachine, TMap, TScope> = ReturnType<typeof createDecider<TMachine, TMap, TScope>>;

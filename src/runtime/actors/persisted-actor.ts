@@ -69,8 +69,11 @@ export interface PersistedActor<TMachine extends AnyStateMachine> {
   readonly id: string;
   readonly kind: ActorKind;
   readonly botId: string;
-  /** Decides the event now; resolves once the decision is durable (its effects run afterwards). */
-  send(event: EventFromLogic<TMachine>): Promise<void>;
+  /**
+   * Decides the event now; resolves once the decision is durable (its effects run afterwards). An
+   * urgent decision is written without waiting for company (someone is waiting on its effects).
+   */
+  send(event: EventFromLogic<TMachine>, options?: { urgent?: boolean }): Promise<void>;
   /** Like `send`, and resolves once the event's effects ran; rejects with the first one's failure. */
   sendAndSettle(event: EventFromLogic<TMachine>): Promise<void>;
   getSnapshot(): SnapshotFrom<TMachine>;
@@ -286,10 +289,27 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     }
   }
 
-  function schedule(): Promise<void> {
+  // Cuts the coalescing wait short when an urgent decision arrives during it.
+  let cutWait: (() => void) | null = null;
+
+  function coalesce(delay: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      timer.unref();
+      cutWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).then(() => {
+      cutWait = null;
+    });
+  }
+
+  function schedule(urgent = false): Promise<void> {
     if (halted) return Promise.resolve();
-    const delay = options.coalesceMs ?? 0;
-    writing ??= (delay > 0 ? sleep(delay).then(writeLoop) : writeLoop()).finally(() => {
+    if (urgent) cutWait?.();
+    const delay = urgent ? 0 : (options.coalesceMs ?? 0);
+    writing ??= (delay > 0 ? coalesce(delay).then(writeLoop) : writeLoop()).finally(() => {
       writing = null;
       if (acked.size === 0) acksDue = false;
       if (!halted && pendingWrite()) void schedule();
@@ -297,14 +317,14 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     return writing;
   }
 
-  function enqueue(event: TEvent, settle: boolean): Promise<void> {
+  function enqueue(event: TEvent, settle: boolean, urgent = false): Promise<void> {
     if (halted) return Promise.reject(new ParleyError('STORE_UNAVAILABLE', `${record.kind} ${record.id} is stopped`));
     const effects = decideOne(event);
     let settled: Promise<void> = Promise.resolve();
     let settleHandle: Waiter<TEvent, TMap>['settle'] = null;
     if (settle) settled = new Promise<void>((resolve, reject) => (settleHandle = { resolve, reject }));
     const durable = new Promise<void>((resolve, reject) => queue.push({ event, effects, resolve, reject, settle: settleHandle }));
-    void schedule();
+    void schedule(urgent);
     return settle ? durable.then(() => settled) : durable;
   }
 
@@ -321,7 +341,7 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     id: record.id,
     kind: record.kind,
     botId: record.botId,
-    send: (event) => enqueue(event, false),
+    send: (event, options) => enqueue(event, false, options?.urgent === true),
     sendAndSettle: (event) => enqueue(event, true),
     getSnapshot: () => snapshot,
     version: () => version,

@@ -187,7 +187,8 @@ export function createConversations(deps: ConversationsDeps) {
         const q = await queue(params.botId, params.correspondentId);
         if (!firstTime && recovery.leftWindow(q, params)) return;
         await recovery.ensurePlaceholder(q, params);
-        await q.send({ type: 'media.finalized', mediaJobId: params.jobId, content: params.content, now: deps.clock() });
+        // Its listeners have waited for the media to be processed; the write does not wait for company.
+        await q.send({ type: 'media.finalized', mediaJobId: params.jobId, content: params.content, now: deps.clock() }, { urgent: true });
       });
     },
 

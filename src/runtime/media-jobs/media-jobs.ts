@@ -6,6 +6,7 @@ import type { MediaJobRecord, MediaJobStore } from '../../ports/media-job-store.
 import type { MediaProcessor } from '../../ports/media-processor.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
+import { queueLifecycle } from '../work-queue/queue-lifecycle.ts';
 import { createWorker } from '../work-queue/worker.ts';
 import { createMediaJobHost } from './media-job-host.ts';
 import type { JobScope } from './media-job-host.ts';
@@ -98,7 +99,7 @@ export function createMediaJobs(deps: MediaJobsDeps) {
 
   const sweep = () =>
     sweepExpiredLeases(deps.store, ['processing', 'holding'], (job) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt }), deps.clock(), log);
-  let sweeper: NodeJS.Timeout | undefined;
+  const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs: deps.worker.leaseMs, log });
 
   return {
     host,
@@ -111,26 +112,7 @@ export function createMediaJobs(deps: MediaJobsDeps) {
       worker.wake();
       return job;
     },
-    /** Runs effects a crash left unacknowledged and sweeps a crashed process's leases; then workers may start. */
-    async recover(): Promise<{ recovered: number; swept: number }> {
-      const recovered = await host.recoverEffects();
-      const swept = await sweep();
-      return { recovered, swept };
-    },
-    start(): void {
-      worker.start();
-      sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed')), Math.max(1000, deps.worker.leaseMs / 2));
-      sweeper.unref();
-    },
-    halt(): void {
-      clearInterval(sweeper);
-      worker.halt();
-      host.halt();
-    },
-    async stop(graceMs?: number): Promise<void> {
-      clearInterval(sweeper);
-      await worker.stop(graceMs);
-    },
+    ...lifecycle,
     stats: () => worker.stats(),
   };
 }

@@ -13,6 +13,7 @@ import { sleep } from '../actors/retry.ts';
 import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
 import { createRowActorHost } from '../work-queue/row-actor-host.ts';
 import type { RowActorHost, RowScope } from '../work-queue/row-actor-host.ts';
+import { queueLifecycle } from '../work-queue/queue-lifecycle.ts';
 import { createWorker } from '../work-queue/worker.ts';
 
 export type OutboxHost = RowActorHost<typeof outboxDeliveryMachine, OutboxData, OutboxState>;
@@ -164,8 +165,8 @@ export function createOutbox(deps: OutboxDeps) {
     for (const row of rows) await host.dispatch(row.id, event);
   }
 
-  let sweeper: NodeJS.Timeout | undefined;
   const sweep = () => sweepExpiredLeases(deps.store, ['sending'], (m, now) => host.dispatch(m.id, { type: 'delivery.lease-expired', attempt: m.attempt, now }), clock(), log);
+  const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs, log });
 
   return {
     host,
@@ -191,22 +192,13 @@ export function createOutbox(deps: OutboxDeps) {
     hold: (botId: string): Promise<void> => tellRows(botId, { type: 'bot.disconnected' }),
     /** An operator retry of a message that failed for good. */
     retry: (id: string) => host.dispatch(id, { type: 'delivery.retry' }).then((m) => (worker.wake(), m)),
+    /** Runs effects a crash left unacknowledged, sweeps lapsed leases, then sends. */
     async start(): Promise<void> {
-      await host.recoverEffects();
-      await sweep();
-      worker.start();
-      sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'outbox lease sweep failed')), Math.max(1000, leaseMs / 2));
-      sweeper.unref();
+      await lifecycle.recover();
+      lifecycle.start();
     },
-    halt(): void {
-      clearInterval(sweeper);
-      worker.halt();
-      host.halt();
-    },
-    async stop(graceMs?: number): Promise<void> {
-      clearInterval(sweeper);
-      await worker.stop(graceMs);
-    },
+    halt: lifecycle.halt,
+    stop: lifecycle.stop,
   };
 }
 
