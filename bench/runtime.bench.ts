@@ -35,8 +35,9 @@ async function mediaLatency(store: Store) {
     await sleep(2);
   }
   while (toFinal.length < 300) await sleep(10);
-  line('media pickup after arrival p50 / p99 (target p99 < 100 ms)', `${pct(pickup, 50).toFixed(1)} / ${pct(pickup, 99).toFixed(1)} ms`, pct(pickup, 99) < 100);
-  line('result -> placeholder final + listener p50 / p99 (< 50 ms)', `${pct(toFinal, 50).toFixed(1)} / ${pct(toFinal, 99).toFixed(1)} ms`, pct(toFinal, 99) < 50);
+  // DESIGN §10: pickup no slower than BullMQ on Redis on this machine (3-4 ms p99), finalization under 10 ms.
+  line('media pickup after arrival p50 / p99 (p99 <= 4 ms)', `${pct(pickup, 50).toFixed(1)} / ${pct(pickup, 99).toFixed(1)} ms`, pct(pickup, 99) <= 4);
+  line('result -> placeholder final + listener p50 / p99 (< 10 ms)', `${pct(toFinal, 50).toFixed(1)} / ${pct(toFinal, 99).toFixed(1)} ms`, pct(toFinal, 99) < 10);
   await r.runtime.shutdown();
 }
 

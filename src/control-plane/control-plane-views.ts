@@ -50,5 +50,5 @@ export function jobView(job: MediaJobRecord): JobView {
 }
 
 export function outboxView(r: OutboxRecord): OutboxEntry {
-  return { id: r.id, to: r.correspondentId, text: r.text, state: r.state, attempt: r.attempt, lastError: r.error, nextAttemptAt: r.notBefore, createdAt: r.createdAt, updatedAt: r.updatedAt };
+  return { id: r.id, to: r.correspondentId, text: r.text, state: r.state, attempt: r.attempt, lastError: r.error, nextAttemptAt: r.state === 'pending' || r.state === 'holding' ? r.notBefore : null, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }

@@ -41,7 +41,8 @@ export const OutboxEntry = Type.Object({
   state: StringEnum(OUTBOX_STATES),
   attempt: Type.Integer({ minimum: 0, description: 'Send attempts so far' }),
   lastError: Nullable(Type.String()),
-  nextAttemptAt: Timestamp,
+  // When a waiting message may next be sent; null once it is being sent or settled.
+  nextAttemptAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
