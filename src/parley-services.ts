@@ -1,4 +1,4 @@
-import { createBotDirectory } from './control-plane/bot-directory.ts';
+import { createBotQueueLimits } from './control-plane/bot-queue-limits.ts';
 import { createControlPlane } from './control-plane/control-plane.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { MetricsOptions } from './observability/metrics.ts';
@@ -12,22 +12,22 @@ export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'hoo
 }
 
 /**
- * Everything behind the REST API, wired once for `main.ts` and tests alike: the bot directory
- * feeding queue limits, the runtime on a metrics-instrumented store, the Prometheus registry and
- * the control plane the routes call.
+ * Everything behind the REST API, wired once for `main.ts` and tests alike: the queue limits of
+ * every bot (new conversations start with them), the runtime on a metrics-instrumented store, the
+ * Prometheus registry and the control plane the routes call.
  */
 export function createParleyServices(deps: ParleyServicesDeps) {
   const { simulator, metrics: metricsOptions, ...runtimeDeps } = deps;
-  const directory = createBotDirectory();
+  const queueLimits = createBotQueueLimits();
   const metrics = createMetrics(metricsOptions);
   const store = metrics.instrumentStore(deps.store);
-  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: directory.limitsFor, hooks: { onClaim: metrics.onClaim } });
+  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, hooks: { onClaim: metrics.onClaim } });
   const { outbox } = runtime;
   metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox });
   const controlPlane = createControlPlane({
     store,
     runtime,
-    directory,
+    queueLimits,
     providers: Object.keys(deps.providers),
     outbox,
     metrics,
@@ -39,10 +39,10 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     controlPlane,
     metrics,
     outbox,
-    directory,
+    queueLimits,
     /** Loads bot settings, then restores the runtime: bots that should run start again, workers and the outbox start. */
     async start(): Promise<void> {
-      await directory.load(store.bots);
+      await queueLimits.load(store.bots);
       await runtime.start();
     },
     /** Stops sending, bots and workers, and writes every snapshot. */

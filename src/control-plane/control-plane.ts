@@ -7,7 +7,7 @@ import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
-import type { BotDirectory } from './bot-directory.ts';
+import type { BotQueueLimits } from './bot-queue-limits.ts';
 import { botView, correspondentList, jobView, outboxView } from './control-plane-views.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
@@ -24,7 +24,7 @@ export const DEFAULT_JOB_PAGE = 100;
 export interface ControlPlaneDeps {
   readonly store: Store;
   readonly runtime: ParleyRuntime;
-  readonly directory: BotDirectory;
+  readonly queueLimits: BotQueueLimits;
   /** Provider kinds this process can run. */
   readonly providers: readonly string[];
   readonly simulator?: SimulatorControl;
@@ -86,7 +86,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         if (isParleyError(err, 'STORE_DUPLICATE_KEY')) throw ParleyError.of('BOT_EXISTS', { id: request.id }, { cause: err });
         throw err;
       }
-      deps.directory.remember(record);
+      deps.queueLimits.remember(record);
       return view(record);
     },
 
@@ -121,7 +121,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       } finally {
         removing.delete(id);
       }
-      deps.directory.forget(id);
+      deps.queueLimits.forget(id);
       deps.metrics?.forgetBot(id);
       deps.simulator?.forget(id);
     },

@@ -15,7 +15,7 @@ export function isMediaKind(value: unknown): value is MediaKind {
  */
 export interface MediaDescriptor {
   readonly kind: MediaKind;
-  readonly mimeType: string;
+  readonly mimetype: string;
   readonly caption: string | null;
   readonly fileName: string | null;
 }

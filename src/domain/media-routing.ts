@@ -3,13 +3,13 @@ import type { MediaKind } from './media-kind.ts';
 
 /**
  * A worker pool as configured. A pool serves every (kind, mime type) pair it lists; an empty
- * `kinds` or `mimeTypes` list means "any". `mimeTypes` entries are exact (`audio/ogg`) or a
+ * `kinds` or `mimetypes` list means "any". `mimetypes` entries are exact (`audio/ogg`) or a
  * family (`audio/*`). A pool with both lists empty is the catch-all.
  */
 export interface MediaPoolRoute {
   readonly name: string;
   readonly kinds: readonly MediaKind[];
-  readonly mimeTypes: readonly string[];
+  readonly mimetypes: readonly string[];
   readonly processor: string;
   readonly concurrency: number;
 }
@@ -17,7 +17,7 @@ export interface MediaPoolRoute {
 /** What a job is routed by. */
 export interface MediaRouteKey {
   readonly kind: MediaKind;
-  readonly mimeType: string;
+  readonly mimetype: string;
 }
 
 /**
@@ -59,7 +59,7 @@ export function validatePools(pools: readonly MediaPoolRoute[], knownProcessors:
       routes[route] ??= pool.name;
     }
   }
-  if (!pools.some((p) => p.kinds.length === 0 && p.mimeTypes.length === 0)) {
+  if (!pools.some((p) => p.kinds.length === 0 && p.mimetypes.length === 0)) {
     errors.push('no catch-all pool (one with no kinds and no mime types) for media nothing else accepts');
   }
   return errors;
@@ -67,20 +67,20 @@ export function validatePools(pools: readonly MediaPoolRoute[], knownProcessors:
 
 function routeKeys(pool: MediaPoolRoute): string[] {
   const kinds = pool.kinds.length ? pool.kinds : ['*'];
-  const mimes = pool.mimeTypes.length ? pool.mimeTypes.map((m) => m.toLowerCase()) : ['*'];
+  const mimes = pool.mimetypes.length ? pool.mimetypes.map((m) => m.toLowerCase()) : ['*'];
   return kinds.flatMap((k) => mimes.map((m) => `${k} ${m}`));
 }
 
 function routeScore(pool: MediaPoolRoute, key: MediaRouteKey): number | null {
   const kindScore = pool.kinds.length === 0 ? 0 : pool.kinds.includes(key.kind) ? 1 : null;
   if (kindScore === null) return null;
-  const mimeScore = pool.mimeTypes.length === 0 ? 0 : bestMimeMatch(pool.mimeTypes, key.mimeType);
+  const mimeScore = pool.mimetypes.length === 0 ? 0 : bestMimeMatch(pool.mimetypes, key.mimetype);
   if (mimeScore === null) return null;
   return kindScore * 10 + mimeScore;
 }
 
-function bestMimeMatch(patterns: readonly string[], mimeType: string): number | null {
-  const mime = mimeType.toLowerCase().split(';')[0]?.trim() ?? '';
+function bestMimeMatch(patterns: readonly string[], mimetype: string): number | null {
+  const mime = mimetype.toLowerCase().split(';')[0]?.trim() ?? '';
   const family = `${mime.split('/')[0]}/*`;
   let best: number | null = null;
   for (const raw of patterns) {

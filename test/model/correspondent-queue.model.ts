@@ -51,7 +51,7 @@ function events(snapshot: SnapshotFrom<typeof correspondentQueueMachine>): Corre
   if (freeSlot !== undefined) {
     const { content: _, ...rest } = incoming('', null);
     // A slot's provider id repeats once the slot is reused: a replay while the first copy is in the window.
-    list.push({ type: 'message.media-received', message: { ...rest, providerMessageId: `wa-${freeSlot}`, mediaJobId: freeSlot, media: { kind: 'voice', mimeType: 'audio/ogg', caption: null, fileName: null } }, now: NOW });
+    list.push({ type: 'message.media-received', message: { ...rest, providerMessageId: `wa-${freeSlot}`, mediaJobId: freeSlot, media: { kind: 'voice', mimetype: 'audio/ogg', caption: null, fileName: null } }, now: NOW });
     list.push({
       type: 'placeholder.injected',
       now: NOW,

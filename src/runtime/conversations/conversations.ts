@@ -153,7 +153,7 @@ export function createConversations(deps: ConversationsDeps) {
       if (message.media === null) return { ...(await this.ingestText(arrival, message.text ?? '')), mediaJobId: null };
       const { kind, mimetype, caption, fileName } = message.media;
       const jobId = randomUUID();
-      const result = await this.ingestMedia(arrival, { kind, mimeType: mimetype, caption, fileName }, jobId);
+      const result = await this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, jobId);
       return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
     },
 
@@ -163,7 +163,7 @@ export function createConversations(deps: ConversationsDeps) {
         const { botId, correspondentId } = arrival;
         await deps.placeholderJobs.create(
           { jobId, botId, correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
-          { mimetype: media.mimeType, mediaPath: null },
+          { mimetype: media.mimetype, mediaPath: null },
         );
       };
       return ingest(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ParleyError, errorStatus } from '../../../src/domain/errors.ts';
 import type { BotRecord } from '../../../src/ports/bot-store.port.ts';
 import type { Store } from '../../../src/ports/store.port.ts';
-import type { BotDirectory } from '../../../src/control-plane/bot-directory.ts';
+import type { BotQueueLimits } from '../../../src/control-plane/bot-queue-limits.ts';
 import { createControlPlane } from '../../../src/control-plane/control-plane.ts';
 import type { ParleyRuntime } from '../../../src/runtime/parley-runtime.ts';
 
@@ -14,9 +14,9 @@ function controlPlane(create: () => Promise<BotRecord> = async () => record) {
   const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
   const store = { bots: { get: async (id: string) => (id === record.id ? record : null) } } as unknown as Store;
   const runtime = { bots: { delete: () => deleting, create } } as unknown as ParleyRuntime;
-  const directory = { remember() {}, forget() {} } as unknown as BotDirectory;
+  const queueLimits = { remember() {}, forget() {} } as unknown as BotQueueLimits;
   const outbox = { send: () => Promise.reject(new Error('not used')), retry: () => Promise.reject(new Error('not used')) };
-  return { cp: createControlPlane({ store, runtime, directory, outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };
+  return { cp: createControlPlane({ store, runtime, queueLimits, outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ParleyError> {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { resolvePool, validatePools } from '../../../src/domain/media-routing.ts';
 import type { MediaPoolRoute } from '../../../src/domain/media-routing.ts';
 
-const pool = (name: string, kinds: MediaPoolRoute['kinds'], mimeTypes: string[], processor = name): MediaPoolRoute => ({
+const pool = (name: string, kinds: MediaPoolRoute['kinds'], mimetypes: string[], processor = name): MediaPoolRoute => ({
   name,
   kinds,
-  mimeTypes,
+  mimetypes,
   processor,
   concurrency: 2,
 });
@@ -22,26 +22,26 @@ const processors = ['audio', 'images', 'png', 'stickers', 'documents', 'unsuppor
 
 describe('media routing', () => {
   it('routes stickers by kind even though their mime type is an image type', () => {
-    expect(resolvePool(pools, { kind: 'sticker', mimeType: 'image/webp' })?.name).toBe('stickers');
-    expect(resolvePool(pools, { kind: 'image', mimeType: 'image/webp' })?.name).toBe('images');
+    expect(resolvePool(pools, { kind: 'sticker', mimetype: 'image/webp' })?.name).toBe('stickers');
+    expect(resolvePool(pools, { kind: 'image', mimetype: 'image/webp' })?.name).toBe('images');
   });
 
   it('prefers an exact mime type over a family', () => {
-    expect(resolvePool(pools, { kind: 'image', mimeType: 'image/png' })?.name).toBe('png');
+    expect(resolvePool(pools, { kind: 'image', mimetype: 'image/png' })?.name).toBe('png');
   });
 
   it('ignores mime parameters and case', () => {
-    expect(resolvePool(pools, { kind: 'voice', mimeType: 'Audio/OGG; codecs=opus' })?.name).toBe('audio');
-    expect(resolvePool(pools, { kind: 'document', mimeType: 'TEXT/PLAIN; charset=utf-8' })?.name).toBe('documents');
+    expect(resolvePool(pools, { kind: 'voice', mimetype: 'Audio/OGG; codecs=opus' })?.name).toBe('audio');
+    expect(resolvePool(pools, { kind: 'document', mimetype: 'TEXT/PLAIN; charset=utf-8' })?.name).toBe('documents');
   });
 
   it('sends anything else to the catch-all', () => {
-    expect(resolvePool(pools, { kind: 'document', mimeType: 'application/zip' })?.name).toBe('fallback');
-    expect(resolvePool(pools, { kind: 'video', mimeType: 'video/mp4' })?.name).toBe('fallback');
+    expect(resolvePool(pools, { kind: 'document', mimetype: 'application/zip' })?.name).toBe('fallback');
+    expect(resolvePool(pools, { kind: 'video', mimetype: 'video/mp4' })?.name).toBe('fallback');
   });
 
   it('returns null when nothing matches', () => {
-    expect(resolvePool([pool('audio', ['voice'], [])], { kind: 'video', mimeType: 'video/mp4' })).toBeNull();
+    expect(resolvePool([pool('audio', ['voice'], [])], { kind: 'video', mimetype: 'video/mp4' })).toBeNull();
   });
 
   it('accepts a valid configuration', () => {

@@ -26,7 +26,7 @@ export function text(content: string, providerMessageId: string | null = null): 
 
 export function media(mediaJobId: string, overrides: Partial<MediaDescriptor> = {}, providerMessageId: string | null = null): IncomingMedia {
   const { content: _content, ...rest } = text('', providerMessageId);
-  return { ...rest, mediaJobId, media: { kind: 'voice', mimeType: 'audio/ogg', caption: null, fileName: null, ...overrides } };
+  return { ...rest, mediaJobId, media: { kind: 'voice', mimetype: 'audio/ogg', caption: null, fileName: null, ...overrides } };
 }
 
 /** The window's structural invariants: I2 and strictly increasing ids below `nextId`. */

@@ -72,7 +72,7 @@ describe('the stored correspondent queue', () => {
 
   it('counts placeholders of a queue not loaded from the stored form, and rebuilds them with their text', async () => {
     const p = process(t.store);
-    const voice = { kind: 'voice' as const, mimeType: 'audio/ogg', caption: 'listen', fileName: null };
+    const voice = { kind: 'voice' as const, mimetype: 'audio/ogg', caption: 'listen', fileName: null };
     await p.conversations.ingestText(arrival('media', 'c1', 1), 'before the voice note');
     await p.conversations.ingestMedia(arrival('media', 'c1', 2), voice, 'job-1');
     await p.conversations.flush();

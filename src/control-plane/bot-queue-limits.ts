@@ -3,10 +3,11 @@ import type { BotRecord, BotStore } from '../ports/bot-store.port.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 
 /**
- * Bot definitions the runtime needs synchronously: the queue limits a new conversation of a bot
- * starts with. Loaded once at start-up, updated as bots are created and deleted.
+ * The queue limits a new conversation of each bot starts with, which the runtime needs
+ * synchronously. Loaded from the bot definitions once at start-up, updated as bots are created and
+ * deleted.
  */
-export function createBotDirectory(defaults: QueueLimits = DEFAULT_LIMITS) {
+export function createBotQueueLimits(defaults: QueueLimits = DEFAULT_LIMITS) {
   const limits = new Map<string, QueueLimits>();
   const remember = (record: Pick<BotRecord, 'id' | 'settings'>): void => {
     limits.set(record.id, { ...defaults, ...queueSettingsOf(record.settings) });
@@ -23,7 +24,7 @@ export function createBotDirectory(defaults: QueueLimits = DEFAULT_LIMITS) {
   };
 }
 
-export type BotDirectory = ReturnType<typeof createBotDirectory>;
+export type BotQueueLimits = ReturnType<typeof createBotQueueLimits>;
 
 function queueSettingsOf(settings: Readonly<Record<string, unknown>>): Partial<QueueLimits> {
   const queue = settings['queue'];
