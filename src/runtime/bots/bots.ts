@@ -268,14 +268,16 @@ export function createBots(deps: BotsDeps) {
         const actor = await host(bot);
         const state = String(actor.getSnapshot().value);
         const live = ['starting', 'awaiting-qr', 'connecting', 'connected'].includes(state);
-        if (bot.desiredState !== 'running') {
+        // A bot caught stopping finishes stopping whatever was asked of it since; its stored
+        // effects (holding its media jobs) ran when it was restored.
+        if (state === 'stopping') {
+          await send(bot.id, { type: 'bot.stopped' });
+        } else if (bot.desiredState !== 'running') {
           if (live || state === 'reconnecting') await send(bot.id, { type: 'bot.stop' });
         } else if (live) {
           await send(bot.id, { type: 'provider.disconnected', reason: 'process restarted', retryable: true, retryAt: deps.clock() });
         } else if (state === 'reconnecting') {
           await send(bot.id, { type: 'reconnect.due', attempt: actor.getSnapshot().context.attempt });
-        } else if (state === 'stopping') {
-          await send(bot.id, { type: 'bot.stopped' });
         }
         if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
       }

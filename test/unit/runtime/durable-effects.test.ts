@@ -4,7 +4,7 @@ import type { Store } from '../../../src/ports/store.port.ts';
 import type { WorkItemWrite } from '../../../src/ports/work-queue.port.ts';
 import { crashingStore } from '../../support/crashing-store.ts';
 import { faultyStore } from '../../support/faulty-store.ts';
-import { connectedBot, eventually, startRuntime } from '../../support/runtime-harness.ts';
+import { connectedBot, controlledProcessor, eventually, startRuntime } from '../../support/runtime-harness.ts';
 import type { Harness } from '../../support/runtime-harness.ts';
 import { openTestStore } from '../../support/test-store.ts';
 import type { TestStore } from '../../support/test-store.ts';
@@ -130,6 +130,32 @@ describe('a crash between a durable write and its effect', () => {
     expect(heard[0]).toMatchObject({ content: 'hello', recovered: true });
     await second.runtime.conversations.flush();
     expect((await t.store.actors.get(`${bot}|${CID}`))?.effects).toEqual([]);
+  });
+
+  it('bot: a bot stopped just before the process died has its media jobs held after restart', async () => {
+    const t = await fresh();
+    const crashing = crashingStore(t.store);
+    const gate = controlledProcessor();
+    const first = await runtimeOn(crashing.store, { processor: gate.processor });
+    const bot = await connectedBot(first);
+    await first.provider.media(bot, CID, 'voice');
+    await gate.next();
+    await first.runtime.conversations.flush();
+    await first.runtime.bots.actor(bot).flush();
+    // The next actor write is the bot's `stopping`, which carries `holdMediaJobs`; the process dies once it landed.
+    crashing.armAfter('actors.compareAndSet', crashing.occurrences('actors.compareAndSet') + 1);
+    await first.runtime.bots.stop(bot).catch(() => undefined);
+    await eventually(() => crashing.isDead(), Boolean);
+    first.runtime.halt();
+    running.splice(running.indexOf(first), 1);
+    expect((await t.store.actors.get(bot))?.effects.map((e) => e.type)).toEqual(['holdMediaJobs']);
+    expect((await t.store.mediaJobs.list({ botId: bot }))[0]?.state).toBe('processing');
+
+    const second = await runtimeOn(t.store, { processor: controlledProcessor().processor });
+    await eventually(() => t.store.mediaJobs.list({ botId: bot }), (jobs) => jobs[0]?.state === 'holding');
+    await eventually(() => second.runtime.bots.state(bot), (state) => state === 'stopped');
+    await second.runtime.bots.actor(bot).flush();
+    expect((await t.store.actors.get(bot))?.effects).toEqual([]);
   });
 
   it('outbox: the history row is marked sent after restart', async () => {
