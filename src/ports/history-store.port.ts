@@ -36,8 +36,14 @@ export type OutboundOutcome = { readonly status: 'sent'; readonly providerMessag
 
 export interface AppendResult {
   readonly inserted: number;
-  /** Positions (in the appended list) of records that were already in history: replays. */
+  /** Positions (in the appended list) of records whose provider message id is already in history: replays. */
   readonly duplicates: readonly number[];
+  /**
+   * Positions of records whose conversation seq another row already holds. Never a replay: the
+   * writer's idea of the next seq was behind history (or an earlier write of its own landed
+   * unacknowledged), and the row was not written.
+   */
+  readonly seqTaken: readonly number[];
 }
 
 /** Append-only conversation history, written on arrival. */
@@ -48,9 +54,9 @@ export interface HistoryStore {
   finalize(botId: string, mediaJobId: string, content: string, status: HistoryStatus, now: Date): Promise<boolean>;
   /** Turns a finalized row back into a placeholder (operator retry); `false` when none matched. */
   reopen(botId: string, mediaJobId: string, content: string): Promise<boolean>;
-  /** Rows of one conversation whose seq lies in one of the inclusive runs, oldest first. */
   /** Settles an outbound row: sent, with the provider's id for it, or failed; `false` when no outbound row has that seq. */
   settleOutbound(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome, now: Date): Promise<boolean>;
+  /** Rows of one conversation whose seq lies in one of the inclusive runs, oldest first. */
   listBySeq(botId: string, correspondentId: string, runs: readonly (readonly [number, number])[]): Promise<HistoryRecord[]>;
   /** Oldest first; `beforeSeq` pages backwards. */
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;

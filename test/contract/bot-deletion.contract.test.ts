@@ -68,7 +68,7 @@ describe('deleting everything a bot owns, one repository at a time', () => {
     expect(await t.store.history.findByProviderMessageId('gone', 'gone-c1-P1')).toBeNull();
     expect((await t.store.history.list('kept', 'c1')).map((r) => r.seq)).toEqual([1]);
     // The same provider ids may arrive again for a bot created under the same id.
-    expect(await t.store.history.append([row('gone', 'c1', 1)])).toEqual({ inserted: 1, duplicates: [] });
+    expect(await t.store.history.append([row('gone', 'c1', 1)])).toEqual({ inserted: 1, duplicates: [], seqTaken: [] });
   });
 
   it('removes outbox messages of the bot in every state, and a sender reporting on one afterwards matches nothing', async () => {

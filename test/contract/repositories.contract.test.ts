@@ -129,10 +129,18 @@ describe('store repositories', () => {
     });
 
     it('keeps arrival order and stores a replayed provider message once', async () => {
-      expect(await t.store.history.append([row(1), row(2), row(3, { kind: 'voice', content: '', status: 'placeholder', mediaJobId: 'j3' })])).toEqual({ inserted: 3, duplicates: [] });
+      expect(await t.store.history.append([row(1), row(2), row(3, { kind: 'voice', content: '', status: 'placeholder', mediaJobId: 'j3' })])).toEqual({ inserted: 3, duplicates: [], seqTaken: [] });
       const replay = await t.store.history.append([row(4, { providerMessageId: 'P2' }), row(5)]);
-      expect(replay).toEqual({ inserted: 1, duplicates: [0] });
+      expect(replay).toEqual({ inserted: 1, duplicates: [0], seqTaken: [] });
       expect((await t.store.history.list('hb', 'c1')).map((r) => r.seq)).toEqual([1, 2, 3, 5]);
+    });
+
+    it('tells a taken seq from a replay: a row on a seq another row holds is no replay and is not written', async () => {
+      const other = (seq: number, providerMessageId: string) => row(seq, { correspondentId: 'c-taken', providerMessageId });
+      await t.store.history.append([other(1, 'T1')]);
+      const res = await t.store.history.append([other(1, 'T-new'), other(2, 'T1'), other(3, 'T3')]);
+      expect(res).toEqual({ inserted: 1, duplicates: [1], seqTaken: [0] });
+      expect((await t.store.history.list('hb', 'c-taken')).map((r) => [r.seq, r.providerMessageId])).toEqual([[1, 'T1'], [3, 'T3']]);
     });
 
     it('never collides on rows without a provider id', async () => {

@@ -12,6 +12,9 @@ export const COLLECTIONS = {
   counters: 'counters',
 } as const;
 
+/** The history index that makes a second copy of a provider message a replay. */
+export const PROVIDER_ID_INDEX = 'botId_providerMessageId_unique';
+
 /**
  * Every index Parley relies on, declared in code and applied idempotently at start-up. The
  * history index is partial so rows without a provider id (outbound, system notes) never collide.
@@ -29,7 +32,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.messages]: [
     {
       key: { botId: 1, providerMessageId: 1 },
-      name: 'botId_providerMessageId_unique',
+      name: PROVIDER_ID_INDEX,
       unique: true,
       partialFilterExpression: { providerMessageId: { $type: 'string' } },
     },

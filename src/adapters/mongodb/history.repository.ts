@@ -1,7 +1,7 @@
 import { MongoBulkWriteError } from 'mongodb';
 import type { Collection, Db } from 'mongodb';
 import type { HistoryRecord, HistoryStore } from '../../ports/history-store.port.ts';
-import { COLLECTIONS } from './collections.ts';
+import { COLLECTIONS, PROVIDER_ID_INDEX } from './collections.ts';
 import { guard, translateMongoError } from './mongo-errors.ts';
 
 type HistoryDoc = HistoryRecord & { _id: string };
@@ -14,18 +14,22 @@ export function createHistoryRepository(db: Db): HistoryStore {
   const messages: Collection<HistoryDoc> = db.collection<HistoryDoc>(COLLECTIONS.messages);
   return {
     async append(records) {
-      if (records.length === 0) return { inserted: 0, duplicates: [] };
+      if (records.length === 0) return { inserted: 0, duplicates: [], seqTaken: [] };
       const docs = records.map((r) => ({ _id: docId(r), ...r }));
       try {
         const res = await messages.insertMany(docs, { ordered: false });
-        return { inserted: res.insertedCount, duplicates: [] };
+        return { inserted: res.insertedCount, duplicates: [], seqTaken: [] };
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError)) throw translateMongoError(err, 'history.append');
         const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        // No write errors means a write-concern failure: the rows may not survive a failover, so
+        // none of them is reported durable.
         const other = errors.find((e) => e.code !== 11000);
-        if (other !== undefined) throw translateMongoError(err, 'history.append');
-        const duplicates = errors.map((e) => e.index).sort((a, b) => a - b);
-        return { inserted: err.result.insertedCount, duplicates };
+        if (errors.length === 0 || other !== undefined || err.result.getWriteConcernError() !== undefined) throw translateMongoError(err, 'history.append');
+        // Only the provider-id index makes a replay; `_id` and the seq index mean the seq is taken.
+        const isReplay = (e: { errmsg?: string }) => (e.errmsg ?? '').includes(PROVIDER_ID_INDEX);
+        const positions = (keep: (e: (typeof errors)[number]) => boolean) => errors.filter(keep).map((e) => e.index).sort((a, b) => a - b);
+        return { inserted: err.result.insertedCount, duplicates: positions(isReplay), seqTaken: positions((e) => !isReplay(e)) };
       }
     },
     async finalize(botId, mediaJobId, content, status, now) {

@@ -16,7 +16,7 @@ import type { Arrival } from './history-rows.ts';
 import { queueActorId, queueActorOptions } from './queue-actor.ts';
 import type { QueueActor } from './queue-actor.ts';
 import { queueRecovery } from './recovery.ts';
-import type { HistoryWriter } from './history-writer.ts';
+import type { HistoryWriteOutcome, HistoryWriter } from './history-writer.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
 import type { InspectionHub } from '../actors/inspection-hub.ts';
 
@@ -93,33 +93,57 @@ export function createConversations(deps: ConversationsDeps) {
     return pending;
   }
 
-  /** Shared shape of both ingest paths: dedupe, reserve the id, write history, then decide. */
-  // One `now` for the history row and the queue event, so the window rebuilt from the row is the
-  // window decided.
+  /**
+   * Shared shape of both ingest paths: dedupe, take the next seq, write history, run what must
+   * follow the row (a media message's job), then decide. One `now` serves the row and the queue
+   * event, so the window rebuilt from the row is the window decided.
+   *
+   * A seq is never reused: once the row is written the queue takes the message even when the step
+   * after the row failed (the error still reaches the provider, whose retry is then a replay that
+   * repairs the step). A seq another row already holds is no replay: the window is behind history
+   * (a write landed unacknowledged) and catches up before the message is tried again.
+   */
   async function ingest(
     arrival: Arrival,
-    write: (seq: number, now: number) => Promise<'inserted' | 'duplicate'>,
+    write: (seq: number, now: number) => Promise<HistoryWriteOutcome>,
     decide: (q: QueueActor, now: number) => Promise<void>,
-    onDuplicate: () => Promise<void> = async () => {},
+    options: { afterRow?: (seq: number) => Promise<void>; onDuplicate?: () => Promise<void> } = {},
   ) {
     return serialized(queueActorId(arrival.botId, arrival.correspondentId), async () => {
       const q = await queue(arrival.botId, arrival.correspondentId);
-      const window = q.getSnapshot().context.window;
-      if (arrival.providerMessageId !== null && findByProviderMessageId(window, arrival.providerMessageId) !== undefined) {
+      const duplicate = async () => {
         deps.stats.duplicates += 1;
-        await onDuplicate();
+        await options.onDuplicate?.();
         return { outcome: 'duplicate' as const, messageId: null };
+      };
+      for (let attempt = 0; ; attempt++) {
+        const window = q.getSnapshot().context.window;
+        if (arrival.providerMessageId !== null && findByProviderMessageId(window, arrival.providerMessageId) !== undefined) return duplicate();
+        const seq = window.nextId;
+        const now = deps.clock();
+        const outcome = await write(seq, now);
+        if (outcome === 'duplicate') {
+          // A replay of a row the window has not taken yet (its first write landed, its decision
+          // did not): the window catches up from history, so the message is not lost to it.
+          const row = arrival.providerMessageId === null ? null : await deps.store.history.findByProviderMessageId(arrival.botId, arrival.providerMessageId);
+          if (row !== null && row.correspondentId === arrival.correspondentId && row.seq >= seq) await recovery.catchUp(q);
+          return duplicate();
+        }
+        if (outcome === 'seq-taken') {
+          // The window is behind history (a row landed whose decision did not, perhaps this very
+          // message's): it catches up, and the message is tried again, as a replay if it was.
+          if (attempt >= 3) throw new ParleyError('STORE_WRITE_CONFLICT', `conversation ${queueActorId(arrival.botId, arrival.correspondentId)}: seq ${seq} stays taken`);
+          log.warn({ botId: arrival.botId, seq }, 'queue behind history: catching up before taking a seq');
+          await recovery.catchUp(q);
+          continue;
+        }
+        let failed: unknown = null;
+        await options.afterRow?.(seq).catch((err: unknown) => void (failed = err));
+        // Durable in history already: the window write and the listeners follow off this path.
+        decide(q, now).catch((err: unknown) => log.error({ err, botId: arrival.botId }, 'queue decision refused'));
+        if (failed !== null) throw failed;
+        return { outcome: 'accepted' as const, messageId: seq };
       }
-      const seq = window.nextId;
-      const now = deps.clock();
-      if ((await write(seq, now)) === 'duplicate') {
-        deps.stats.duplicates += 1;
-        await onDuplicate();
-        return { outcome: 'duplicate' as const, messageId: null };
-      }
-      // Durable in history already: the window write and the listeners follow off this path.
-      decide(q, now).catch((err: unknown) => log.error({ err, botId: arrival.botId }, 'queue decision refused'));
-      return { outcome: 'accepted' as const, messageId: seq };
     });
   }
 
@@ -168,15 +192,9 @@ export function createConversations(deps: ConversationsDeps) {
       };
       return ingest(
         arrival,
-        async (seq, now) => {
-          const outcome = await deps.history.write(
-            inboundRow(arrival, seq, now, { kind: media.kind, content: formatPendingMedia(media), status: 'placeholder', mediaJobId }),
-          );
-          if (outcome === 'inserted') await createJob(seq, mediaJobId);
-          return outcome;
-        },
+        (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: media.kind, content: formatPendingMedia(media), status: 'placeholder', mediaJobId })),
         (q, now) => q.send({ type: 'message.media-received', message: { ...arrival, source: 'user', media, mediaJobId }, now }),
-        () => recovery.repairJob(arrival, createJob),
+        { afterRow: (seq) => createJob(seq, mediaJobId), onDuplicate: () => recovery.repairJob(arrival, createJob) },
       );
     },
 
@@ -210,11 +228,18 @@ export function createConversations(deps: ConversationsDeps) {
       record(botId: string, correspondentId: string, text: string): Promise<number> {
         return serialized(queueActorId(botId, correspondentId), async () => {
           const q = await queue(botId, correspondentId);
-          const seq = q.getSnapshot().context.window.nextId;
-          const now = deps.clock();
-          await deps.history.write(outboundRow(botId, correspondentId, seq, text, now));
-          q.send({ type: 'message.outbound-recorded', message: outboundMessage(botId, text), now }).catch((err: unknown) => log.error({ err, botId }, 'queue decision refused'));
-          return seq;
+          for (let attempt = 0; ; attempt++) {
+            const seq = q.getSnapshot().context.window.nextId;
+            const now = deps.clock();
+            if ((await deps.history.write(outboundRow(botId, correspondentId, seq, text, now))) !== 'inserted') {
+              // The window is behind history: catch up, then take the next free seq.
+              if (attempt >= 3) throw new ParleyError('STORE_WRITE_CONFLICT', `conversation ${queueActorId(botId, correspondentId)}: seq ${seq} stays taken`);
+              await recovery.catchUp(q);
+              continue;
+            }
+            q.send({ type: 'message.outbound-recorded', message: outboundMessage(botId, text), now }).catch((err: unknown) => log.error({ err, botId }, 'queue decision refused'));
+            return seq;
+          }
         });
       },
       async settle(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome): Promise<void> {

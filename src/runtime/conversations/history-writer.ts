@@ -1,6 +1,7 @@
 import type { HistoryRecord, HistoryStore } from '../../ports/history-store.port.ts';
 
-export type HistoryWriteOutcome = 'inserted' | 'duplicate';
+/** `seq-taken`: another row holds the seq; nothing was written and it is no replay. */
+export type HistoryWriteOutcome = 'inserted' | 'duplicate' | 'seq-taken';
 
 /** Group commit for history rows: callers await durability, the store sees one write per batch. */
 export interface HistoryWriter {
@@ -73,7 +74,8 @@ export function createHistoryWriter(options: HistoryWriterOptions): HistoryWrite
       stats.batches += 1;
       stats.rows += result.inserted;
       const duplicates = new Set(result.duplicates);
-      batch.forEach((p, i) => p.resolve(duplicates.has(i) ? 'duplicate' : 'inserted'));
+      const taken = new Set(result.seqTaken);
+      batch.forEach((p, i) => p.resolve(duplicates.has(i) ? 'duplicate' : taken.has(i) ? 'seq-taken' : 'inserted'));
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
