@@ -60,7 +60,8 @@ export interface HistoryStore {
   listBySeq(botId: string, correspondentId: string, runs: readonly (readonly [number, number])[]): Promise<HistoryRecord[]>;
   /** Oldest first; `beforeSeq` pages backwards. */
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
-  findByProviderMessageId(botId: string, providerMessageId: string): Promise<HistoryRecord | null>;
+  /** The row of a provider message in one chat (provider ids are unique per chat, not per account). */
+  findByProviderMessageId(botId: string, correspondentId: string, providerMessageId: string): Promise<HistoryRecord | null>;
   /** Highest seq per correspondent of a bot, used to keep new ids above recovered ones. */
   maxSeq(botId: string, correspondentId: string): Promise<number>;
   /** Removes every row of a bot, all conversations; resolves with how many. */

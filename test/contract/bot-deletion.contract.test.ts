@@ -65,7 +65,7 @@ describe('deleting everything a bot owns, one repository at a time', () => {
     await t.store.history.append([row('gone', 'c1', 1), row('gone', 'c1', 2), row('gone', 'c2', 1), row('kept', 'c1', 1)]);
     expect(await t.store.history.deleteByBot('gone')).toBe(3);
     expect(await t.store.history.list('gone', 'c1')).toEqual([]);
-    expect(await t.store.history.findByProviderMessageId('gone', 'gone-c1-P1')).toBeNull();
+    expect(await t.store.history.findByProviderMessageId('gone', 'c1', 'gone-c1-P1')).toBeNull();
     expect((await t.store.history.list('kept', 'c1')).map((r) => r.seq)).toEqual([1]);
     // The same provider ids may arrive again for a bot created under the same id.
     expect(await t.store.history.append([row('gone', 'c1', 1)])).toEqual({ inserted: 1, duplicates: [], seqTaken: [] });

@@ -24,6 +24,17 @@ describe('store repositories', () => {
     });
   });
 
+  describe('index changes', () => {
+    it('drops an index an earlier version created before applying the one that replaces it', async () => {
+      const messages = t.db.collection(COLLECTIONS.messages);
+      await messages.createIndex({ botId: 1, providerMessageId: 1 }, { name: 'botId_providerMessageId_unique', unique: true, partialFilterExpression: { providerMessageId: { $type: 'string' } } });
+      await ensureIndexes(t.db);
+      const names = (await messages.listIndexes().toArray()).map((ix) => ix['name']);
+      expect(names).not.toContain('botId_providerMessageId_unique');
+      expect(names).toContain('conversation_providerMessageId_unique');
+    });
+  });
+
   describe('actor snapshots', () => {
     const write = (state: string) => ({ machineVersion: 1, state, snapshot: { value: state, context: { n: state.length } } });
 
@@ -168,7 +179,8 @@ describe('store repositories', () => {
       expect((await t.store.history.list('hb', 'c1', { limit: 2, beforeSeq: 5 })).map((r) => r.seq)).toEqual([2, 3]);
       expect(await t.store.history.maxSeq('hb', 'c1')).toBe(7);
       expect(await t.store.history.maxSeq('hb', 'nobody')).toBe(0);
-      expect(await t.store.history.findByProviderMessageId('hb', 'P5')).toMatchObject({ seq: 5 });
+      expect(await t.store.history.findByProviderMessageId('hb', 'c1', 'P5')).toMatchObject({ seq: 5 });
+      expect(await t.store.history.findByProviderMessageId('hb', 'c2', 'P5')).toBeNull();
     });
   });
 

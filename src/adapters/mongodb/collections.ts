@@ -12,8 +12,16 @@ export const COLLECTIONS = {
   counters: 'counters',
 } as const;
 
-/** The history index that makes a second copy of a provider message a replay. */
-export const PROVIDER_ID_INDEX = 'botId_providerMessageId_unique';
+/**
+ * The history index that makes a second copy of a provider message a replay. Keyed per chat:
+ * WhatsApp message ids are unique per chat and sender, not per account.
+ */
+export const PROVIDER_ID_INDEX = 'conversation_providerMessageId_unique';
+
+/** Indexes earlier versions created that the ones above replace; start-up drops them. */
+export const RETIRED_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  messages: ['botId_providerMessageId_unique'],
+};
 
 /**
  * Every index Parley relies on, declared in code and applied idempotently at start-up. The
@@ -31,7 +39,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.messages]: [
     {
-      key: { botId: 1, providerMessageId: 1 },
+      key: { botId: 1, correspondentId: 1, providerMessageId: 1 },
       name: PROVIDER_ID_INDEX,
       unique: true,
       partialFilterExpression: { providerMessageId: { $type: 'string' } },

@@ -69,8 +69,11 @@ export function createHistoryRepository(db: Db): HistoryStore {
       const docs = await guard('history.listBySeq', () => messages.find(filter).sort({ seq: 1 }).toArray());
       return docs.map(toRecord);
     },
-    async findByProviderMessageId(botId, providerMessageId) {
-      const doc = await guard('history.findByProviderMessageId', () => messages.findOne({ botId, providerMessageId }));
+    async findByProviderMessageId(botId, correspondentId, providerMessageId) {
+      // The `$type` condition is the partial index's own filter: without it MongoDB's planner may not use the index.
+      const doc = await guard('history.findByProviderMessageId', () =>
+        messages.findOne({ botId, correspondentId, providerMessageId: { $eq: providerMessageId, $type: 'string' } }),
+      );
       return doc === null ? null : toRecord(doc);
     },
     async maxSeq(botId, correspondentId) {

@@ -4,7 +4,7 @@ import type { Store, StoreFactory, StoreOptions } from '../../ports/store.port.t
 import { createActorSnapshotRepository } from './actor-snapshot.repository.ts';
 import { createAuthStateRepository } from './auth-state.repository.ts';
 import { createBotRepository } from './bot.repository.ts';
-import { INDEXES } from './collections.ts';
+import { INDEXES, RETIRED_INDEXES } from './collections.ts';
 import { createHistoryRepository } from './history.repository.ts';
 import { createMediaJobRepository } from './media-job.repository.ts';
 import { guard } from './mongo-errors.ts';
@@ -19,6 +19,13 @@ export interface MongoStoreOptions extends StoreOptions {
 
 /** Creates every declared index; re-running is a no-op, so it is safe at every start-up. */
 export async function ensureIndexes(db: Db): Promise<void> {
+  // A retired index would keep enforcing what its successor no longer does; it goes first.
+  for (const [collection, names] of Object.entries(RETIRED_INDEXES)) {
+    const existing = await guard(`listIndexes(${collection})`, () => db.collection(collection).listIndexes().toArray()).catch(() => []);
+    for (const name of names) {
+      if (existing.some((ix) => ix['name'] === name)) await guard(`dropIndex(${collection}.${name})`, () => db.collection(collection).dropIndex(name));
+    }
+  }
   for (const [collection, indexes] of Object.entries(INDEXES)) {
     await guard(`ensureIndexes(${collection})`, () => db.collection(collection).createIndexes([...indexes]));
   }

@@ -125,8 +125,8 @@ export function createConversations(deps: ConversationsDeps) {
         if (outcome === 'duplicate') {
           // A replay of a row the window has not taken yet (its first write landed, its decision
           // did not): the window catches up from history, so the message is not lost to it.
-          const row = arrival.providerMessageId === null ? null : await deps.store.history.findByProviderMessageId(arrival.botId, arrival.providerMessageId);
-          if (row !== null && row.correspondentId === arrival.correspondentId && row.seq >= seq) await recovery.catchUp(q);
+          const row = arrival.providerMessageId === null ? null : await deps.store.history.findByProviderMessageId(arrival.botId, arrival.correspondentId, arrival.providerMessageId);
+          if (row !== null && row.seq >= seq) await recovery.catchUp(q);
           return duplicate();
         }
         if (outcome === 'seq-taken') {

@@ -24,7 +24,7 @@ export function queueRecovery({ store, clock, log }: QueueRecoveryDeps) {
     // durable but was never acknowledged, so the job is created now, under the row's own job id.
     async repairJob(arrival: Arrival, createJob: (messageId: number, jobId: string) => Promise<void>): Promise<void> {
       if (arrival.providerMessageId === null) return;
-      const row = await store.history.findByProviderMessageId(arrival.botId, arrival.providerMessageId);
+      const row = await store.history.findByProviderMessageId(arrival.botId, arrival.correspondentId, arrival.providerMessageId);
       if (row?.status !== 'placeholder' || row.mediaJobId === null) return;
       if ((await store.mediaJobs.get(row.mediaJobId)) !== null) return;
       await createJob(row.seq, row.mediaJobId);

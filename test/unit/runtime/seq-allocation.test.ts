@@ -57,3 +57,15 @@ describe('a conversation\'s seq survives a failed step (race i)', () => {
     expect(window.messages.map((m) => m.content)).toEqual(['hello', 'and more']);
   });
 });
+
+describe('replays are keyed per chat', () => {
+  it('stores two chats\' messages that carry the same provider id, and still drops a replay within one chat', async () => {
+    const { t, h, bot } = await setUp();
+    await h.provider.text(bot, CID, 'in the first chat', 'SAME-ID');
+    await h.provider.text(bot, '4915550501', 'in the second chat', 'SAME-ID');
+    await h.provider.text(bot, CID, 'in the first chat', 'SAME-ID');
+    await eventually(() => h.delivered.filter((d) => d.botId === bot).length, (n) => n === 2);
+    expect((await t.store.history.list(bot, CID)).map((r) => r.content)).toEqual(['in the first chat']);
+    expect((await t.store.history.list(bot, '4915550501')).map((r) => r.content)).toEqual(['in the second chat']);
+  });
+});
