@@ -253,6 +253,16 @@ describe('REST control plane', () => {
   });
 
   describe('media', () => {
+    it('accepts corrupt simulator media with no data (202), a download that fails', async () => {
+      await runningBot(api, 'bot-corrupt');
+      for (const media of [{ kind: 'document', mimetype: 'application/pdf' }, { kind: 'image', mimetype: 'image/png', dataBase64: '' }]) {
+        const res = await api.request('POST', '/v1/bots/bot-corrupt/simulator/inbound', { from: 'c-1', media, corrupt: true });
+        expect(res.statusCode).toBe(202);
+      }
+      const rows = await eventually(() => t.store.history.list('bot-corrupt', 'c-1'), (r) => r.length === 2);
+      expect(rows.map((r) => r.kind)).toEqual(['document', 'image']);
+    });
+
     it('turns simulator media into a placeholder with a job, then finalizes it in place', async () => {
       await runningBot(api, 'bot-media');
       const res = await api.request('POST', '/v1/bots/bot-media/simulator/inbound', voiceNote('gate-1', { providerMessageId: 'WA-V1' }));

@@ -8,7 +8,8 @@ import type { InboundMessage } from '../../ports/provider.port.ts';
 export interface SimulatorInboundMedia {
   readonly kind: MediaKind;
   readonly mimetype: string;
-  readonly dataBase64: string;
+  /** Absent or empty only with `corrupt: true`. */
+  readonly dataBase64?: string;
   readonly fileName?: string | null;
   readonly caption?: string | null;
 }
@@ -48,8 +49,8 @@ export function parseInbound(payload: unknown): ParsedInbound {
   const hasMedia = payload['media'] !== undefined && payload['media'] !== null;
   if (hasText === hasMedia) throw invalid('text', 'exactly one of text and media is required');
   const text = hasText ? requiredString(payload, 'text', 'text') : null;
-  const media = hasMedia ? parseMedia(payload['media']) : null;
   const corrupt = optionalBoolean(payload, 'corrupt') ?? false;
+  const media = hasMedia ? parseMedia(payload['media'], corrupt) : null;
   if (corrupt && media === null) throw invalid('corrupt', 'applies only to media messages');
   return {
     from,
@@ -89,16 +90,18 @@ export function toInboundMessage(parsed: ParsedInbound, now: number): InboundMes
   };
 }
 
-function parseMedia(value: unknown): NonNullable<ParsedInbound['media']> {
+// A corrupt message's download fails whatever its bytes, so it needs none.
+function parseMedia(value: unknown, corrupt: boolean): NonNullable<ParsedInbound['media']> {
   if (!isRecord(value)) throw invalid('media', 'must be an object');
   const kind = value['kind'];
   if (!isMediaKind(kind)) throw invalid('media.kind', `must be one of ${MEDIA_KINDS.join(', ')}`);
   const mimetype = requiredString(value, 'mimetype', 'media.mimetype');
-  const data = requiredString(value, 'dataBase64', 'media.dataBase64');
+  const raw = value['dataBase64'];
+  const bytes = corrupt && (raw === undefined || raw === '') ? new Uint8Array(0) : decodeBase64(requiredString(value, 'dataBase64', 'media.dataBase64'));
   return {
     kind,
     mimetype,
-    bytes: decodeBase64(data),
+    bytes,
     fileName: optionalString(value, 'fileName', 'media.fileName'),
     caption: optionalString(value, 'caption', 'media.caption'),
   };

@@ -16,7 +16,7 @@ export const SimulatorInboundBody = Type.Object(
         {
           kind: StringEnum(MEDIA_KINDS),
           mimetype: Type.String({ minLength: 1, maxLength: 255 }),
-          dataBase64: Type.String({ minLength: 1 }),
+          dataBase64: Type.Optional(Type.String({ description: 'The media bytes; may be empty or absent with `corrupt: true` (a download that fails)' })),
           fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
           caption: Type.Optional(Type.String({ minLength: 1 })),
         },

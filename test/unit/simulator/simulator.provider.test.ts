@@ -147,6 +147,18 @@ describe('simulator inbound', () => {
     await expect(media.download()).rejects.toThrow('simulated download failure');
   });
 
+  it.each([
+    ['empty', { dataBase64: '' }],
+    ['absent', {}],
+  ])('accepts corrupt media whose data is %s, and its download fails', async (_label, data) => {
+    const hub = createSimulatorHub();
+    const { handlers } = await connected(hub);
+    await hub.inbound('bot-1', { from: 'a', media: { kind: 'document', mimetype: 'application/pdf', ...data }, corrupt: true });
+    const media = handlers.messages[0]!.media!;
+    expect(media.sizeBytes).toBe(0);
+    await expect(media.download()).rejects.toThrow('simulated download failure');
+  });
+
   it('propagates a storage failure to the caller', async () => {
     const hub = createSimulatorHub();
     await connected(hub, 'bot-1', fakeHandlers(() => Promise.reject(new Error('store down'))));
@@ -173,6 +185,7 @@ describe('simulator inbound', () => {
     ['unknown kind', { from: 'a', media: { kind: 'gif', mimetype: 'image/gif', dataBase64: PNG_BASE64 } }, 'media.kind'],
     ['missing mimetype', { from: 'a', media: { kind: 'image', dataBase64: PNG_BASE64 } }, 'media.mimetype'],
     ['empty data', { from: 'a', media: { kind: 'image', mimetype: 'image/png', dataBase64: '' } }, 'media.dataBase64'],
+    ['absent data', { from: 'a', media: { kind: 'image', mimetype: 'image/png' } }, 'media.dataBase64'],
     ['non-base64 data', { from: 'a', media: { kind: 'image', mimetype: 'image/png', dataBase64: 'not*base64!' } }, 'media.dataBase64'],
     ['corrupt text', { from: 'a', text: 'x', corrupt: true }, 'corrupt'],
     ['non-boolean corrupt', { from: 'a', media: { kind: 'image', mimetype: 'image/png', dataBase64: PNG_BASE64 }, corrupt: 'yes' }, 'corrupt'],
