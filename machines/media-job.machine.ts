@@ -42,6 +42,7 @@ export const mediaJobMachine = setup({
       event.type === 'job.failed' && isCurrent(context, event) && event.transient && hasAttemptsLeft(context),
     hasAttemptsLeft: ({ context, event }) => isCurrent(context, event) && hasAttemptsLeft(context),
     isBotActive: ({ context }) => context.botActive,
+    isLeaseHeld: ({ context, event }) => event.type === 'job.lease-expired' && context.leaseUntil !== null && context.leaseUntil > event.now,
   },
   actions: {
     recordClaim: assign(({ event }) =>
@@ -98,7 +99,9 @@ export const mediaJobMachine = setup({
           { guard: 'isRetryableFailure', target: 'pending', actions: 'recordFailure' },
           { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordFailure', deadLetter, finalize] },
         ],
+        // A heartbeat that extended the lease after the sweeper listed the job wins (race k).
         'job.lease-expired': [
+          { guard: 'isLeaseHeld' },
           { guard: 'hasAttemptsLeft', target: 'pending', actions: 'recordFailure' },
           { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordFailure', deadLetter, finalize] },
         ],
@@ -124,6 +127,7 @@ export const mediaJobMachine = setup({
               { guard: 'isCurrentAttempt', target: '#mediaJob.failed', actions: ['recordFailure', deadLetter] },
             ],
             'job.lease-expired': [
+              { guard: 'isLeaseHeld' },
               { guard: 'hasAttemptsLeft', target: 'idle', actions: 'recordFailure' },
               { guard: 'isCurrentAttempt', target: '#mediaJob.failed', actions: ['recordFailure', deadLetter] },
             ],

@@ -37,7 +37,8 @@ export type MediaJobEvent =
   | { type: 'job.heartbeat'; attempt: number; leaseUntil: number }
   | { type: 'job.completed'; attempt: number; outcome: MediaOutcome }
   | { type: 'job.failed'; attempt: number; error: string; transient: boolean; retryAt: number | null }
-  | { type: 'job.lease-expired'; attempt: number }
+  /** The sweeper's report: the attempt it listed and the time it decided at (a lease extended since still holds). */
+  | { type: 'job.lease-expired'; attempt: number; now: number }
   | { type: 'job.delivered' }
   | { type: 'job.retry' }
   | { type: 'job.dead-lettered'; reason: string }

@@ -7,6 +7,8 @@ import type { MachineModel, Observation, PathInvariants } from './model-types.ts
 
 const T0 = Date.UTC(2025, 0, 1);
 const BUDGET = 2;
+/** Later than every lease the model grants: the sweeper finds it lapsed. */
+const LAPSED = T0 + 10 * 60_000;
 const CLAIMED = ['processing', 'holding.claimed'];
 
 /** Sample events for a job snapshot: current and stale worker reports, lifecycle and operator events. */
@@ -23,8 +25,9 @@ function events(snapshot: SnapshotFrom<typeof mediaJobMachine>): MediaJobEvent[]
     { type: 'job.failed', attempt, error: 'rate limited', transient: true, retryAt: T0 + 5_000 },
     { type: 'job.failed', attempt, error: 'corrupt file', transient: false, retryAt: null },
     { type: 'job.failed', attempt: stale, error: 'late failure', transient: false, retryAt: null },
-    { type: 'job.lease-expired', attempt },
-    { type: 'job.lease-expired', attempt: stale },
+    { type: 'job.lease-expired', attempt, now: LAPSED },
+    { type: 'job.lease-expired', attempt, now: (snapshot.context.leaseUntil ?? T0) - 1 },
+    { type: 'job.lease-expired', attempt: stale, now: LAPSED },
     { type: 'job.delivered' },
     { type: 'bot.stopped' },
     { type: 'bot.started' },
@@ -67,6 +70,12 @@ function invariants(): PathInvariants<MediaJobEvent, MediaJobContext> {
       const types = after.effects.map((e) => e.type);
       if (after.context.attempt < before.context.attempt) throw new Error('attempt decreased');
       if (after.context.maxAttempts < before.context.maxAttempts) throw new Error('maxAttempts decreased');
+      // Race (k): an expiry decided before the lease's latest extension changes nothing.
+      if (event.type === 'job.lease-expired' && before.context.leaseUntil !== null && event.now < before.context.leaseUntil) {
+        if (!isDeepStrictEqual(after.value, before.value) || !isDeepStrictEqual(after.context, before.context) || after.effects.length > 0) {
+          throw new Error('an expiry of a lease that still held changed the job');
+        }
+      }
 
       if (isFenced(event)) {
         const live = CLAIMED.includes(statePath(before.value)) && event.attempt === before.context.attempt;

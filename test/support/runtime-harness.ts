@@ -53,28 +53,34 @@ export function testProvider() {
   }
 }
 
-/** A processor whose results the test releases one job at a time. */
+/** A processor whose results the test releases one job at a time (one claim of it at a time, when several run). */
 export function controlledProcessor() {
-  const waiting = new Map<string, { job: MediaJobRecord; resolve: (o: MediaOutcome) => void; reject: (e: Error) => void }>();
+  type Waiting = { job: MediaJobRecord; resolve: (o: MediaOutcome) => void; reject: (e: Error) => void };
+  const waiting: Waiting[] = [];
   const arrivals: Array<() => void> = [];
+  // The claim of `jobId` with that attempt, or its latest one.
+  const take = (jobId: string, attempt?: number): Waiting | undefined => {
+    const mine = waiting.filter((w) => w.job.id === jobId && (attempt === undefined || w.job.attempt === attempt));
+    const found = mine.at(-1);
+    if (found !== undefined) waiting.splice(waiting.indexOf(found), 1);
+    return found;
+  };
   return {
     processor: (job: MediaJobRecord) =>
       new Promise<MediaOutcome>((resolve, reject) => {
-        waiting.set(job.id, { job, resolve, reject });
+        waiting.push({ job, resolve, reject });
         arrivals.splice(0).forEach((f) => f());
       }),
-    running: () => [...waiting.values()].map((w) => w.job),
+    running: () => waiting.map((w) => w.job),
     async next(): Promise<MediaJobRecord> {
-      while (waiting.size === 0) await new Promise<void>((r) => arrivals.push(r));
-      return [...waiting.values()][0]!.job;
+      while (waiting.length === 0) await new Promise<void>((r) => arrivals.push(r));
+      return waiting[0]!.job;
     },
-    complete(jobId: string, text: string) {
-      waiting.get(jobId)?.resolve({ status: 'processed', text });
-      waiting.delete(jobId);
+    complete(jobId: string, text: string, attempt?: number) {
+      take(jobId, attempt)?.resolve({ status: 'processed', text });
     },
-    fail(jobId: string, message: string) {
-      waiting.get(jobId)?.reject(new Error(message));
-      waiting.delete(jobId);
+    fail(jobId: string, message: string, attempt?: number) {
+      take(jobId, attempt)?.reject(new Error(message));
     },
   };
 }

@@ -98,7 +98,7 @@ export function createMediaJobs(deps: MediaJobsDeps) {
   });
 
   const sweep = () =>
-    sweepExpiredLeases(deps.store, ['processing', 'holding'], (job) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt }), deps.clock(), log);
+    sweepExpiredLeases(deps.store, ['processing', 'holding'], (job, now) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now }), deps.clock(), log);
   const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs: deps.worker.leaseMs, log });
 
   return {

@@ -72,7 +72,7 @@ describe('media job machine', () => {
   it('discards the report of an attempt whose lease expired once the job is claimed again', () => {
     const job = drive(mediaJobMachine, input);
     job.send(claim(1));
-    job.send({ type: 'job.lease-expired', attempt: 1 });
+    job.send({ type: 'job.lease-expired', attempt: 1, now: T0 + 3_600_000 });
     expect(job.state).toBe('pending');
     job.send(claim(2, 'worker-b'));
     expect(types(job.send(complete(1, 'from the first worker')))).toEqual(['discardLateResult']);
@@ -91,7 +91,7 @@ describe('media job machine', () => {
     job.send(claim(1));
     job.send({ type: 'job.failed', attempt: 1, error: 'timeout', transient: true, retryAt: T0 + 5_000 });
     job.send(claim(2));
-    expect(job.send({ type: 'job.lease-expired', attempt: 1 })).toEqual([]);
+    expect(job.send({ type: 'job.lease-expired', attempt: 1, now: T0 + 3_600_000 })).toEqual([]);
     expect(job.state).toBe('processing');
   });
 

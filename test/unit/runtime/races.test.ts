@@ -119,6 +119,37 @@ describe('races', () => {
     expect(ofBot(h, bot).map((d) => d.content)).toEqual([row?.content]);
   });
 
+  it('(j) discards the result of a worker still running when its lease was reclaimed', async () => {
+    const { h, processor } = await start();
+    const bot = await connectedBot(h);
+    await h.provider.media(bot, CID, 'voice');
+    const first = await processor.next();
+    // The first worker goes quiet past its lease; the sweeper returns the job and a worker takes it again.
+    now += 61_000;
+    await h.runtime.jobs.dispatch(first.id, { type: 'job.lease-expired', attempt: first.attempt, now });
+    const second = await eventually(() => processor.running().filter((j) => j.attempt === first.attempt + 1), (jobs) => jobs.length === 1);
+    processor.complete(first.id, 'from the worker that lost its claim', first.attempt);
+    await eventually(() => h.runtime.stats.lateResultsDiscarded, (n) => n === 1);
+    processor.complete(second[0]!.id, 'from the worker that holds the claim', second[0]!.attempt);
+    await eventually(() => t.store.mediaJobs.get(first.id), (j) => j?.state === 'delivered');
+    expect(ofBot(h, bot).map((d) => d.content)).toEqual(['[Voice message] from the worker that holds the claim']);
+  });
+
+  it('(k) keeps a lease a heartbeat extended after the sweeper listed it as expired', async () => {
+    const { h, processor } = await start();
+    const bot = await connectedBot(h);
+    await h.provider.media(bot, CID, 'voice');
+    const job = await processor.next();
+    const listedAt = now + 61_000;
+    // The heartbeat lands first; the sweeper's decision, taken from its older listing, comes after.
+    await h.runtime.jobs.dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil: listedAt + 60_000 });
+    await h.runtime.jobs.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now: listedAt });
+    expect(await t.store.mediaJobs.get(job.id)).toMatchObject({ state: 'processing', attempt: job.attempt, owner: job.owner });
+    processor.complete(job.id, 'the live worker finished');
+    await eventually(() => t.store.mediaJobs.get(job.id), (j) => j?.state === 'delivered');
+    expect(h.runtime.stats.lateResultsDiscarded).toBe(0);
+  });
+
   it('(f) keeps the next message id above every recovered placeholder id', async () => {
     const first = await start();
     const bot = await connectedBot(first.h);
