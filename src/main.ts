@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     logger: logger.child({ scope: 'store' }),
   });
   logger.info({ store: mongo.kind }, `store: ${mongo.description}`);
-  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb });
+  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs });
 
   const simulator = createSimulatorHub();
   const services = createParleyServices({

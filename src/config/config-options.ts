@@ -111,6 +111,12 @@ export const CONFIG_OPTIONS = {
       return /^[A-Za-z0-9_-]{1,63}$/.test(v) ? ok(v) : bad('must be 1-63 letters, digits, "_" or "-"');
     },
   },
+  mongodbServerSelectionTimeoutMs: {
+    env: 'MONGODB_SERVER_SELECTION_TIMEOUT_MS',
+    doc: 'How long a store call waits for a usable server before it fails with STORE_UNAVAILABLE (503); the default outlasts a replica-set election (up to about 12 s). A `serverSelectionTimeoutMS` in MONGODB_URI wins.',
+    defaultText: '30000',
+    parse: integer(1000, 600_000, 30_000),
+  },
   memoryServer: {
     env: 'MONGODB_MEMORY_SERVER',
     doc: 'Without MONGODB_URI: "auto" tries mongodb-memory-server (a real mongod) before the bundled store; "off" goes straight to the bundled store.',

@@ -12,6 +12,8 @@ export interface Config {
   readonly apiKeyGenerated: boolean;
   readonly mongodbUri: string | undefined;
   readonly mongodbDb: string;
+  /** Wait for a usable server before a store call fails; a value in the URI wins. */
+  readonly mongodbServerSelectionTimeoutMs: number;
   readonly memoryServer: 'auto' | 'off';
   readonly openaiApiKey: string | undefined;
   readonly openaiBaseUrl: string | undefined;

@@ -8,6 +8,17 @@ export interface HealthDeps {
   readonly pingStore: () => Promise<void>;
   /** Which store backs this process, for operators reading /readyz. */
   readonly storeKind: string;
+  /** How long readiness waits for the store before it says not ready. Default 2000 ms. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Rejects after `ms`: a store waiting out an election must not hold a probe for its whole timeout. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('store did not answer in time')), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export function healthRoutes(deps: HealthDeps) {
@@ -28,7 +39,7 @@ export function healthRoutes(deps: HealthDeps) {
       },
       async (_request, reply) => {
         try {
-          await deps.pingStore();
+          await within(deps.readyTimeoutMs ?? 2000, deps.pingStore());
           return { status: 'ready', store: deps.storeKind };
         } catch (err) {
           const code = isParleyError(err) ? err.code : 'STORE_UNAVAILABLE';

@@ -3,6 +3,10 @@ import { ParleyError } from '../../domain/errors.ts';
 
 const TIMEOUT_CODES = new Set([50, 89, 262]); // MaxTimeMSExpired, NetworkTimeout, ExceededTimeLimit
 const WRITE_CONFLICT_CODES = new Set([112]); // WriteConflict
+// A replica set changing its primary: NotWritablePrimary, PrimarySteppedDown, NotPrimaryNoSecondaryOk,
+// NotPrimaryOrSecondary, InterruptedDueToReplStateChange, ShutdownInProgress, InterruptedAtShutdown,
+// WriteConcernFailed. The store is briefly unavailable, not broken: a retry after the election succeeds.
+const FAILOVER_CODES = new Set([10107, 189, 13435, 13436, 11602, 91, 11600, 64]);
 
 /** Translates a driver error into Parley's error codes; everything above this boundary sees only those. */
 export function translateMongoError(err: unknown, operation: string): ParleyError {
@@ -17,6 +21,9 @@ export function translateMongoError(err: unknown, operation: string): ParleyErro
     if (typeof err.code === 'number' && WRITE_CONFLICT_CODES.has(err.code)) {
       return ParleyError.of('STORE_WRITE_CONFLICT', { operation }, { cause: err });
     }
+    if ((typeof err.code === 'number' && FAILOVER_CODES.has(err.code)) || err.hasErrorLabel('RetryableWriteError')) {
+      return ParleyError.of('STORE_UNAVAILABLE', { operation }, { cause: err });
+    }
     return ParleyError.of('STORE_ERROR', { operation, reason: `${err.codeName ?? 'server error'} (${String(err.code)})` }, { cause: err });
   }
   if (err instanceof MongoNetworkTimeoutError) {
@@ -26,6 +33,9 @@ export function translateMongoError(err: unknown, operation: string): ParleyErro
     return ParleyError.of('STORE_UNAVAILABLE', { operation }, { cause: err });
   }
   if (err instanceof MongoError) {
+    if (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError')) {
+      return ParleyError.of('STORE_UNAVAILABLE', { operation }, { cause: err });
+    }
     return ParleyError.of('STORE_ERROR', { operation, reason: err.message }, { cause: err });
   }
   return ParleyError.of('STORE_ERROR', { operation, reason: err instanceof Error ? err.message : String(err) }, { cause: err });

@@ -35,7 +35,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
 export async function openMongoStore(options: MongoStoreOptions): Promise<Store> {
   const client = new MongoClient(options.uri, {
     appName: options.appName ?? 'parley',
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+    // The URI's own setting wins; otherwise the default outlasts an election.
+    ...(/[?&]serverSelectionTimeoutMS=/i.test(options.uri) ? {} : { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 30_000 }),
   });
   await guard('connect', () => client.connect());
   const db = client.db(options.dbName);

@@ -76,6 +76,21 @@ describe('one transient failure of an effect-bearing write (race i)', () => {
     expect((await t.store.history.list(bot, CID)).map((r) => [r.status, r.content])).toEqual([['final', '[Voice message] text of voice']]);
   });
 
+  it('media job: a result whose placeholder write failed once reaches listeners once, and the job is not failed', async () => {
+    const t = await fresh();
+    const faulty = faultyStore(t.store);
+    const h = await runtimeOn(faulty.store);
+    const bot = await connectedBot(h);
+    const fault = faulty.failOnce('history.finalize');
+    await h.provider.media(bot, CID, 'voice');
+    await eventually(() => t.store.mediaJobs.list({ botId: bot }), (jobs) => jobs[0]?.state === 'delivered');
+    await settle();
+    expect(fault.fired).toBe(true);
+    expect(h.runtime.stats.lateResultsDiscarded).toBe(0);
+    expect(h.delivered.filter((d) => d.botId === bot).map((d) => d.content)).toEqual(['[Voice message] text of voice']);
+    expect((await t.store.history.list(bot, CID)).map((r) => r.status)).toEqual(['final']);
+  });
+
   it('outbox: a sent report whose write failed once leaves one send, a sent message and a sent history row', async () => {
     const t = await fresh();
     const faulty = faultyStore(t.store);

@@ -21,6 +21,13 @@ describe('driver error translation', () => {
     expect(translateMongoError(serverError({ code: 2, codeName: 'BadValue' }), 'x')).toMatchObject({ code: 'STORE_ERROR', message: 'x: BadValue (2)' });
   });
 
+  it('maps a primary stepping down, an election and a write-concern failure to STORE_UNAVAILABLE (503), not STORE_ERROR', () => {
+    for (const code of [10107, 189, 11602, 91, 64]) expect(translateMongoError(serverError({ code }), 'x').code).toBe('STORE_UNAVAILABLE');
+    const labelled = serverError({ code: 6 });
+    labelled.addErrorLabel('RetryableWriteError');
+    expect(translateMongoError(labelled, 'x').code).toBe('STORE_UNAVAILABLE');
+  });
+
   it('passes Parley errors through and wraps anything else', async () => {
     const own = new ParleyError('NOT_FOUND', 'nope');
     expect(translateMongoError(own, 'x')).toBe(own);
