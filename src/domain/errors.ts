@@ -10,6 +10,9 @@
 export const ERROR_CATALOGUE = {
   CONFIG_INVALID: { status: 500, message: 'Invalid configuration: {problem}' },
   VALIDATION_FAILED: { status: 400, message: '{field}: {problem}' },
+  BAD_URL: { status: 400, message: 'The request path is not a valid URL: {path}' },
+  URI_TOO_LONG: { status: 414, message: 'A path segment is longer than {limit} characters' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type {type} is not accepted; send application/json' },
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid {credential}' },
   NOT_FOUND: { status: 404, message: '{resource} not found' },
   CONFLICT: { status: 409, message: '{reason}' },

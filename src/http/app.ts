@@ -5,7 +5,7 @@ import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ControlPlane } from '../control-plane/control-plane.ts';
 import { registerBearerAuth } from './auth.plugin.ts';
-import { installErrorHandler } from './error-handler.ts';
+import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { HealthDeps } from './health.routes.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
@@ -54,10 +54,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
     // `additionalProperties: false` in a schema rejects unknown fields instead of dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
+  // The API speaks JSON only: any other body is refused as such (415), not parsed as text.
+  app.removeContentTypeParser('text/plain');
   await registerOpenApi(app, { version: deps.version ?? '0.0.0' });
   await app.register(healthRoutes(deps.health));
   if (deps.metrics !== undefined) await app.register(metricsRoutes(deps.metrics));

@@ -1,12 +1,20 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, errorStatus, isParleyError } from '../domain/errors.ts';
 import type { ErrorBody } from './schemas/common.schemas.ts';
+
+/**
+ * The longest path parameter accepted, in characters as sent: ids are up to 256 characters, and a
+ * percent-encoded one is up to three times as long.
+ */
+export const MAX_PARAM_LENGTH = 768;
 
 /** Fastify's own refusals, said in the catalogue's terms. */
 const FASTIFY_ERRORS: Readonly<Record<string, (err: FastifyError, request: FastifyRequest) => ParleyError>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: (_err, request) => ParleyError.of('PAYLOAD_TOO_LARGE', { limit: request.routeOptions.bodyLimit }),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'headers.content-type', problem: err.message }),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_err, request) => ParleyError.of('UNSUPPORTED_MEDIA_TYPE', { type: request.headers['content-type'] ?? '(none)' }),
+  FST_ERR_BAD_URL: (_err, request) => ParleyError.of('BAD_URL', { path: request.url.split('?')[0] ?? '' }),
+  FST_ERR_MAX_PARAM_LENGTH: () => ParleyError.of('URI_TOO_LONG', { limit: MAX_PARAM_LENGTH }),
   FST_ERR_CTP_EMPTY_JSON_BODY: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'body', problem: err.message }),
   FST_ERR_CTP_INVALID_JSON_BODY: (err) => ParleyError.of('VALIDATION_FAILED', { field: 'body', problem: err.message }),
 };
@@ -16,6 +24,15 @@ const FASTIFY_ERRORS: Readonly<Record<string, (err: FastifyError, request: Fasti
  * code. Server errors (5xx) answer with a generic message and the request id: their own message
  * may quote the store driver or name internals, so it goes to the log only, like the stack.
  */
+/**
+ * Fastify's answer to a path it cannot route (bad percent-encoding, an overlong parameter), in
+ * the same shape as every other error: pass it as the `frameworkErrors` option.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = errorResponse(toParleyError(err, request), request.id);
+  void reply.status(status).send(body);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const parley = toParleyError(err, request);

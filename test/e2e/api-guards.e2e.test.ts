@@ -37,6 +37,23 @@ describe('REST control plane guards', () => {
       expect(res.json<ErrorJson>().error.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
+    it('answers 415 UNSUPPORTED_MEDIA_TYPE to a body that is not JSON', async () => {
+      const res = await api.app.inject({ method: 'POST', url: '/v1/bots', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'id=bot-x' });
+      expect(res.statusCode).toBe(415);
+      expect(res.json<ErrorJson>().error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type text/plain is not accepted; send application/json' });
+    });
+
+    it('takes path parameters as long as the ids it documents (256) and answers a longer one and a bad encoding in its own shape', async () => {
+      const long = 'c'.repeat(256);
+      expect((await api.request('GET', `/v1/bots/bot-guard/correspondents/${long}/history`)).json<ErrorJson>().error.code).toBe('NOT_FOUND');
+      const tooLong = await api.request('GET', `/v1/bots/bot-guard/correspondents/${'c'.repeat(800)}/history`);
+      expect(tooLong.statusCode).toBe(414);
+      expect(tooLong.json<ErrorJson>().error.code).toBe('URI_TOO_LONG');
+      const badEncoding = await api.request('GET', '/v1/bots/bot-guard/correspondents/%E0%A4%A/history');
+      expect(badEncoding.statusCode).toBe(400);
+      expect(badEncoding.json<ErrorJson>().error.code).toBe('BAD_URL');
+    });
+
     it('leaves health, metrics and docs open', async () => {
       for (const url of ['/healthz', '/readyz', '/metrics', '/docs/json']) expect((await api.request('GET', url, undefined, {})).statusCode).toBe(200);
     });
