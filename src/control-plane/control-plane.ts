@@ -4,6 +4,7 @@ import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
+import { storableProblems } from '../domain/free-form.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
@@ -73,6 +74,12 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       const problems = validateLimits({ ...DEFAULT_LIMITS, ...request.queue });
       if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.queue', problem: problems.join('; ') }, { details: { field: 'queue' } });
+      const unstorable = [...storableProblems(request.media, 'body.media'), ...storableProblems(request.ai, 'body.ai')];
+      const [first] = unstorable;
+      if (first !== undefined) {
+        const more = unstorable.length > 1 ? ` (and ${unstorable.length - 1} more)` : '';
+        throw ParleyError.of('VALIDATION_FAILED', { field: first.field, problem: `${first.problem}${more}` });
+      }
       if (removing.has(request.id)) throw ParleyError.of('BOT_BEING_DELETED', { id: request.id });
       const settings: BotSettings & Record<string, unknown> = {
         ...(request.queue === undefined ? {} : { queue: request.queue }),

@@ -37,6 +37,17 @@ describe('REST control plane guards', () => {
       expect(res.json<ErrorJson>().error.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
+    it.each([
+      ['a $-prefixed key', { $where: 'x' }, 'body.media.$where'],
+      ['a dotted key', { 'pools.voice': 1 }, 'body.media.pools.voice'],
+      ['a NUL byte in a key', { 'a\u0000b': 1 }, 'body.media.a\\0b'],
+    ])('refuses free-form settings with %s: 400 naming the key, never a 500', async (_label, media, field) => {
+      const res = await api.request('POST', '/v1/bots', { id: 'bot-free-form', provider: 'simulator', media });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<ErrorJson>().error.code).toBe('VALIDATION_FAILED');
+      expect(res.json<ErrorJson>().error.message.startsWith(`${field}: `)).toBe(true);
+    });
+
     it('answers 415 UNSUPPORTED_MEDIA_TYPE to a body that is not JSON', async () => {
       const res = await api.app.inject({ method: 'POST', url: '/v1/bots', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'id=bot-x' });
       expect(res.statusCode).toBe(415);

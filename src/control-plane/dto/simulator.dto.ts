@@ -7,10 +7,14 @@ import { EpochMs, Nullable, StringEnum } from './common.dto.ts';
  * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is required; the
  * simulator checks that (and the base64) itself so the error names the field plainly.
  */
+/** The longest text or caption a message may carry (WhatsApp's own limit for a text). */
+export const MAX_TEXT_CHARS = 65_536;
+
 export const SimulatorInboundBody = Type.Object(
   {
     from: Type.String({ minLength: 1, maxLength: 256 }),
-    text: Type.Optional(Type.String({ minLength: 1 })),
+    // WhatsApp's own ceiling for a text: more could only be a malformed or hostile request.
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS })),
     media: Type.Optional(
       Type.Object(
         {
@@ -18,7 +22,7 @@ export const SimulatorInboundBody = Type.Object(
           mimetype: Type.String({ minLength: 1, maxLength: 255 }),
           dataBase64: Type.Optional(Type.String({ description: 'The media bytes; may be empty or absent with `corrupt: true` (a download that fails)' })),
           fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-          caption: Type.Optional(Type.String({ minLength: 1 })),
+          caption: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS })),
         },
         { additionalProperties: false },
       ),
