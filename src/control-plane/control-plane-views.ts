@@ -1,7 +1,8 @@
 import type { BotSettings, BotView } from './dto/bot.dto.ts';
-import type { CorrespondentSummary } from './dto/conversation.dto.ts';
+import type { CorrespondentSummary, QueueMessageView } from './dto/conversation.dto.ts';
 import type { JobView } from './dto/job.dto.ts';
 import type { OutboxEntry } from './dto/message.dto.ts';
+import type { QueueMessage } from '../domain/queue-message.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { MediaJobRecord, MediaJobState } from '../ports/media-job-store.port.ts';
 import type { OutboxRecord } from '../ports/outbox-store.port.ts';
@@ -39,10 +40,15 @@ export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<R
 
 /** Most recently active first; ties (and conversations never active) by id. */
 export function correspondentList(conversations: readonly QueueSummary[]): CorrespondentSummary[] {
-  const list = conversations.map(({ correspondentId, messages, characters, placeholders, lastAcceptedAt }) => ({
-    id: correspondentId, messages, characters, placeholders, lastAcceptedAt,
+  const sorted = [...conversations].sort((a, b) => (b.lastAcceptedAt ?? 0) - (a.lastAcceptedAt ?? 0) || a.correspondentId.localeCompare(b.correspondentId));
+  return sorted.map(({ correspondentId, messages, characters, placeholders, lastAcceptedAt }) => ({
+    id: correspondentId, messages, characters, placeholders, lastAcceptedAt: lastAcceptedAt === null ? null : new Date(lastAcceptedAt),
   }));
-  return list.sort((a, b) => (b.lastAcceptedAt ?? 0) - (a.lastAcceptedAt ?? 0) || a.id.localeCompare(b.id));
+}
+
+/** A window message as the API shows it: times as ISO 8601, like every other time the API gives. */
+export function queueMessageView(m: QueueMessage): QueueMessageView {
+  return { ...m, acceptedAt: new Date(m.acceptedAt), originatingAt: m.originatingAt === null ? null : new Date(m.originatingAt) };
 }
 
 export function jobView(job: MediaJobRecord): JobView {

@@ -9,9 +9,10 @@ import { validateLimits } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
-import { botView, correspondentList, jobView, outboxView } from './control-plane-views.ts';
+import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
+import { queueActorId } from '../runtime/conversations/conversations.ts';
 import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
 import type { Outbox } from '../runtime/outbox/outbox.ts';
 import { queueSummaries, queueWindow } from './queue-summaries.ts';
@@ -158,13 +159,18 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       await botRecord(id);
       const messages = await queueWindow(reader, id, correspondentId);
       if (messages === null) throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${correspondentId}` });
-      return { messages: [...messages] };
+      return { messages: messages.map(queueMessageView) };
     },
 
     async history(id: string, correspondentId: string, page: HistoryQuery): Promise<HistoryList> {
       await botRecord(id);
       const options = { limit: page.limit ?? 100, ...(page.beforeSeq === undefined ? {} : { beforeSeq: page.beforeSeq }) };
-      return { messages: await store.history.list(id, correspondentId, options) };
+      const messages = await store.history.list(id, correspondentId, options);
+      // An empty page of a conversation is a page; no conversation at all is not found, as for its window.
+      if (messages.length === 0 && (await store.actors.get(queueActorId(id, correspondentId))) === null && (await store.history.list(id, correspondentId, { limit: 1 })).length === 0) {
+        throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${correspondentId}` });
+      }
+      return { messages };
     },
 
     async sendMessage(id: string, message: SendMessageBody): Promise<SendMessageAccepted> {

@@ -188,7 +188,7 @@ describe('REST control plane', () => {
       const history = await api.request('GET', '/v1/bots/bot-chat/correspondents/4915550001/history');
       expect(history.statusCode).toBe(200);
       expect(history.json<HistoryJson>().messages).toEqual([
-        expect.objectContaining({ seq: 1, content: 'hello', status: 'final', direction: 'inbound', source: 'user', kind: 'text', mediaJobId: null, finalizedAt: null }),
+        expect.objectContaining({ seq: 1, content: 'hello', status: 'final', direction: 'inbound', source: 'user', kind: 'text', mediaJobId: null, finalizedAt: expect.any(String) }),
       ]);
     });
 
@@ -222,15 +222,27 @@ describe('REST control plane', () => {
     it('lists the bot\'s correspondents with their counts', async () => {
       const res = await api.request('GET', '/v1/bots/bot-chat/correspondents');
       expect(res.statusCode).toBe(200);
-      const list = res.json<{ correspondents: { id: string; messages: number; characters: number; placeholders: number; lastAcceptedAt: number | null }[] }>().correspondents;
+      const list = res.json<{ correspondents: { id: string; messages: number; characters: number; placeholders: number; lastAcceptedAt: string | null }[] }>().correspondents;
       expect(list.map((c) => c.id).sort()).toEqual(['4915550001', '4915550002', '4915550003']);
-      expect(list.find((c) => c.id === '4915550003')).toMatchObject({ messages: 3, characters: 6, placeholders: 0, lastAcceptedAt: expect.any(Number) });
+      expect(list.find((c) => c.id === '4915550003')).toMatchObject({ messages: 3, characters: 6, placeholders: 0, lastAcceptedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
     });
 
-    it('answers 404 for the queue of a correspondent the bot never heard from', async () => {
-      const res = await api.request('GET', '/v1/bots/bot-chat/correspondents/nobody/messages');
-      expect(res.statusCode).toBe(404);
-      expect(res.json<ErrorJson>().error.code).toBe('NOT_FOUND');
+    it('leaves a bot\'s updatedAt alone when it is started while running or stopped while stopped', async () => {
+      const first = (await api.request('POST', '/v1/bots/bot-chat/start')).json<{ updatedAt: string; state: string }>();
+      const again = (await api.request('POST', '/v1/bots/bot-chat/start')).json<{ updatedAt: string; state: string }>();
+      expect(again).toMatchObject({ state: 'connected', updatedAt: first.updatedAt });
+    });
+
+    it('answers 404 for the queue and the history of a correspondent the bot never heard from', async () => {
+      for (const what of ['messages', 'history']) {
+        const res = await api.request('GET', `/v1/bots/bot-chat/correspondents/nobody/${what}`);
+        expect(res.statusCode).toBe(404);
+        expect(res.json<ErrorJson>().error.code).toBe('NOT_FOUND');
+      }
+      // An empty page of a conversation that exists is a page.
+      const past = await api.request('GET', '/v1/bots/bot-chat/correspondents/4915550001/history?beforeSeq=1');
+      expect(past.statusCode).toBe(200);
+      expect(past.json<{ messages: unknown[] }>().messages).toEqual([]);
     });
 
     it('validates simulated messages and names the field', async () => {

@@ -10,7 +10,7 @@ interface QueueJson {
   messages: { content: string }[];
 }
 interface CorrespondentsJson {
-  correspondents: { id: string; messages: number; characters: number; placeholders: number; lastAcceptedAt: number | null }[];
+  correspondents: { id: string; messages: number; characters: number; placeholders: number; lastAcceptedAt: string | null }[];
 }
 
 describe('Parley restarting over the same store', () => {
@@ -59,7 +59,7 @@ describe('Parley restarting over the same store', () => {
       logger: createLogger('silent'), metrics: { defaultMetrics: false },
     });
     expect(cold.runtime.conversations.actors()).toEqual([]);
-    expect(await cold.controlPlane.correspondents('bot-list')).toEqual(listed);
+    expect(JSON.parse(JSON.stringify(await cold.controlPlane.correspondents('bot-list')))).toEqual(listed);
     expect(await cold.controlPlane.getBot('bot-list')).toMatchObject({ state: 'stopped', queues: { correspondents: 2, messages: 3, placeholders: 0 } });
     expect((await cold.controlPlane.queueMessages('bot-list', '1555')).messages.map((m) => m.content)).toEqual(['one', 'two']);
     expect((await cold.controlPlane.listBots()).bots.find((b) => b.id === 'bot-list')).toMatchObject({ queues: { correspondents: 2, messages: 3 } });

@@ -1,7 +1,7 @@
 import type { HistoryStatus } from '../../ports/history-store.port.ts';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { EpochMs, Nullable, StringEnum, Timestamp } from './common.dto.ts';
+import { Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 const MESSAGE_SOURCES = ['user', 'bot', 'system'] as const;
 
@@ -11,7 +11,7 @@ export const CorrespondentSummary = Type.Object({
   messages: Type.Integer({ minimum: 0 }),
   characters: Type.Integer({ minimum: 0 }),
   placeholders: Type.Integer({ minimum: 0 }),
-  lastAcceptedAt: Nullable(EpochMs),
+  lastAcceptedAt: Nullable(Timestamp),
 });
 export type CorrespondentSummary = Static<typeof CorrespondentSummary>;
 
@@ -19,18 +19,18 @@ export type CorrespondentSummary = Static<typeof CorrespondentSummary>;
 export const CorrespondentList = Type.Object({ correspondents: Type.Array(CorrespondentSummary) });
 export type CorrespondentList = Static<typeof CorrespondentList>;
 
-/** One message of the live window, exactly as the queue actor holds it. */
+/** One message of the live window as the queue actor holds it, its times as ISO 8601. */
 export const QueueMessageView = Type.Object({
   id: Type.Integer({ description: 'Per-correspondent sequence number, increasing in arrival order' }),
   content: Type.String(),
   source: StringEnum(MESSAGE_SOURCES),
   mediaJobId: Nullable(Type.String({ description: 'Set while the message is a placeholder awaiting its media job' })),
-  acceptedAt: EpochMs,
+  acceptedAt: Timestamp,
   size: Type.Integer({ minimum: 0 }),
   sender: Type.Object({ id: Type.String(), displayName: Nullable(Type.String()) }),
   providerMessageId: Nullable(Type.String()),
   group: Nullable(Type.String()),
-  originatingAt: Nullable(EpochMs),
+  originatingAt: Nullable(Timestamp),
 });
 export type QueueMessageView = Static<typeof QueueMessageView>;
 

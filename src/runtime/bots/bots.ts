@@ -199,6 +199,12 @@ export function createBots(deps: BotsDeps) {
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'bot effect failed') },
   };
 
+  // Asking for what is already asked changes nothing, not even the definition's `updatedAt`.
+  async function desire(botId: string, desiredState: BotRecord['desiredState']): Promise<void> {
+    const record = await deps.store.bots.get(botId);
+    if (record?.desiredState !== desiredState) await deps.store.bots.update(botId, { desiredState }, new Date(deps.clock()));
+  }
+
   async function host(record: BotRecord): Promise<BotActor> {
     const stored = await deps.store.actors.get(record.id);
     const actor = stored === null
@@ -225,11 +231,11 @@ export function createBots(deps: BotsDeps) {
       return record;
     },
     async start(botId: string): Promise<void> {
-      await deps.store.bots.update(botId, { desiredState: 'running' }, new Date(deps.clock()));
+      await desire(botId, 'running');
       await send(botId, { type: 'bot.start' });
     },
     async stop(botId: string): Promise<void> {
-      await deps.store.bots.update(botId, { desiredState: 'stopped' }, new Date(deps.clock()));
+      await desire(botId, 'stopped');
       await send(botId, { type: 'bot.stop' });
       await chains.get(botId);
     },

@@ -31,7 +31,8 @@ export function inboundRow(arrival: Arrival, seq: number, now: number, fields: P
     originatingAt: arrival.originatingAt === null ? null : new Date(arrival.originatingAt),
     group: arrival.group,
     acceptedAt: new Date(now),
-    finalizedAt: null,
+    // A text is final on arrival; a placeholder becomes final when its job finalizes it.
+    finalizedAt: fields.status === 'final' ? new Date(now) : null,
     ...fields,
   };
 }

@@ -31,11 +31,11 @@ describe('contract schemas', () => {
 
   it('serialize the live queue and history', async () => {
     const message = {
-      id: 1, content: '[Image] pending', source: 'user', mediaJobId: 'job-1', acceptedAt: 5, size: 15,
+      id: 1, content: '[Image] pending', source: 'user', mediaJobId: 'job-1', acceptedAt: new Date(5), size: 15,
       sender: { id: '1555', displayName: null }, providerMessageId: 'WA-1', group: null, originatingAt: null,
     };
     const queue = await roundTrip({ params: CorrespondentParams, response: { 200: QueueMessageList } }, { method: 'GET', url: '/bots/b1/1555' }, { messages: [message] });
-    expect(queue.json()).toEqual({ messages: [message] });
+    expect(queue.json()).toEqual({ messages: [{ ...message, acceptedAt: '1970-01-01T00:00:00.005Z' }] });
     const row = {
       seq: 1, providerMessageId: null, direction: 'inbound', source: 'user', sender: '1555', kind: 'text', content: 'hi',
       status: 'final', mediaJobId: null, acceptedAt: new Date(0), finalizedAt: null,
