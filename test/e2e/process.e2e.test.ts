@@ -63,6 +63,27 @@ describe('the parley process', () => {
     expect(p.stdout()).toMatch(/"msg":"stopped"/);
   }, 60_000);
 
+  it('run by `npm start`, stops when npm is sent SIGTERM (as a process manager does) and frees its port within the shutdown bound', async () => {
+    let out = '';
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-')), PORT: '0', LOG_LEVEL: 'info', API_KEY: 'npm-start-signal-key', ...storeEnv() },
+    });
+    npm.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    npm.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<void>((resolve) => npm.on('exit', () => resolve()));
+    const url = await waitFor(() => /Parley listening on (http:\/\/[^\s"]+) /.exec(out)?.[1], 30_000);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const t0 = Date.now();
+    npm.kill('SIGTERM');
+    await exited;
+    // The port is free once Parley itself is gone, not only npm.
+    const free = await fetch(`${url}/healthz`).then(() => false, () => true);
+    expect(free).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(out).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+
   it('without MONGODB_URI and without the development stores (a production install) refuses to start and names MONGODB_URI', async () => {
     const p = startParley({ PORT: '0', API_KEY: 'production-install-key', NODE_OPTIONS: `--import=${WITHOUT_DEVELOPMENT_STORES}` });
     expect(await p.exited).toBe(1);
