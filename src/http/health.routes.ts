@@ -23,7 +23,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 
 export function healthRoutes(deps: HealthDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
-    app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({
+    app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({
       status: 'ok',
     }));
 
@@ -31,6 +31,8 @@ export function healthRoutes(deps: HealthDeps) {
       '/readyz',
       {
         schema: {
+          tags: ['operations'],
+          summary: 'Readiness: the store answers within 2 s',
           response: {
             200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } },
             503: ErrorBody,

@@ -65,6 +65,12 @@ describe('REST control plane guards', () => {
       expect(badEncoding.json<ErrorJson>().error.code).toBe('BAD_URL');
     });
 
+    it('documents /metrics as text and the health routes under a tag', async () => {
+      const doc = (await api.request('GET', '/docs/json', undefined, {})).json<{ paths: Record<string, { get: { tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> } }> }>();
+      expect(Object.keys(doc.paths['/metrics']!.get.responses['200']!.content ?? {})).toEqual(['text/plain']);
+      for (const path of ['/healthz', '/readyz']) expect(doc.paths[path]!.get.tags).toEqual(['operations']);
+    });
+
     it('leaves health, metrics and docs open', async () => {
       for (const url of ['/healthz', '/readyz', '/metrics', '/docs/json']) expect((await api.request('GET', url, undefined, {})).statusCode).toBe(200);
     });

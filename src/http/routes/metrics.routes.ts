@@ -11,7 +11,14 @@ export function metricsRoutes(metrics: MetricsEndpoint) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.get(
       '/metrics',
-      { schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: { type: 'string', description: 'Prometheus text exposition' } } } },
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics',
+          // Text, not JSON: the exposition format Prometheus scrapes.
+          response: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
       async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),
     );
   };
