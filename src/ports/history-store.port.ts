@@ -27,6 +27,8 @@ export interface HistoryRecord {
   readonly status: HistoryStatus;
   /** Why an outbound message failed for good. */
   readonly error?: string | null;
+  /** The outbox delivery of an outbound message. */
+  readonly outboxId?: string | null;
   readonly mediaJobId: string | null;
   readonly acceptedAt: Date;
   readonly finalizedAt: Date | null;

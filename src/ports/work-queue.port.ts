@@ -79,6 +79,8 @@ export interface WorkItemListFilter<TState extends string = string> {
   readonly leaseBefore?: Date;
   /** Only items with unacknowledged effects. */
   readonly withEffects?: boolean;
+  /** Only items claimed by this owner. */
+  readonly owner?: string;
   /** Only items after this position; with `limit`, pages through the listing. */
   readonly after?: WorkItemPosition;
   readonly limit?: number;

@@ -225,13 +225,25 @@ export function createConversations(deps: ConversationsDeps) {
      * sees its own replies; listeners do not hear them), then the outcome on the row.
      */
     outbound: {
-      record(botId: string, correspondentId: string, text: string): Promise<number> {
+      record(botId: string, correspondentId: string, text: string, outboxId: string): Promise<number> {
         return serialized(queueActorId(botId, correspondentId), async () => {
           const q = await queue(botId, correspondentId);
           for (let attempt = 0; ; attempt++) {
             const seq = q.getSnapshot().context.window.nextId;
             const now = deps.clock();
-            if ((await deps.history.write(outboundRow(botId, correspondentId, seq, text, now))) !== 'inserted') {
+            let outcome: HistoryWriteOutcome;
+            try {
+              outcome = await deps.history.write(outboundRow(botId, correspondentId, seq, text, now, outboxId));
+            } catch (err) {
+              // A write whose reply was lost may have landed: the row then carries this delivery's id.
+              const [holder] = await deps.store.history.listBySeq(botId, correspondentId, [[seq, seq]]).catch(() => []);
+              if (holder?.outboxId !== outboxId) {
+                if (attempt >= 3 || holder !== undefined) throw err;
+                continue;
+              }
+              outcome = 'inserted';
+            }
+            if (outcome !== 'inserted') {
               // The window is behind history: catch up, then take the next free seq.
               if (attempt >= 3) throw new ParleyError('STORE_WRITE_CONFLICT', `conversation ${queueActorId(botId, correspondentId)}: seq ${seq} stays taken`);
               await recovery.catchUp(q);

@@ -38,7 +38,7 @@ export function inboundRow(arrival: Arrival, seq: number, now: number, fields: P
 }
 
 /** The history row of a message the bot queued for sending: pending until the outbox settles it. */
-export function outboundRow(botId: string, correspondentId: string, seq: number, text: string, now: number): HistoryRecord {
+export function outboundRow(botId: string, correspondentId: string, seq: number, text: string, now: number, outboxId: string | null = null): HistoryRecord {
   return {
     botId,
     correspondentId,
@@ -54,6 +54,7 @@ export function outboundRow(botId: string, correspondentId: string, seq: number,
     content: text,
     status: 'pending',
     mediaJobId: null,
+    outboxId,
     acceptedAt: new Date(now),
     finalizedAt: null,
   };

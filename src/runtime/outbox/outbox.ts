@@ -33,8 +33,8 @@ export interface OutboxBots {
 
 /** Where the outbox keeps the conversation's record of what the bot said. */
 export interface OutboundHistory {
-  /** Writes the message as an outbound history row, pending; resolves with its seq in the conversation. */
-  record(botId: string, correspondentId: string, text: string): Promise<number>;
+  /** Writes the message as an outbound history row, pending, naming its delivery; resolves with its seq in the conversation. */
+  record(botId: string, correspondentId: string, text: string, outboxId: string): Promise<number>;
   /** The row was sent (with the provider's id for it) or failed for good. */
   settle(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome): Promise<void>;
 }
@@ -174,11 +174,18 @@ export function createOutbox(deps: OutboxDeps) {
     /** Queues a message: its history row first, then its delivery. */
     async send(botId: string, to: string, text: string): Promise<OutboxRecord> {
       const deliveryId = randomUUID();
-      const seq = await deps.history.record(botId, to, text);
-      let queued = await host.create(
-        { deliveryId, botId, correspondentId: to, text, seq, maxAttempts: deps.maxAttempts ?? DEFAULT_OUTBOX_ATTEMPTS },
-        { id: deliveryId, botId, kind: 'text', line: `${botId}|${to}`, lineSeq: seq, correspondentId: to, text, seq },
-      );
+      const seq = await deps.history.record(botId, to, text, deliveryId);
+      let queued: OutboxRecord;
+      try {
+        queued = await host.create(
+          { deliveryId, botId, correspondentId: to, text, seq, maxAttempts: deps.maxAttempts ?? DEFAULT_OUTBOX_ATTEMPTS },
+          { id: deliveryId, botId, kind: 'text', line: `${botId}|${to}`, lineSeq: seq, correspondentId: to, text, seq },
+        );
+      } catch (err) {
+        // The caller hears of the failure; history says the message was never queued, not that it waits.
+        await deps.history.settle(botId, to, seq, { status: 'failed', error: 'not queued: the outbox could not be written' }).catch(() => undefined);
+        throw err;
+      }
       if (deps.bots.connectedSession(botId) === undefined) queued = await host.dispatch(deliveryId, { type: 'bot.disconnected' });
       else worker.wake();
       return queued;

@@ -174,10 +174,27 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
       const snapshot = decider.persist(decider.initial(input, inspected(row.id)));
       // The row's data and the work queue's fields, with the machine's first snapshot.
       const item = { ...row, machineVersion: options.machineVersion, snapshot } as NewWorkItem<TData>;
-      return options.store.insert(item, new Date(now()));
+      try {
+        return await options.store.insert(item, new Date(now()));
+      } catch (err) {
+        // An insert whose reply was lost may have landed: then the item exists, as created.
+        const landed = await options.store.get(row.id).catch(() => null);
+        if (landed !== null && landed.attempt === 0 && sameData(landed.snapshot, snapshot)) return landed;
+        throw err;
+      }
     },
     async claim(owner, leaseMs, kinds) {
-      const claimed = await options.store.claim({ owner, leaseMs, now: new Date(now()), ...(kinds === undefined ? {} : { kinds }) });
+      let claimed: Item | null;
+      try {
+        claimed = await options.store.claim({ owner, leaseMs, now: new Date(now()), ...(kinds === undefined ? {} : { kinds }) });
+      } catch (err) {
+        // A claim whose reply was lost may have landed: an item claimed by this owner whose
+        // snapshot has not recorded the claim is that one, and is taken up rather than left to
+        // wait out its lease.
+        const mine = await options.store.list({ states: [options.claimedState], owner }).catch(() => []);
+        claimed = mine.find((item) => item.attempt > claimOf(item.snapshot).attempt) ?? null;
+        if (claimed === null) throw err;
+      }
       return claimed === null ? null : apply(claimed, null);
     },
     async dispatch(id, event) {
