@@ -65,7 +65,17 @@ export function createBots(deps: BotsDeps) {
 
   async function decideAndRun(botId: string, event: Parameters<BotActor['send']>[0]): Promise<void> {
     const actor = actorOf(botId);
-    await actor.sendAndSettle(event);
+    try {
+      await actor.sendAndSettle(event);
+    } catch (err) {
+      // The session could not be opened (its retries spent): the machine hears it as the provider
+      // failing, so the bot ends visibly `failed` with the reason instead of hanging in `starting`.
+      const state = String(actor.getSnapshot().value);
+      if (state !== 'starting' && state !== 'connecting') throw err;
+      log.warn({ err, botId }, 'provider session could not be opened');
+      await decideAndRun(botId, { type: 'provider.failed', error: `could not connect: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
     // Stopping ends when its effects (disconnect, flush, hold jobs) are done.
     if (actor.getSnapshot().value === 'stopping' && event.type !== 'bot.stopped') await decideAndRun(botId, { type: 'bot.stopped' });
   }
