@@ -14,6 +14,17 @@ import type { Effect, EffectTable } from './effect-table.ts';
 import { retryDelay, sameData, sleep } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 
+/**
+ * `sendAndSettle`'s answer when the decision is durable but one of its effects failed (its retries
+ * spent), as opposed to the decision itself not being written.
+ */
+export class EffectsFailed extends Error {
+  constructor(failure: unknown) {
+    super(failure instanceof Error ? failure.message : String(failure), { cause: failure });
+    this.name = 'EffectsFailed';
+  }
+}
+
 /** Counters every persisted actor reports into. */
 export interface PersistenceStats {
   writes: number;
@@ -74,13 +85,17 @@ export interface PersistedActor<TMachine extends AnyStateMachine> {
    * urgent decision is written without waiting for company (someone is waiting on its effects).
    */
   send(event: EventFromLogic<TMachine>, options?: { urgent?: boolean }): Promise<void>;
-  /** Like `send`, and resolves once the event's effects ran; rejects with the first one's failure. */
+  /** Like `send`, and resolves once the event's effects ran; rejects with `EffectsFailed` when one of them failed. */
   sendAndSettle(event: EventFromLogic<TMachine>): Promise<void>;
   getSnapshot(): SnapshotFrom<TMachine>;
   /** The stored version this actor last wrote or read. */
   version(): number;
   /** Resolves when every decision is durable, its effects ran and their acknowledgements are written. */
   flush(): Promise<void>;
+  /** Durable effects stored and not acknowledged: ones still to run, or ones that failed. */
+  unacknowledgedEffects(): number;
+  /** Runs the unacknowledged durable effects again (they are idempotent); rejects with the first failure. */
+  retryEffects(): Promise<void>;
   stop(): Promise<void>;
   /** Stops at once without writing or running anything more (the process is going away). */
   halt(): void;
@@ -226,7 +241,7 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     batch.forEach((w, i) => {
       w.resolve();
       const done = runner.run(runs[i] ?? [], scope(false), acknowledge);
-      if (w.settle !== null) done.then(w.settle.resolve, w.settle.reject);
+      if (w.settle !== null) done.then(w.settle.resolve, (err: unknown) => w.settle?.reject(new EffectsFailed(err)));
       else done.catch(() => undefined);
     });
   }
@@ -346,6 +361,14 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
     getSnapshot: () => snapshot,
     version: () => version,
     flush,
+    unacknowledgedEffects: () => outstanding.filter((e) => !acked.has(e.id)).length,
+    retryEffects() {
+      const runs = outstanding.flatMap((stored): RunnableEffect<TMap>[] => {
+        const effect = acked.has(stored.id) ? null : runner.restore(stored);
+        return effect === null ? [] : [{ effect, storedId: stored.id }];
+      });
+      return runner.run(runs, scope(false), acknowledge);
+    },
     async stop() {
       await flush();
       halted = true;

@@ -7,7 +7,9 @@ import type { BotRecord } from '../../ports/bot-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderSession } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
-import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
+import { retryDelay, sleep } from '../actors/retry.ts';
+import type { RetryPolicy } from '../actors/retry.ts';
+import { EffectsFailed, createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
 import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
 import type { InspectionHub } from '../actors/inspection-hub.ts';
 import type { MediaJobHost } from '../media-jobs/media-job-host.ts';
@@ -43,6 +45,8 @@ export interface BotsDeps {
 }
 
 const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
+/** Tries of a stop's failed effects before the stop is answered with the failure. */
+const STOP_RETRY: RetryPolicy = { attempts: 5, baseMs: 100, maxMs: 2000 };
 
 /**
  * Bot actors and their provider sessions. Provider reports become machine events; the machine's
@@ -68,16 +72,36 @@ export function createBots(deps: BotsDeps) {
     try {
       await actor.sendAndSettle(event);
     } catch (err) {
-      // The session could not be opened (its retries spent): the machine hears it as the provider
-      // failing, so the bot ends visibly `failed` with the reason instead of hanging in `starting`.
+      // A decision that was not written changes nothing to recover from here: the caller hears it.
+      if (!(err instanceof EffectsFailed)) throw err;
       const state = String(actor.getSnapshot().value);
-      if (state !== 'starting' && state !== 'connecting') throw err;
-      log.warn({ err, botId }, 'provider session could not be opened');
-      await decideAndRun(botId, { type: 'provider.failed', error: `could not connect: ${err instanceof Error ? err.message : String(err)}` });
-      return;
+      if (state === 'starting' || state === 'connecting') {
+        // The session could not be opened (its retries spent): the machine hears it as the provider
+        // failing, so the bot ends visibly `failed` with the reason instead of hanging in `starting`.
+        log.warn({ err, botId }, 'provider session could not be opened');
+        await decideAndRun(botId, { type: 'provider.failed', error: `could not connect: ${err.message}` });
+        return;
+      }
+      if (state !== 'stopping') throw err;
     }
-    // Stopping ends when its effects (disconnect, flush, hold jobs) are done.
-    if (actor.getSnapshot().value === 'stopping' && event.type !== 'bot.stopped') await decideAndRun(botId, { type: 'bot.stopped' });
+    // Stopping ends when its effects (disconnect, flush, hold jobs) are done: never with its media
+    // jobs unheld. A failed one is tried again here; while it keeps failing the bot stays stopping
+    // (the caller hears the failure) and a later stop tries again.
+    if (actor.getSnapshot().value === 'stopping' && event.type !== 'bot.stopped') {
+      for (let failures = 0, left = actor.unacknowledgedEffects(); left > 0; ) {
+        try {
+          await actor.retryEffects();
+          // Nothing left, or nothing this table can run (an effect of another build): go on.
+          if (actor.unacknowledgedEffects() >= left) break;
+          left = actor.unacknowledgedEffects();
+        } catch (err) {
+          failures += 1;
+          if (failures >= STOP_RETRY.attempts) throw err;
+          await sleep(retryDelay(STOP_RETRY, failures));
+        }
+      }
+      await decideAndRun(botId, { type: 'bot.stopped' });
+    }
   }
 
   /** Decides events for one bot in arrival order, each after the previous one's effects ran. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProviderFactory } from '../../../src/ports/provider.port.ts';
-import { startRuntime } from '../../support/runtime-harness.ts';
+import { faultyStore } from '../../support/faulty-store.ts';
+import { connectedBot, controlledProcessor, eventually, startRuntime } from '../../support/runtime-harness.ts';
 import type { Harness } from '../../support/runtime-harness.ts';
 import { openTestStore } from '../../support/test-store.ts';
 import type { TestStore } from '../../support/test-store.ts';
@@ -13,6 +14,32 @@ afterEach(async () => {
 });
 
 describe('bot effect failures', () => {
+  it('never reaches stopped with its media jobs unheld: a stop whose hold keeps failing fails and leaves the bot stopping, and a later stop finishes it', async () => {
+    const t = await openTestStore('parley_bot_failures');
+    opened.push(t);
+    const faulty = faultyStore(t.store);
+    const gate = controlledProcessor();
+    const h = await startRuntime(faulty.store, { processor: gate.processor });
+    running.push(h);
+    const bot = await connectedBot(h);
+    await h.provider.media(bot, '4915550700', 'voice');
+    const job = await gate.next();
+    // Listing the bot's jobs fails every time for now: the hold cannot happen.
+    let down = true;
+    for (let i = 0; i < 40; i++) faulty.failOnce('mediaJobs.list', () => down);
+    await expect(h.runtime.bots.stop(bot)).rejects.toThrow();
+    expect(h.runtime.bots.state(bot)).toBe('stopping');
+    await expect(h.runtime.bots.stop(bot)).rejects.toThrow();
+    expect(h.runtime.bots.state(bot)).toBe('stopping');
+    expect((await t.store.mediaJobs.get(job.id))?.state).toBe('processing');
+    down = false;
+    await h.runtime.bots.stop(bot);
+    expect(h.runtime.bots.state(bot)).toBe('stopped');
+    await eventually(() => t.store.mediaJobs.get(job.id), (j) => j?.state === 'holding');
+    gate.complete(job.id, 'done while the bot was away');
+  });
+
+
   it('ends a bot whose provider session cannot be opened in failed, with the reason, and starts it again once the provider works', async () => {
     const t = await openTestStore('parley_bot_failures');
     opened.push(t);
