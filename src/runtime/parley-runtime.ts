@@ -83,7 +83,18 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
   const bots = createBots({
     store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
-    flushIngestion: (timeoutMs) => history.flush(timeoutMs),
+    // Pending rows are written and the messages they belong to finish arriving (one conversation's
+    // messages write one after another, and a media message's job follows its row), so holding
+    // the bot's jobs next sees every one of them.
+    flushIngestion: async (botId, timeoutMs) => {
+      // Real time, not the actors' clock: this bounds how long a stop waits.
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        if (!(await history.flush(Math.max(0, deadline - performance.now())))) return false;
+        if (await conversations.settle(botId, 20)) return true;
+        if (performance.now() >= deadline) return false;
+      }
+    },
     onMessage: (botId) => (message) => conversations.receive(botId, message).then(() => undefined),
     purge: async (botId) => void (await purge(botId)),
     onCreated: (botId) => conversations.admitBot(botId),

@@ -28,7 +28,7 @@ export interface BotsDeps {
   /** Inbound messages of a bot; resolves once durable. */
   readonly onMessage: (botId: string) => ProviderHandlers['onMessage'];
   /** Writes every pending history row; used when a bot stops. */
-  readonly flushIngestion: (timeoutMs: number) => Promise<boolean>;
+  readonly flushIngestion: (botId: string, timeoutMs: number) => Promise<boolean>;
   readonly flushTimeoutMs?: number;
   /**
    * Removes everything a deleted bot owned apart from its definition: queues, jobs, history,
@@ -210,7 +210,7 @@ export function createBots(deps: BotsDeps) {
     flushIngestion: {
       durable: false,
       async run({ botId }) {
-        if (!(await deps.flushIngestion(deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
+        if (!(await deps.flushIngestion(botId, deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
       },
     },
     discardCredentials: {

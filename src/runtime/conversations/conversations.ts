@@ -270,6 +270,15 @@ export function createConversations(deps: ConversationsDeps) {
       return records.length;
     },
 
+    /** Resolves `true` once the work under way on the bot's conversations is done, `false` past `timeoutMs`. */
+    async settle(botId: string, timeoutMs: number): Promise<boolean> {
+      const prefix = queueActorId(botId, '');
+      const work = Promise.all([...chains].filter(([key]) => key.startsWith(prefix)).map(([, w]) => w)).then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      return Promise.race([work, late]).finally(() => clearTimeout(timer));
+    },
+
     async flush(): Promise<void> {
       await Promise.all([...chains.values()]);
       await Promise.all([...actors.values()].map((a) => a.flush()));
