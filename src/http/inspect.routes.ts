@@ -117,8 +117,8 @@ export function inspectRoutes(deps: InspectDeps) {
       return reply.headers({ 'cache-control': 'no-store' }).send({ diagrams });
     });
 
-    app.get('/inspect/assets/:name', hidden, async (request, reply) => {
-      const { name } = request.params as { name: string };
+    app.get<{ Params: { name: string } }>('/inspect/assets/:name', hidden, async (request, reply) => {
+      const { name } = request.params;
       const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
       if (asset === undefined) throw ParleyError.of('NOT_FOUND', { resource: `Asset ${name}` });
       let loading = assetCache.get(name);

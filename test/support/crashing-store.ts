@@ -1,4 +1,5 @@
 import type { Store } from '../../src/ports/store.port.ts';
+import { interceptStore } from './store-proxy.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
   actors: ['insert', 'compareAndSet', 'delete', 'deleteByBot'],
@@ -29,47 +30,32 @@ export function crashingStore(store: Store) {
   const seen = new Map<string, number>();
   let dead = false;
   const log: string[] = [];
-  const wrap = <T extends object>(name: string, repo: T): T =>
-    new Proxy(repo, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        const label = `${name}.${String(prop)}`;
-        return (...args: unknown[]) => {
-          if (dead) return Promise.reject(new ProcessDied(label));
-          if (WRITES[name]?.includes(String(prop))) {
-            writes += 1;
-            const occurrence = (seen.get(label) ?? 0) + 1;
-            seen.set(label, occurrence);
-            if (writes === crashBeforeWrite || (label === crashBeforeLabel && occurrence >= crashBeforeOccurrence)) {
-              dead = true;
-              log.push(`died before ${label}`);
-              return Promise.reject(new ProcessDied(label));
-            }
-            log.push(label);
-            if (label === crashAfterLabel && occurrence >= crashAfterOccurrence) {
-              return (async () => {
-                await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-                dead = true;
-                log.push(`died after ${label}`);
-                throw new ProcessDied(`the answer to ${label}`);
-              })();
-            }
-          }
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-  const wrapped: Store = {
-    actors: wrap('actors', store.actors),
-    mediaJobs: wrap('mediaJobs', store.mediaJobs),
-    history: wrap('history', store.history),
-    bots: wrap('bots', store.bots),
-    outbox: wrap('outbox', store.outbox),
-    authState: wrap('authState', store.authState),
-    ping: () => (dead ? Promise.reject(new ProcessDied('ping')) : store.ping()),
-    close: async () => {},
-  };
+  const wrapped = interceptStore(
+    store,
+    async (label, _args, call) => {
+      if (dead) throw new ProcessDied(label);
+      const [name = '', op = ''] = label.split('.');
+      if (WRITES[name]?.includes(op)) {
+        writes += 1;
+        const occurrence = (seen.get(label) ?? 0) + 1;
+        seen.set(label, occurrence);
+        if (writes === crashBeforeWrite || (label === crashBeforeLabel && occurrence >= crashBeforeOccurrence)) {
+          dead = true;
+          log.push(`died before ${label}`);
+          throw new ProcessDied(label);
+        }
+        log.push(label);
+        if (label === crashAfterLabel && occurrence >= crashAfterOccurrence) {
+          await call();
+          dead = true;
+          log.push(`died after ${label}`);
+          throw new ProcessDied(`the answer to ${label}`);
+        }
+      }
+      return call();
+    },
+    () => (dead ? Promise.reject(new ProcessDied('ping')) : store.ping()),
+  );
   return {
     store: wrapped,
     /** The process dies right before the `n`-th write from now. */

@@ -1,4 +1,5 @@
 import type { Store } from '../../src/ports/store.port.ts';
+import { interceptStore } from './store-proxy.ts';
 
 /** One planned transient fault: the next call of `label` whose arguments `when` accepts fails once. */
 interface Fault {
@@ -23,38 +24,20 @@ export class TransientStoreError extends Error {
 export function faultyStore(store: Store) {
   const faults: Fault[] = [];
   const calls: string[] = [];
-  const wrap = <T extends object>(name: string, repo: T): T =>
-    new Proxy(repo, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        const label = `${name}.${String(prop)}`;
-        return async (...args: unknown[]) => {
-          calls.push(label);
-          const fault = faults.find((f) => !f.fired && f.label === label && f.when(args));
-          if (fault?.at === 'before') {
-            fault.fired = true;
-            throw new TransientStoreError(label);
-          }
-          const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          if (fault?.at === 'after') {
-            fault.fired = true;
-            throw new TransientStoreError(label);
-          }
-          return result;
-        };
-      },
-    });
-  const wrapped: Store = {
-    actors: wrap('actors', store.actors),
-    mediaJobs: wrap('mediaJobs', store.mediaJobs),
-    history: wrap('history', store.history),
-    bots: wrap('bots', store.bots),
-    outbox: wrap('outbox', store.outbox),
-    authState: wrap('authState', store.authState),
-    ping: () => store.ping(),
-    close: async () => {},
-  };
+  const wrapped = interceptStore(store, async (label, args, call) => {
+    calls.push(label);
+    const fault = faults.find((f) => !f.fired && f.label === label && f.when(args));
+    if (fault?.at === 'before') {
+      fault.fired = true;
+      throw new TransientStoreError(label);
+    }
+    const result = await call();
+    if (fault?.at === 'after') {
+      fault.fired = true;
+      throw new TransientStoreError(label);
+    }
+    return result;
+  });
   const plan = (at: Fault['at']) => (label: string, when: Fault['when'] = () => true): Fault => {
     const fault: Fault = { label, when, at, fired: false };
     faults.push(fault);

@@ -12,9 +12,9 @@ import type { Effect } from './effect-table.ts';
 export interface ActorCodec<TMap> {
   encode(snapshot: PersistedSnapshot): unknown;
   decode(stored: unknown): Promise<PersistedSnapshot>;
-  /** The params stored for a durable effect; in this process the effect runs with its params as decided. */
+  /** What is stored of a durable effect's params; in this process the effect runs with what was decided. */
   encodeEffect(effect: Effect<TMap>): unknown;
-  /** A stored effect with its params as decided, to run again after a restart; `null` when it cannot run. */
+  /** A stored effect restored to what was decided, to run again after a restart; `null` when it cannot run. */
   decodeEffect(stored: StoredEffect): Promise<StoredEffect | null>;
 }
 

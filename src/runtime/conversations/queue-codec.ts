@@ -93,6 +93,11 @@ export function queueMigrations(log: Logger): SnapshotMigrations {
 }
 
 function isStoredNotification(params: unknown): params is StoredNotification {
-  const p = params as Partial<StoredNotification> | null;
-  return typeof p === 'object' && p !== null && typeof p.messageId === 'number' && typeof p.size === 'number';
+  return (
+    typeof params === 'object' && params !== null &&
+    'botId' in params && typeof params.botId === 'string' &&
+    'correspondentId' in params && typeof params.correspondentId === 'string' &&
+    'messageId' in params && typeof params.messageId === 'number' &&
+    'size' in params && typeof params.size === 'number'
+  );
 }

@@ -35,12 +35,17 @@ async function fresh(): Promise<TestStore> {
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
+/** A runtime on a store whose calls can be made to fail once, with a connected bot. */
+async function withFaults() {
+  const t = await fresh();
+  const faulty = faultyStore(t.store);
+  const h = await runtimeOn(faulty.store);
+  return { t, faulty, h, bot: await connectedBot(h) };
+}
+
 describe('one transient failure of an effect-bearing write (race i)', () => {
   it('queue: a text whose window write failed once is in the window and heard by listeners exactly once', async () => {
-    const t = await fresh();
-    const faulty = faultyStore(t.store);
-    const h = await runtimeOn(faulty.store);
-    const bot = await connectedBot(h);
+    const { t, faulty, h, bot } = await withFaults();
     const fault = faulty.failOnce('actors.compareAndSet', (args) => isQueue(args) && carries('notifyListeners')(args));
     await h.provider.text(bot, CID, 'hello');
     await eventually(() => h.delivered.filter((d) => d.botId === bot).length, (n) => n === 1);
@@ -63,10 +68,7 @@ describe('one transient failure of an effect-bearing write (race i)', () => {
   });
 
   it('media job: a result whose write failed once reaches its placeholder and listeners exactly once', async () => {
-    const t = await fresh();
-    const faulty = faultyStore(t.store);
-    const h = await runtimeOn(faulty.store);
-    const bot = await connectedBot(h);
+    const { t, faulty, h, bot } = await withFaults();
     const fault = faulty.failOnce('mediaJobs.compareAndSet', writes('completed'));
     await h.provider.media(bot, CID, 'voice');
     await eventually(() => t.store.mediaJobs.list({ botId: bot }), (jobs) => jobs[0]?.state === 'delivered');
@@ -77,10 +79,7 @@ describe('one transient failure of an effect-bearing write (race i)', () => {
   });
 
   it('media job: a result whose placeholder write failed once reaches listeners once, and the job is not failed', async () => {
-    const t = await fresh();
-    const faulty = faultyStore(t.store);
-    const h = await runtimeOn(faulty.store);
-    const bot = await connectedBot(h);
+    const { t, faulty, h, bot } = await withFaults();
     const fault = faulty.failOnce('history.finalize');
     await h.provider.media(bot, CID, 'voice');
     await eventually(() => t.store.mediaJobs.list({ botId: bot }), (jobs) => jobs[0]?.state === 'delivered');
@@ -92,10 +91,7 @@ describe('one transient failure of an effect-bearing write (race i)', () => {
   });
 
   it('outbox: a sent report whose write failed once leaves one send, a sent message and a sent history row', async () => {
-    const t = await fresh();
-    const faulty = faultyStore(t.store);
-    const h = await runtimeOn(faulty.store);
-    const bot = await connectedBot(h);
+    const { t, faulty, h, bot } = await withFaults();
     const fault = faulty.failOnce('outbox.compareAndSet', writes('sent'));
     await h.runtime.outbox.send(bot, CID, 'your order shipped');
     await eventually(() => t.store.outbox.list({ botId: bot }), (rows) => rows[0]?.state === 'sent');
@@ -108,10 +104,7 @@ describe('one transient failure of an effect-bearing write (race i)', () => {
   });
 
   it('a write whose reply was lost but which landed is taken as written: the text is in the window once and heard once', async () => {
-    const t = await fresh();
-    const faulty = faultyStore(t.store);
-    const h = await runtimeOn(faulty.store);
-    const bot = await connectedBot(h);
+    const { faulty, h, bot } = await withFaults();
     const fault = faulty.landThenFail('actors.compareAndSet', (args) => isQueue(args) && carries('notifyListeners')(args));
     await h.provider.text(bot, CID, 'hello');
     await eventually(() => h.delivered.filter((d) => d.botId === bot).length, (n) => n >= 1);

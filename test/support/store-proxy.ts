@@ -1,0 +1,30 @@
+import type { Store } from '../../src/ports/store.port.ts';
+
+/** Runs one store call: `label` names it (`mediaJobs.claim`), `call` performs it on the real store. */
+export type StoreCall = (label: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * The store with every repository call passed through `intercept`, which decides whether and how
+ * the real call happens (the crash and fault test stores). `ping` is the store's own unless given.
+ */
+export function interceptStore(store: Store, intercept: StoreCall, ping: () => Promise<void> = () => store.ping()): Store {
+  const wrap = <T extends object>(name: string, repo: T): T =>
+    new Proxy(repo, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const label = `${name}.${String(prop)}`;
+        return (...args: unknown[]) => intercept(label, args, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      },
+    });
+  return {
+    actors: wrap('actors', store.actors),
+    mediaJobs: wrap('mediaJobs', store.mediaJobs),
+    history: wrap('history', store.history),
+    bots: wrap('bots', store.bots),
+    outbox: wrap('outbox', store.outbox),
+    authState: wrap('authState', store.authState),
+    ping,
+    close: async () => {},
+  };
+}
