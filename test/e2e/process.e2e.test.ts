@@ -47,7 +47,9 @@ describe('the parley process', () => {
     const p = startParley({ PORT: '0', LOG_LEVEL: 'info', ...storeEnv() });
     const url = await waitFor(() => /Parley listening on (http:\/\/[^\s"]+) /.exec(p.stdout())?.[1], 30_000);
     expect(p.stdout()).toMatch(/"msg":"store: /);
-    if (inject('mongoKind') === 'bundled') expect(p.stdout()).toMatch(/bundled MongoDB-wire-compatible store .*data lives in memory/);
+    if (inject('mongoKind') === 'bundled') {
+      expect(p.stdout()).toMatch(/bundled MongoDB-wire-compatible store .*data in \S+bundled-store \(journal and snapshot\): a clean stop keeps everything, a kill -9 of the process loses no acknowledged write/);
+    }
     expect(p.stdout()).toMatch(/No API_KEY set: generated one for this run/);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${url}/readyz`);

@@ -1,11 +1,17 @@
 /**
  * Round-trip throughput of the wire server through the official driver.
- * Run with: npm run bench -w @parley/mongo-wire-server [-- iterations]
+ * Run with: npm run bench -w @parley/mongo-wire-server [-- iterations] [--persist]
+ * `--persist` runs the server with a data directory (journal and snapshot) in a temporary folder.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { MongoClient, type ObjectId } from 'mongodb';
 import { startWireServer } from '../src/index.ts';
 
-const iterations = Number(process.argv[2] ?? 3000);
+const args = process.argv.slice(2);
+const iterations = Number(args.find((a) => !a.startsWith('--')) ?? 3000);
+const dataDir = args.includes('--persist') ? mkdtempSync(path.join(tmpdir(), 'wire-bench-')) : undefined;
 
 async function measure(label: string, fn: (i: number) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < Math.min(200, iterations); i++) await fn(i);
@@ -15,7 +21,8 @@ async function measure(label: string, fn: (i: number) => Promise<unknown>): Prom
   console.log(`${label.padEnd(58)} ${Math.round(iterations / (ms / 1000)).toString().padStart(7)} ops/s  ${(ms / iterations).toFixed(3)} ms/op`);
 }
 
-const server = await startWireServer();
+const server = await startWireServer({ dataDir });
+console.log(`data ${server.storage}`);
 const client = await new MongoClient(server.uri).connect();
 try {
   const db = client.db('throughput');
@@ -41,4 +48,5 @@ try {
 } finally {
   await client.close();
   await server.close();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -85,6 +85,8 @@ export function serveConnection(socket: Socket, conn: ConnectionContext, counter
         const reply = answer(msg);
         if (reply) replies.push(reply);
       }
+      // Nothing is acknowledged before the changes it acknowledges are stored.
+      conn.store.commit();
     } catch (err) {
       const what = err instanceof FramingError ? 'invalid message framing' : 'unexpected failure';
       conn.logger?.warn({ connectionId: conn.connectionId, err: (err as Error).message }, `${what}; closing connection`);

@@ -2,6 +2,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import type { WireLogger } from './commands/context.ts';
 import { serveConnection, type ServerCounters } from './connection.ts';
 import { CursorRegistry } from './cursors.ts';
+import { openDataDir, type PersistentStore } from './persistence/data-dir.ts';
 import { Store } from './store.ts';
 
 export type { WireLogger } from './commands/context.ts';
@@ -14,6 +15,13 @@ export interface WireServerOptions {
   port?: number;
   /** Receives connection-level diagnostics; nothing is logged without it. */
   logger?: WireLogger;
+  /**
+   * Keeps the data in this directory (journal, snapshot, lock) and loads it on start; without it
+   * data lives in memory only. One server per directory.
+   */
+  dataDir?: string;
+  /** With `dataDir`: journal size after which a snapshot is written and the journal emptied (default 64 MiB). */
+  journalMaxBytes?: number;
 }
 
 /** A running in-memory, MongoDB-wire-compatible server. */
@@ -21,7 +29,12 @@ export interface WireServer {
   /** Connection string for the official driver, e.g. `mongodb://127.0.0.1:PORT/?directConnection=true`. */
   readonly uri: string;
   readonly port: number;
-  /** Stops listening, drops every client connection and discards all data and cursors. */
+  /** Where the data lives and what survives a stop, in one sentence. */
+  readonly storage: string;
+  /**
+   * Stops listening, drops every client connection and cursor; then writes a snapshot into the
+   * data directory, or, without one, discards all data.
+   */
   close(): Promise<void>;
   /** Open connections, commands executed so far, and open cursors. */
   stats(): { connections: number; commands: number; openCursors: number };
@@ -32,13 +45,18 @@ function uriHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+const IN_MEMORY = 'in memory only: lost when the process ends';
+
 /**
- * Starts a MongoDB-wire-compatible server backed by in-memory storage. Every command runs
- * synchronously against shared state, so each command is atomic with respect to all clients.
+ * Starts a MongoDB-wire-compatible server backed by in-memory storage, journalled to `dataDir`
+ * when one is given. Every command runs synchronously against shared state, so each command is
+ * atomic with respect to all clients.
  */
 export async function startWireServer(opts: WireServerOptions = {}): Promise<WireServer> {
   const host = opts.host ?? '127.0.0.1';
-  const store = new Store();
+  const persistent: PersistentStore | undefined =
+    opts.dataDir === undefined ? undefined : openDataDir({ dataDir: opts.dataDir, journalMaxBytes: opts.journalMaxBytes, logger: opts.logger });
+  const store = persistent?.store ?? new Store();
   const cursors = new CursorRegistry();
   const sockets = new Set<Socket>();
   const counters: ServerCounters = { commands: 0, nextRequestId: 0 };
@@ -60,6 +78,9 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
       server.off('error', reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    persistent?.abandon();
+    throw err;
   });
   port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
@@ -67,6 +88,7 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
   return {
     uri: `mongodb://${uriHost(host)}:${port}/?directConnection=true`,
     port,
+    storage: persistent?.description ?? IN_MEMORY,
     close() {
       closing ??= (async () => {
         cursors.close();
@@ -74,6 +96,7 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await Promise.all([...drained, stopped]);
+        persistent?.close();
       })();
       return closing;
     },

@@ -32,10 +32,21 @@ export class Store {
       colls = new Map();
       this.dbs.set(db, colls);
     }
-    const coll = new Collection(db, name, options);
+    const coll = this.newCollection(db, name, options);
     colls.set(name, coll);
     return { coll, created: true };
   }
+
+  /** Builds the object for a new collection; a persistent store returns one that journals its writes. */
+  protected newCollection(db: string, name: string, options: Doc): Collection {
+    return new Collection(db, name, options);
+  }
+
+  /**
+   * Called after a batch of commands has run and before their replies are sent: a persistent store
+   * makes their changes durable here. Memory alone has nothing to do.
+   */
+  commit(): void {}
 
   /** Drops a collection; returns false when it did not exist. */
   drop(db: string, name: string): boolean {

@@ -141,4 +141,16 @@ describe('delete', () => {
     const bad = await db.command({ delete: 'd', deletes: [{ q: {}, limit: 5 }] });
     expect(bad.writeErrors[0]).toMatchObject({ index: 0, code: 9 });
   });
+
+  it('refuses a whole write command whose statements carry a field MongoDB 7.0 does not know (40415)', async () => {
+    const db = h.db();
+    await db.collection('d').insertMany([{ a: 1 }, { a: 2 }]);
+    const unknown = { code: 40415, codeName: 'IDLUnknownField' };
+    await expect(db.command({ delete: 'd', deletes: [{ q: { a: 1 }, limit: 1 }, { q: {}, limit: 0, sort: { a: 1 } }] })).rejects.toMatchObject(unknown);
+    await expect(db.command({ update: 'd', updates: [{ q: {}, u: { $set: { b: 1 } }, sort: { a: -1 } }] })).rejects.toMatchObject({
+      ...unknown,
+      message: "BSON field 'update.updates.sort' is an unknown field.",
+    });
+    expect(await db.collection('d').find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ a: 1 }, { a: 2 }]);
+  });
 });

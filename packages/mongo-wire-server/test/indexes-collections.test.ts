@@ -82,6 +82,12 @@ describe('collections', () => {
     await expect(db.createCollection('made')).rejects.toMatchObject({ code: 48, codeName: 'NamespaceExists' });
   });
 
+  it('refuses to create a view, which it would otherwise answer as an empty collection', async () => {
+    const db = h.db();
+    await expect(db.createCollection('v', { viewOn: 'made', pipeline: [] })).rejects.toMatchObject({ code: 238, codeName: 'NotImplemented' });
+    expect(await db.listCollections().toArray()).toEqual([]);
+  });
+
   it('drops a collection and reports NamespaceNotFound (26) for a missing one', async () => {
     const db = h.db();
     await db.collection('gone').insertOne({ a: 1 });

@@ -22,6 +22,8 @@ export interface MongoSelectionOptions {
   readonly memoryServer: 'auto' | 'off';
   /** Persistent data directory for mongodb-memory-server; ephemeral when absent (tests). */
   readonly dbPath?: string;
+  /** Data directory for the bundled store (journal and snapshot); in memory only when absent (tests). */
+  readonly bundledDataDir?: string;
   readonly logger: Logger;
 }
 
@@ -58,11 +60,16 @@ export async function selectMongo(options: MongoSelectionOptions): Promise<Selec
         'and this installation has none (mongodb-memory-server-core and @parley/mongo-wire-server are development dependencies).',
     );
   }
-  const server = await wireServer.startWireServer({ host: '127.0.0.1', port: 0 });
+  const dataDir = options.bundledDataDir === undefined ? undefined : path.resolve(options.bundledDataDir);
+  const server = await wireServer.startWireServer({ host: '127.0.0.1', port: 0, dataDir }).catch((err: unknown) => {
+    // A data directory held by another running Parley, or damaged files: said in one line.
+    throw new ParleyError('STORE_UNAVAILABLE', `The bundled store cannot open ${dataDir}: ${oneLine(err)}`, { cause: err });
+  });
   return {
     kind: 'bundled',
     uri: server.uri,
-    description: `bundled MongoDB-wire-compatible store at ${server.uri} (development/test only; data lives in memory and is lost on exit)`,
+    // `storage` says where the data is and what a clean stop, a kill -9 and a power loss leave of it.
+    description: `bundled MongoDB-wire-compatible store at ${server.uri} (development/test only; data ${server.storage})`,
     close: () => server.close(),
   };
 }

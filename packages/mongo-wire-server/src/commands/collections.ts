@@ -9,6 +9,8 @@ const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
 const create: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, 'create');
   if (ctx.store.get(ctx.db, name)) fail('NamespaceExists', `Collection ${ctx.db}.${name} already exists.`);
+  // Creating a plain collection when a view was asked for would answer reads with the wrong documents.
+  if (cmd.viewOn !== undefined) fail('NotImplemented', 'views are not supported by this server');
   ctx.store.ensure(ctx.db, name);
   return { ok: 1 };
 };

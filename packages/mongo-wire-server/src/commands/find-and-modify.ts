@@ -1,5 +1,6 @@
 import { deepIdentical, type Doc } from '../bson-values.ts';
 import { fail } from '../errors.ts';
+import { checkStorable } from '../limits.ts';
 import { compileProjection } from '../projection.ts';
 import { selectDocs } from '../query.ts';
 import { compileSort } from '../sort.ts';
@@ -40,15 +41,18 @@ const findAndModify =
       return { lastErrorObject: { n: 1 }, value: shape(target), ok: 1 };
     }
     const spec = parseUpdate(cmd.update);
-    if (spec.kind === 'replacement' && Object.keys(spec.doc).some((k) => k.startsWith('$'))) fail('FailedToParse', 'invalid replacement');
     const arrayFilters = compileArrayFilters(cmd.arrayFilters);
     if (target !== undefined) {
       const next = applyUpdate(target, spec, { filter: query, arrayFilters, isInsert: false });
-      if (!deepIdentical(target, next)) coll?.replace(target, next);
+      if (!deepIdentical(target, next)) {
+        checkStorable(next, 'update', spec.kind === 'pipeline');
+        coll?.replace(target, next);
+      }
       return { lastErrorObject: { n: 1, updatedExisting: true }, value: shape(returnNew ? next : target), ok: 1 };
     }
     if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const doc = buildUpsertDoc(query, spec, arrayFilters);
+    checkStorable(doc, 'upsert', spec.kind === 'pipeline');
     ctx.store.ensure(ctx.db, name).coll.insert(doc);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: returnNew ? shape(doc) : null, ok: 1 };
   };

@@ -2,6 +2,7 @@ import { formatValue } from '../bson-format.ts';
 import { compareValues, isPlainObject, kindOf, type Doc } from '../bson-values.ts';
 import type { Collection } from '../collection.ts';
 import { CommandError, ErrorCodes, fail } from '../errors.ts';
+import { validateIndexSpec } from '../index-spec.ts';
 import type { IndexSpec } from '../unique-index.ts';
 import { collectionName, intOption, type CommandHandler } from './context.ts';
 import { cursorReply } from './find.ts';
@@ -11,6 +12,7 @@ const IGNORED_OPTIONS = new Set(['v', 'key', 'name', 'ns', 'background']);
 
 function normalizeSpec(raw: unknown): IndexSpec {
   if (!isPlainObject(raw)) fail('BadValue', 'index specification must be an object');
+  validateIndexSpec(raw);
   const key = raw.key;
   if (!isPlainObject(key) || Object.keys(key).length === 0) fail('CannotCreateIndex', 'Index keys cannot be empty.');
   for (const [field, dir] of Object.entries(key)) {
@@ -32,6 +34,10 @@ function optionsOf(spec: IndexSpec): Doc {
   return options;
 }
 
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === undefined || b === undefined ? a === b : compareValues(a, b) === 0;
+}
+
 function show(spec: IndexSpec): string {
   return formatValue(spec);
 }
@@ -50,7 +56,8 @@ function alreadyExists(coll: Collection, spec: IndexSpec): boolean {
       }
       return true;
     }
-    if (sameKey) {
+    // Indexes on one key pattern may coexist when their partial filters or collations differ.
+    if (sameKey && sameValue(existing.partialFilterExpression, spec.partialFilterExpression) && sameValue(existing.collation, spec.collation)) {
       if (sameOptions) fail('IndexOptionsConflict', `Index already exists with a different name: ${existing.name}`);
       fail('IndexOptionsConflict', `An equivalent index already exists with a different name and options. Requested index: ${show(spec)}, existing index: ${show(existing)}`);
     }

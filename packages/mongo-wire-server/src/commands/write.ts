@@ -1,6 +1,7 @@
 import { ObjectId } from 'bson';
-import { deepIdentical, isPlainObject, kindOf, type Doc } from '../bson-values.ts';
+import { deepIdentical, isPlainObject, type Doc } from '../bson-values.ts';
 import { CommandError, fail } from '../errors.ts';
+import { checkStorable } from '../limits.ts';
 import { compileFilter } from '../matcher.ts';
 import { selectDocs } from '../query.ts';
 import { applyUpdate, buildUpsertDoc, withIdFirst } from '../update/apply.ts';
@@ -36,10 +37,9 @@ function runBatch(cmd: Doc, list: unknown[], each: (stmt: unknown, index: number
 
 function prepareInsert(raw: unknown): Doc {
   if (!isPlainObject(raw)) fail('BadValue', 'document to insert must be an object');
-  if (raw._id === undefined) return { _id: new ObjectId(), ...raw };
-  const kind = kindOf(raw._id);
-  if (kind === 'array' || kind === 'regex') fail('InvalidIdField', `The '_id' value cannot be of type ${kind}`);
-  return withIdFirst(raw);
+  const doc = '_id' in raw ? withIdFirst(raw) : { _id: new ObjectId(), ...raw };
+  checkStorable(doc, 'insert');
+  return doc;
 }
 
 const insert: CommandHandler = (cmd, ctx) => {
@@ -53,6 +53,22 @@ const insert: CommandHandler = (cmd, ctx) => {
   });
   return { n, ...(writeErrors.length ? { writeErrors } : {}), ok: 1 };
 };
+
+// Statement fields mongod 7.0 parses; any other (e.g. 8.0's `sort` on updates) is refused as it refuses it.
+const STATEMENT_FIELDS: Record<string, ReadonlySet<string>> = {
+  updates: new Set(['q', 'u', 'c', 'arrayFilters', 'multi', 'upsert', 'upsertSupplied', 'collation', 'hint', 'sampleId', 'allowShardKeyUpdatesWithoutFullShardKeyInQuery']),
+  deletes: new Set(['q', 'limit', 'collation', 'hint', 'sampleId']),
+};
+
+/** Refuses the whole command, as mongod's parser does, when any statement carries an unknown field. */
+function checkStatementFields(cmd: Doc, command: string, list: 'updates' | 'deletes'): unknown[] {
+  const stmts = statements(cmd, list);
+  for (const stmt of stmts) {
+    const unknown = isPlainObject(stmt) ? Object.keys(stmt).find((k) => !STATEMENT_FIELDS[list]?.has(k)) : undefined;
+    if (unknown !== undefined) fail('IDLUnknownField', `BSON field '${command}.${list}.${unknown}' is an unknown field.`);
+  }
+  return stmts;
+}
 
 function statementDoc(stmt: unknown): Doc {
   if (!isPlainObject(stmt)) fail('FailedToParse', 'each write statement must be an object');
@@ -68,7 +84,7 @@ function filterOf(stmt: Doc): Doc {
 const remove: CommandHandler = (cmd, ctx) => {
   const coll = ctx.store.get(ctx.db, collectionName(cmd, 'delete'));
   let n = 0;
-  const writeErrors = runBatch(cmd, statements(cmd, 'deletes'), (raw) => {
+  const writeErrors = runBatch(cmd, checkStatementFields(cmd, 'delete', 'deletes'), (raw) => {
     const stmt = statementDoc(raw);
     const limit = Number(stmt.limit ?? 0);
     if (limit !== 0 && limit !== 1) fail('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${String(stmt.limit)}`);
@@ -91,6 +107,7 @@ function updateOne(ctx: CommandContext, name: string, stmt: Doc, index: number, 
   if (targets.length === 0) {
     if (stmt.upsert !== true) return;
     const doc = buildUpsertDoc(q, spec, arrayFilters);
+    checkStorable(doc, 'upsert', spec.kind === 'pipeline');
     ctx.store.ensure(ctx.db, name).coll.insert(doc);
     totals.n++;
     totals.upserted.push({ index, _id: doc._id });
@@ -99,6 +116,7 @@ function updateOne(ctx: CommandContext, name: string, stmt: Doc, index: number, 
   for (const doc of targets) {
     const next = applyUpdate(doc, spec, { filter: q, arrayFilters, isInsert: false });
     if (!deepIdentical(doc, next)) {
+      checkStorable(next, 'update', spec.kind === 'pipeline');
       coll?.replace(doc, next);
       totals.nModified++;
     }
@@ -109,7 +127,7 @@ function updateOne(ctx: CommandContext, name: string, stmt: Doc, index: number, 
 const update: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, 'update');
   const totals = { n: 0, nModified: 0, upserted: [] as Doc[] };
-  const writeErrors = runBatch(cmd, statements(cmd, 'updates'), (raw, index) => updateOne(ctx, name, statementDoc(raw), index, totals));
+  const writeErrors = runBatch(cmd, checkStatementFields(cmd, 'update', 'updates'), (raw, index) => updateOne(ctx, name, statementDoc(raw), index, totals));
   return {
     n: totals.n,
     nModified: totals.nModified,

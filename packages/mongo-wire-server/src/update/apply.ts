@@ -83,6 +83,8 @@ function applyPipeline(original: Doc, stages: readonly Doc[]): Doc {
     throw new CommandError(2, `update pipeline failed: ${(err as Error).message}`);
   }
   if (!isPlainObject(out)) fail('BadValue', 'update pipeline must produce a document');
+  // A pipeline that drops `_id` (e.g. `$replaceRoot`) keeps the original one, as mongod does.
+  if (out._id === undefined && original._id !== undefined) return { _id: original._id, ...out };
   idAltered(original, out, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %v");
   return withIdFirst(out);
 }

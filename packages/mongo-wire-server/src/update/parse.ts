@@ -100,11 +100,8 @@ export function parseUpdate(u: unknown): UpdateSpec {
   }
   if (!isPlainObject(u)) fail('FailedToParse', 'Update argument must be either an object or an array');
   const keys = Object.keys(u);
-  if (keys.length === 0 || !(keys[0] as string).startsWith('$')) {
-    const stray = keys.find((k) => k.startsWith('$'));
-    if (stray !== undefined) fail('BadValue', `The dollar ($) prefixed field '${stray}' in '${stray}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
-    return { kind: 'replacement', doc: u };
-  }
+  // Stray `$` fields in a replacement are refused when the result is stored (limits.ts), as mongod does.
+  if (keys.length === 0 || !(keys[0] as string).startsWith('$')) return { kind: 'replacement', doc: u };
   const entries: OperatorEntry[] = [];
   for (const op of keys) {
     if (!UPDATE_OPERATORS.has(op)) {

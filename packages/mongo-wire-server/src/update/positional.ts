@@ -80,7 +80,7 @@ export function expandPositional(doc: Doc, path: string, filter: Doc, arrayFilte
       return;
     }
     const id = /^\$\[(.*)\]$/.exec(part)?.[1];
-    if (id === undefined) fail('BadValue', `The dollar ($) prefixed field '${part}' in '${path}' is not valid for storage.`);
+    if (id === undefined) fail('DollarPrefixedFieldName', `The dollar ($) prefixed field '${part}' in '${path}' is not valid for storage.`);
     const arr = getAt(doc, prefix);
     if (!Array.isArray(arr)) fail('BadValue', `The path '${arrayPath}' must exist in the document in order to apply array updates.`);
     const test = id === '' ? undefined : arrayFilters.get(id);
