@@ -22,8 +22,8 @@ export function createHistoryRepository(db: Db): HistoryStore {
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError)) throw translateMongoError(err, 'history.append');
         const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        // No write errors means a write-concern failure: the rows may not survive a failover, so
-        // none of them is reported durable.
+        // No write errors means the batch failed as a whole (a lost connection) or its write concern
+        // did (the rows may not survive a failover): none of them is reported durable.
         const other = errors.find((e) => e.code !== 11000);
         if (errors.length === 0 || other !== undefined || err.result.getWriteConcernError() !== undefined) throw translateMongoError(err, 'history.append');
         // Only the provider-id index makes a replay; `_id` and the seq index mean the seq is taken.

@@ -6,6 +6,8 @@ import { createAuthStateRepository } from './auth-state.repository.ts';
 import { createBotRepository } from './bot.repository.ts';
 import { INDEXES, RETIRED_INDEXES } from './collections.ts';
 import { createHistoryRepository } from './history.repository.ts';
+import { reconcileIndexes } from './index-migrations.ts';
+import type { IndexMigrationLog } from './index-migrations.ts';
 import { createMediaJobRepository } from './media-job.repository.ts';
 import { guard } from './mongo-errors.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
@@ -15,20 +17,18 @@ export interface MongoStoreOptions extends StoreOptions {
   /** How long an operation waits for a reachable server before failing with STORE_UNAVAILABLE. */
   readonly serverSelectionTimeoutMS?: number;
   readonly appName?: string;
+  /** Start-up reports here each index it drops or builds. */
+  readonly logger?: IndexMigrationLog;
 }
 
-/** Creates every declared index; re-running is a no-op, so it is safe at every start-up. */
-export async function ensureIndexes(db: Db): Promise<void> {
-  // A retired index would keep enforcing what its successor no longer does; it goes first.
-  for (const [collection, names] of Object.entries(RETIRED_INDEXES)) {
-    const existing = await guard(`listIndexes(${collection})`, () => db.collection(collection).listIndexes().toArray()).catch(() => []);
-    for (const name of names) {
-      if (existing.some((ix) => ix['name'] === name)) await guard(`dropIndex(${collection}.${name})`, () => db.collection(collection).dropIndex(name));
-    }
-  }
-  for (const [collection, indexes] of Object.entries(INDEXES)) {
-    await guard(`ensureIndexes(${collection})`, () => db.collection(collection).createIndexes([...indexes]));
-  }
+const SILENT: IndexMigrationLog = { info: () => {} };
+
+/**
+ * Brings the declared indexes into force, dropping retired ones and rebuilding changed ones; on a
+ * database that already matches it changes nothing, so it is safe at every start-up.
+ */
+export async function ensureIndexes(db: Db, log: IndexMigrationLog = SILENT): Promise<void> {
+  await reconcileIndexes(db, { indexes: INDEXES, retired: RETIRED_INDEXES }, log);
 }
 
 /** Connects with the official driver, applies indexes and returns the repositories. */
@@ -41,7 +41,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
   await guard('connect', () => client.connect());
   const db = client.db(options.dbName);
   try {
-    await ensureIndexes(db);
+    await ensureIndexes(db, options.logger);
   } catch (err) {
     await client.close();
     throw err;

@@ -1,4 +1,4 @@
-import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { MongoBulkWriteError, MongoNetworkError, MongoServerError, MongoServerSelectionError, MongoWriteConcernError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { guard, translateMongoError } from '../../../src/adapters/mongodb/mongo-errors.ts';
 import { ParleyError } from '../../../src/domain/errors.ts';
@@ -26,6 +26,14 @@ describe('driver error translation', () => {
     const labelled = serverError({ code: 6 });
     labelled.addErrorLabel('RetryableWriteError');
     expect(translateMongoError(labelled, 'x').code).toBe('STORE_UNAVAILABLE');
+  });
+
+  it('maps a bulk write that failed as a whole like the error it wraps, and any write-concern error to STORE_UNAVAILABLE', () => {
+    // As the driver builds them: a batch whose connection dropped, and a reply carrying writeConcernError.
+    const dropped = new MongoBulkWriteError(new MongoNetworkError('connection reset'), {} as never);
+    expect(translateMongoError(dropped, 'x').code).toBe('STORE_UNAVAILABLE');
+    const unconfirmed = new MongoWriteConcernError({ ok: 1, n: 1, writeConcernError: { code: 100, codeName: 'UnsatisfiableWriteConcern', errmsg: 'no' } });
+    expect(translateMongoError(unconfirmed, 'x').code).toBe('STORE_UNAVAILABLE');
   });
 
   it('passes Parley errors through and wraps anything else', async () => {
