@@ -1,17 +1,16 @@
-import type { BotCreateBody, BotList, BotSettings, BotView, PairingCodeView, QrView } from './dto/bot.dto.ts';
+import type { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeView, QrView } from './dto/bot.dto.ts';
 import type { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from './dto/conversation.dto.ts';
 import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
-import { storableProblems } from '../domain/free-form.ts';
-import { validateLimits } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
+import { checkSettings, patchedSettings } from './bot-settings.ts';
+import { createLanes } from '../runtime/conversations/lanes.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
-import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 import { queueActorId } from '../runtime/conversations/conversations.ts';
 import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
 import type { Outbox } from '../runtime/outbox/outbox.ts';
@@ -46,6 +45,8 @@ export function createControlPlane(deps: ControlPlaneDeps) {
   const reader: QueueReader = { store: store.actors, history: store.history, loaded: () => runtime.conversations.actors() };
   // Bots whose deletion is under way: to the API they are already gone.
   const removing = new Set<string>();
+  // Patches of one bot read and write its settings one after another, so none is lost.
+  const patching = createLanes();
 
   async function botRecord(id: string): Promise<BotRecord> {
     const record = removing.has(id) ? null : await store.bots.get(id);
@@ -73,20 +74,12 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         const problem = `provider ${request.provider} is not available in this process (available: ${deps.providers.join(', ')})`;
         throw ParleyError.of('VALIDATION_FAILED', { field: 'body.provider', problem }, { details: { field: 'provider' } });
       }
-      const problems = validateLimits({ ...DEFAULT_LIMITS, ...request.queue });
-      if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.queue', problem: problems.join('; ') }, { details: { field: 'queue' } });
-      const unstorable = [...storableProblems(request.media, 'body.media'), ...storableProblems(request.ai, 'body.ai')];
-      const [first] = unstorable;
-      if (first !== undefined) {
-        const more = unstorable.length > 1 ? ` (and ${unstorable.length - 1} more)` : '';
-        throw ParleyError.of('VALIDATION_FAILED', { field: first.field, problem: `${first.problem}${more}` });
-      }
       if (removing.has(request.id)) throw ParleyError.of('BOT_BEING_DELETED', { id: request.id });
-      const settings: BotSettings & Record<string, unknown> = {
+      const settings = checkSettings({
         ...(request.queue === undefined ? {} : { queue: request.queue }),
         ...(request.ai === undefined ? {} : { ai: request.ai }),
         ...(request.media === undefined ? {} : { media: request.media }),
-      };
+      });
       let record: BotRecord;
       try {
         record = await runtime.bots.create({ id: request.id, provider: request.provider, settings, desiredState: 'stopped' });
@@ -96,6 +89,19 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       deps.queueLimits.remember(record);
       return view(record);
+    },
+
+    /** Changes a bot's settings by merge patch; running conversations take new queue limits at once. */
+    async updateBot(id: string, patch: BotPatchBody): Promise<BotView> {
+      return patching.run(id, async () => {
+        const current = await botRecord(id);
+        const settings = patchedSettings(current.settings, patch);
+        const record = await store.bots.update(id, { settings }, new Date());
+        if (record === null || removing.has(id)) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
+        deps.queueLimits.remember(record);
+        await runtime.conversations.applyLimits(id);
+        return view(record);
+      });
     },
 
     async listBots(): Promise<BotList> {

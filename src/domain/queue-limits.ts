@@ -7,6 +7,13 @@ export const DAY_MS = 86_400_000;
 export const TRUNCATION_MARKER = ' [truncated]';
 
 /**
+ * Ceilings of the queue limits. A window is stored slim (ids and sizes; the text stays in history),
+ * so these keep a stored queue far below MongoDB's 16 MiB document limit, and the window an AI
+ * reads within reason.
+ */
+export const QUEUE_LIMIT_CEILINGS: Readonly<QueueLimits> = { maxMessages: 10_000, maxCharacters: 1_000_000, maxAgeDays: 3_650, maxCharactersPerMessage: 65_536 };
+
+/**
  * Lists every problem with a set of limits (empty when valid). The per-message cap must leave
  * room for the truncation marker, otherwise a cut message could not show that it was cut.
  */
@@ -19,6 +26,9 @@ export function validateLimits(limits: QueueLimits): string[] {
   }
   if (!Number.isFinite(limits.maxAgeDays) || limits.maxAgeDays <= 0) {
     errors.push(`maxAgeDays must be a positive number (got ${limits.maxAgeDays})`);
+  }
+  for (const key of Object.keys(QUEUE_LIMIT_CEILINGS) as (keyof QueueLimits)[]) {
+    if (limits[key] > QUEUE_LIMIT_CEILINGS[key]) errors.push(`${key} must be at most ${QUEUE_LIMIT_CEILINGS[key]} (got ${limits[key]})`);
   }
   if (Number.isInteger(limits.maxCharactersPerMessage) && limits.maxCharactersPerMessage <= TRUNCATION_MARKER.length) {
     errors.push(`maxCharactersPerMessage must exceed ${TRUNCATION_MARKER.length} to fit the truncation marker`);

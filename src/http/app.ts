@@ -5,11 +5,12 @@ import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ControlPlane } from '../control-plane/control-plane.ts';
 import { registerBearerAuth } from './auth.plugin.ts';
-import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandler } from './error-handler.ts';
+import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandler, refuseWhileClosing } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { HealthDeps } from './health.routes.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
 import { registerRateLimit } from './rate-limit.plugin.ts';
+import { registerSharedSchemas } from './schemas/shared-schemas.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { conversationRoutes } from './routes/conversations.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
@@ -53,13 +54,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }) } },
     ) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    return503OnClosing: true,
+    // Requests arriving while the server closes get `refuseWhileClosing`'s 503 in the API's error
+    // shape; Fastify's own has another.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
-    // `additionalProperties: false` in a schema rejects unknown fields instead of dropping them.
-    ajv: { customOptions: { removeAdditional: false } },
+    // `additionalProperties: false` in a schema rejects unknown fields instead of dropping them;
+    // `verbose` hands the error handler the schema of a failed keyword, to word it plainly.
+    ajv: { customOptions: { removeAdditional: false, verbose: true } },
   });
   installErrorHandler(app);
+  refuseWhileClosing(app);
+  registerSharedSchemas(app);
   // The API speaks JSON only: any other body is refused as such (415), not parsed as text.
   app.removeContentTypeParser('text/plain');
   await registerOpenApi(app, { version: deps.version ?? '0.0.0' });

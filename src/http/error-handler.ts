@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ParleyError, errorStatus, isParleyError } from '../domain/errors.ts';
 import type { ErrorBody } from './schemas/common.schemas.ts';
 
@@ -47,6 +47,21 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Refuses requests that still arrive while the server closes (pipelined, or on a kept-alive
+ * connection) with 503 SHUTTING_DOWN. It stands in for Fastify's `return503OnClosing`, whose body
+ * is not in the API's error shape; turn that option off where this is installed.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw ParleyError.of('SHUTTING_DOWN');
+  });
+}
+
 /** The status and body an error is answered with. */
 export function errorResponse(err: ParleyError, requestId: string): { status: number; body: ErrorBody } {
   const status = errorStatus(err.code);
@@ -61,12 +76,13 @@ export function errorResponse(err: ParleyError, requestId: string): { status: nu
 function toParleyError(err: FastifyError, request: FastifyRequest): ParleyError {
   if (isParleyError(err)) return err;
   if (err.validation !== undefined) {
+    const context = err.validationContext ?? 'request';
+    const choice = exactlyOneOfFailure(err.validation);
+    if (choice !== null) return ParleyError.of('VALIDATION_FAILED', { field: fieldName(context, choice.path, choice.names[0]), problem: `exactly one of ${listed(choice.names)} is required` });
     const first = err.validation[0];
     // Ajv reports a missing or extra property on its parent object; name the property itself.
     const child = first?.params?.['missingProperty'] ?? first?.params?.['additionalProperty'];
-    const path = (first?.instancePath ?? '') + (child === undefined ? '' : `/${String(child)}`);
-    const field = `${err.validationContext ?? 'request'}${path.replace(/\//g, '.')}`;
-    return ParleyError.of('VALIDATION_FAILED', { field, problem: first?.message ?? 'invalid' });
+    return ParleyError.of('VALIDATION_FAILED', { field: fieldName(context, first?.instancePath ?? '', child), problem: first?.message ?? 'invalid' });
   }
   const known = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
   if (known !== undefined) return known(err, request);
@@ -74,4 +90,31 @@ function toParleyError(err: FastifyError, request: FastifyRequest): ParleyError 
     return ParleyError.of('VALIDATION_FAILED', { field: 'request', problem: err.message });
   }
   return ParleyError.of('INTERNAL', { reason: err.message }, { cause: err });
+}
+
+function fieldName(context: string, instancePath: string, child: unknown): string {
+  const path = instancePath + (child === undefined ? '' : `/${String(child)}`);
+  return `${context}${path.replace(/\//g, '.')}`;
+}
+
+/**
+ * A failed `oneOf` of single `required` clauses (what `exactlyOneOf` declares). Ajv lists it last,
+ * after one error per clause, and words it "must match exactly one schema in oneOf"; its clauses
+ * come with the error because the app's Ajv runs `verbose`.
+ */
+function exactlyOneOfFailure(errors: readonly FastifySchemaValidationError[]): { path: string; names: [string, ...string[]] } | null {
+  const last = errors.at(-1);
+  if (last?.keyword !== 'oneOf' || !('schema' in last) || !Array.isArray(last.schema)) return null;
+  const names: string[] = [];
+  for (const clause of last.schema) {
+    const required: unknown = typeof clause === 'object' && clause !== null && 'required' in clause ? clause.required : undefined;
+    if (!Array.isArray(required) || required.length !== 1 || typeof required[0] !== 'string') return null;
+    names.push(required[0]);
+  }
+  const [first, ...rest] = names;
+  return first === undefined ? null : { path: last.instancePath, names: [first, ...rest] };
+}
+
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }

@@ -1,6 +1,10 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { isParleyError } from '../domain/errors.ts';
-import { ErrorBody } from './schemas/common.schemas.ts';
+import { errorResponses, ref } from './schemas/common.schemas.ts';
+
+export const Liveness = Type.Object({ status: Type.Literal('ok') }, { $id: 'Liveness' });
+export const Readiness = Type.Object({ status: Type.Literal('ready'), store: Type.String({ description: 'Which store backs this process' }) }, { $id: 'Readiness' });
 
 /** What readiness needs to know about the process. */
 export interface HealthDeps {
@@ -23,7 +27,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 
 export function healthRoutes(deps: HealthDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
-    app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({
+    app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: ref(Liveness), ...errorResponses(503) } } }, async () => ({
       status: 'ok',
     }));
 
@@ -33,10 +37,7 @@ export function healthRoutes(deps: HealthDeps) {
         schema: {
           tags: ['operations'],
           summary: 'Readiness: the store answers within 2 s',
-          response: {
-            200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } },
-            503: ErrorBody,
-          },
+          response: { 200: ref(Readiness), ...errorResponses(503) },
         },
       },
       async (_request, reply) => {

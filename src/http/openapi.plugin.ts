@@ -34,6 +34,8 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         securitySchemes: { [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'The API_KEY of the Parley instance.' } },
       },
     },
+    // Shared schemas are listed under their `$id` rather than as `def-0`, `def-1`, ...
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: ({ schema, url }) => {
       const secured = url === securedPrefix || url.startsWith(`${securedPrefix}/`);
       if (!secured || (schema !== undefined && 'security' in schema)) return { schema, url };

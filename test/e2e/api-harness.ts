@@ -98,7 +98,7 @@ export interface Api {
   processor: ReturnType<typeof steeredProcessor>;
   /** What `/inspect` shows, fed since before the services started (as in `main.ts`). */
   directory: ActorDirectory;
-  request(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

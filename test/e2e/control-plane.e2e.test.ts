@@ -248,7 +248,7 @@ describe('REST control plane', () => {
     it('validates simulated messages and names the field', async () => {
       const both = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1', text: 'x', media: voiceNote('1').media });
       expect(both.statusCode).toBe(400);
-      expect(both.json<ErrorJson>().error.message).toMatch(/^text: exactly one of text and media/);
+      expect(both.json<ErrorJson>().error.message).toMatch(/^body\.text: exactly one of text and media is required$/);
       const badBase64 = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1', media: { kind: 'image', mimetype: 'image/png', dataBase64: '@@@' } });
       expect(badBase64.statusCode).toBe(400);
       expect(badBase64.json<ErrorJson>().error.message).toMatch(/^media\.dataBase64: /);

@@ -98,12 +98,14 @@ describe('GET /v1/jobs paging', () => {
 
   it('describes limit, after and nextCursor in the OpenAPI document', async () => {
     const doc = (await api.request('GET', '/docs/json', undefined, {})).json<{
-      paths: Record<string, { get?: { parameters?: { name: string; schema: Record<string, unknown> }[]; responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> } }>;
+      paths: Record<string, { get?: { parameters?: { name: string; schema: Record<string, unknown> }[]; responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
     }>();
     const op = doc.paths['/v1/jobs']!.get!;
     const params = Object.fromEntries((op.parameters ?? []).map((p) => [p.name, p.schema]));
     expect(params['limit']).toMatchObject({ minimum: 1, maximum: 1000, default: 100 });
     expect(params['after']).toMatchObject({ type: 'string' });
-    expect(Object.keys(op.responses['200']!.content['application/json']!.schema.properties)).toEqual(['jobs', 'nextCursor']);
+    expect(op.responses['200']!.content['application/json']!.schema.$ref).toBe('#/components/schemas/JobList');
+    expect(Object.keys(doc.components.schemas['JobList']!.properties)).toEqual(['jobs', 'nextCursor']);
   });
 });

@@ -1,20 +1,27 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
+import { QUEUE_LIMIT_CEILINGS, TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
 import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 /** Provider kinds a bot can be created with. */
 export const PROVIDER_KINDS = ['simulator', 'baileys', 'cloud-api'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
+const limitSchemas = {
+  maxMessages: Type.Integer({ minimum: 1, maximum: QUEUE_LIMIT_CEILINGS.maxMessages }),
+  maxCharacters: Type.Integer({ minimum: 1, maximum: QUEUE_LIMIT_CEILINGS.maxCharacters }),
+  maxAgeDays: Type.Integer({ minimum: 1, maximum: QUEUE_LIMIT_CEILINGS.maxAgeDays }),
+  // A cut message must still have room for the marker that says it was cut.
+  maxCharactersPerMessage: Type.Integer({ minimum: TRUNCATION_MARKER.length + 1, maximum: QUEUE_LIMIT_CEILINGS.maxCharactersPerMessage }),
+};
+
 /** Queue limit overrides; omitted limits keep their defaults. */
 export const QueueSettings = Type.Object(
   {
-    maxMessages: Type.Optional(Type.Integer({ minimum: 1 })),
-    maxCharacters: Type.Optional(Type.Integer({ minimum: 1 })),
-    maxAgeDays: Type.Optional(Type.Integer({ minimum: 1 })),
-    // A cut message must still have room for the marker that says it was cut.
-    maxCharactersPerMessage: Type.Optional(Type.Integer({ minimum: TRUNCATION_MARKER.length + 1 })),
+    maxMessages: Type.Optional(limitSchemas.maxMessages),
+    maxCharacters: Type.Optional(limitSchemas.maxCharacters),
+    maxAgeDays: Type.Optional(limitSchemas.maxAgeDays),
+    maxCharactersPerMessage: Type.Optional(limitSchemas.maxCharactersPerMessage),
   },
   { additionalProperties: false },
 );
@@ -30,6 +37,9 @@ export const AiSettings = Type.Object(
 );
 export type AiSettings = Static<typeof AiSettings>;
 
+/** Media processing settings: free-form, checked for what MongoDB can store. */
+export const MediaSettings = Type.Object({}, { additionalProperties: true, description: 'Media processing settings' });
+
 /** `POST /v1/bots`. */
 export const BotCreateBody = Type.Object(
   {
@@ -37,11 +47,41 @@ export const BotCreateBody = Type.Object(
     provider: StringEnum(PROVIDER_KINDS),
     queue: Type.Optional(QueueSettings),
     ai: Type.Optional(AiSettings),
-    media: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Media processing settings' })),
+    media: Type.Optional(MediaSettings),
   },
-  { additionalProperties: false },
+  { $id: 'BotCreateBody', additionalProperties: false },
 );
 export type BotCreateBody = Static<typeof BotCreateBody>;
+
+/**
+ * `PATCH /v1/bots/:id`, a JSON merge patch (RFC 7396) of the settings: a section given merges into
+ * the current one, a field set to `null` goes back to its default, and a section set to `null` is
+ * removed. Applied live: running conversations take new queue limits at once.
+ */
+export const BotPatchBody = Type.Object(
+  {
+    queue: Type.Optional(Nullable(Type.Object(
+      {
+        maxMessages: Type.Optional(Nullable(limitSchemas.maxMessages)),
+        maxCharacters: Type.Optional(Nullable(limitSchemas.maxCharacters)),
+        maxAgeDays: Type.Optional(Nullable(limitSchemas.maxAgeDays)),
+        maxCharactersPerMessage: Type.Optional(Nullable(limitSchemas.maxCharactersPerMessage)),
+      },
+      { additionalProperties: false },
+    ))),
+    ai: Type.Optional(Nullable(Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean()),
+        model: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200 }))),
+        systemPrompt: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
+      },
+      { additionalProperties: false },
+    ))),
+    media: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true, description: 'Media processing settings, merged' }))),
+  },
+  { $id: 'BotPatchBody', additionalProperties: false, minProperties: 1 },
+);
+export type BotPatchBody = Static<typeof BotPatchBody>;
 
 /** What a bot was created with; each part is validated by the layer that owns it. */
 export const BotSettings = Type.Object({
@@ -67,22 +107,22 @@ export const BotView = Type.Object({
   settings: Type.Optional(BotSettings),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}, { $id: 'BotView' });
 export type BotView = Static<typeof BotView>;
 
-export const BotList = Type.Object({ bots: Type.Array(BotView) });
+export const BotList = Type.Object({ bots: Type.Array(BotView) }, { $id: 'BotList' });
 export type BotList = Static<typeof BotList>;
 
 /** `GET /v1/bots/:id/qr`: the latest pairing QR, `null` when none is waiting to be scanned. */
-export const QrView = Type.Object({ qr: Nullable(Type.String()) });
+export const QrView = Type.Object({ qr: Nullable(Type.String()) }, { $id: 'QrView' });
 export type QrView = Static<typeof QrView>;
 
 /** `POST /v1/bots/:id/pairing-code`. */
 export const PairingCodeBody = Type.Object(
   { phoneNumber: Type.String({ pattern: '^\\+?[0-9]{6,20}$', description: 'International format, digits only' }) },
-  { additionalProperties: false },
+  { $id: 'PairingCodeBody', additionalProperties: false },
 );
 export type PairingCodeBody = Static<typeof PairingCodeBody>;
 
-export const PairingCodeView = Type.Object({ code: Type.String() });
+export const PairingCodeView = Type.Object({ code: Type.String() }, { $id: 'PairingCodeView' });
 export type PairingCodeView = Static<typeof PairingCodeView>;

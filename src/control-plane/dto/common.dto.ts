@@ -26,3 +26,11 @@ export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time'
 
 /** Bot ids are URL- and log-safe: lower-case letters, digits and dashes. */
 export const BOT_ID_PATTERN = '^[a-z0-9-]{1,64}$';
+
+/**
+ * Object options saying exactly one of `names` must be present, as a `oneOf` of `required`
+ * clauses that OpenAPI 3.0 can express; the HTTP layer words a failure as "exactly one of ...".
+ */
+export function exactlyOneOf(...names: readonly string[]): { oneOf: { required: string[] }[] } {
+  return { oneOf: names.map((name) => ({ required: [name] })) };
+}

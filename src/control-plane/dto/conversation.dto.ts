@@ -16,7 +16,7 @@ export const CorrespondentSummary = Type.Object({
 export type CorrespondentSummary = Static<typeof CorrespondentSummary>;
 
 /** `GET /v1/bots/:id/correspondents`. */
-export const CorrespondentList = Type.Object({ correspondents: Type.Array(CorrespondentSummary) });
+export const CorrespondentList = Type.Object({ correspondents: Type.Array(CorrespondentSummary) }, { $id: 'CorrespondentList' });
 export type CorrespondentList = Static<typeof CorrespondentList>;
 
 /** One message of the live window as the queue actor holds it, its times as ISO 8601. */
@@ -35,7 +35,7 @@ export const QueueMessageView = Type.Object({
 export type QueueMessageView = Static<typeof QueueMessageView>;
 
 /** `GET /v1/bots/:id/correspondents/:cid/messages`: the live queue, oldest first. */
-export const QueueMessageList = Type.Object({ messages: Type.Array(QueueMessageView) });
+export const QueueMessageList = Type.Object({ messages: Type.Array(QueueMessageView) }, { $id: 'QueueMessageList' });
 export type QueueMessageList = Static<typeof QueueMessageList>;
 
 /** One persisted history row; eviction from the live queue never removes it. */
@@ -70,5 +70,5 @@ export const HistoryQuery = Type.Object(
 );
 export type HistoryQuery = Static<typeof HistoryQuery>;
 
-export const HistoryList = Type.Object({ messages: Type.Array(HistoryRow) });
+export const HistoryList = Type.Object({ messages: Type.Array(HistoryRow) }, { $id: 'HistoryList' });
 export type HistoryList = Static<typeof HistoryList>;

@@ -29,12 +29,12 @@ export const JobView = Type.Object({
   state: StringEnum(JOB_STATES),
   attempt: Type.Integer({ minimum: 0 }),
   error: Nullable(Type.String()),
-});
+}, { $id: 'JobView' });
 export type JobView = Static<typeof JobView>;
 
 /** Oldest first (by creation, then id), an order no state change disturbs. */
 export const JobList = Type.Object({
   jobs: Type.Array(JobView),
   nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page; null on the last page' })),
-});
+}, { $id: 'JobList' });
 export type JobList = Static<typeof JobList>;

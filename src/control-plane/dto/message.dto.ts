@@ -11,12 +11,12 @@ export const SendMessageBody = Type.Object(
     to: Type.String({ minLength: 1, maxLength: 256, description: 'Phone number, JID or group id' }),
     text: Type.String({ minLength: 1, maxLength: 65_536 }),
   },
-  { additionalProperties: false },
+  { $id: 'SendMessageBody', additionalProperties: false },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
 
 /** 202 answer: the outbox entry to poll. */
-export const SendMessageAccepted = Type.Object({ id: Type.String(), state: StringEnum(OUTBOX_STATES) });
+export const SendMessageAccepted = Type.Object({ id: Type.String(), state: StringEnum(OUTBOX_STATES) }, { $id: 'SendMessageAccepted' });
 export type SendMessageAccepted = Static<typeof SendMessageAccepted>;
 
 /** `GET /v1/bots/:id/outbox` filters. */
@@ -45,9 +45,9 @@ export const OutboxEntry = Type.Object({
   nextAttemptAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}, { $id: 'OutboxEntry' });
 export type OutboxEntry = Static<typeof OutboxEntry>;
 
 /** `GET /v1/bots/:id/outbox`: oldest first. */
-export const OutboxList = Type.Object({ messages: Type.Array(OutboxEntry) });
+export const OutboxList = Type.Object({ messages: Type.Array(OutboxEntry) }, { $id: 'OutboxList' });
 export type OutboxList = Static<typeof OutboxList>;

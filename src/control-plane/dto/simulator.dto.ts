@@ -1,15 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
-import { EpochMs, Nullable, StringEnum } from './common.dto.ts';
+import { EpochMs, Nullable, StringEnum, exactlyOneOf } from './common.dto.ts';
 
-/**
- * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is required; the
- * simulator checks that (and the base64) itself so the error names the field plainly.
- */
 /** The longest text or caption a message may carry (WhatsApp's own limit for a text). */
 export const MAX_TEXT_CHARS = 65_536;
 
+/**
+ * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is part of the schema,
+ * so the document tells clients; the base64 is checked by the simulator, which names the field.
+ */
 export const SimulatorInboundBody = Type.Object(
   {
     from: Type.String({ minLength: 1, maxLength: 256 }),
@@ -32,11 +32,11 @@ export const SimulatorInboundBody = Type.Object(
     group: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
-  { additionalProperties: false },
+  { $id: 'SimulatorInboundBody', additionalProperties: false, ...exactlyOneOf('text', 'media') },
 );
 export type SimulatorInboundBody = Static<typeof SimulatorInboundBody>;
 
-export const SimulatorInboundAccepted = Type.Object({ messageId: Type.String() });
+export const SimulatorInboundAccepted = Type.Object({ messageId: Type.String() }, { $id: 'SimulatorInboundAccepted' });
 export type SimulatorInboundAccepted = Static<typeof SimulatorInboundAccepted>;
 
 /** One message a simulator bot sent. */
@@ -49,5 +49,5 @@ export const SimulatorOutboundMessage = Type.Object({
 export type SimulatorOutboundMessage = Static<typeof SimulatorOutboundMessage>;
 
 /** `GET /v1/bots/:id/simulator/outbound`: what the bot sent, oldest first. */
-export const SimulatorOutboundList = Type.Object({ messages: Type.Array(SimulatorOutboundMessage) });
+export const SimulatorOutboundList = Type.Object({ messages: Type.Array(SimulatorOutboundMessage) }, { $id: 'SimulatorOutboundList' });
 export type SimulatorOutboundList = Static<typeof SimulatorOutboundList>;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { BotCreateBody, BotList, BotView, PairingCodeBody, PairingCodeView, QrView } from '../../control-plane/dto/bot.dto.ts';
+import { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeBody, PairingCodeView, QrView } from '../../control-plane/dto/bot.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
-import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { BotIdParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
 const tags = ['bots'];
 
@@ -14,19 +14,33 @@ export function botRoutes(cp: ControlPlane) {
         schema: {
           tags,
           summary: 'Create a bot (stopped)',
-          body: BotCreateBody,
-          response: { 201: BotView, ...errorResponses(400, 401, 409, 413, 429) },
+          body: ref(BotCreateBody),
+          response: { 201: ref(BotView), ...errorResponses(400, 401, 409, 413, 415, 429, 503) },
         },
       },
       async (request, reply) => reply.status(201).send(await cp.createBot(request.body)),
     );
 
-    app.get('/bots', { schema: { tags, summary: 'List bots', response: { 200: BotList, ...errorResponses(401, 429) } } }, async () => cp.listBots());
+    app.get('/bots', { schema: { tags, summary: 'List bots', response: { 200: ref(BotList), ...errorResponses(401, 429, 503) } } }, async () => cp.listBots());
 
     app.get<{ Params: BotIdParams }>(
       '/bots/:id',
-      { schema: { tags, summary: 'One bot, with its state and queue counts', params: BotIdParams, response: { 200: BotView, ...errorResponses(400, 401, 404, 429) } } },
+      { schema: { tags, summary: 'One bot, with its state and queue counts', params: BotIdParams, response: { 200: ref(BotView), ...errorResponses(400, 401, 404, 414, 429, 503) } } },
       async (request) => cp.getBot(request.params.id),
+    );
+
+    app.patch<{ Params: BotIdParams; Body: BotPatchBody }>(
+      '/bots/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Change queue limits, AI or media settings (JSON merge patch: null resets a field); applied live',
+          params: BotIdParams,
+          body: ref(BotPatchBody),
+          response: { 200: ref(BotView), ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
+        },
+      },
+      async (request) => cp.updateBot(request.params.id, request.body),
     );
 
     app.post<{ Params: BotIdParams }>(
@@ -36,7 +50,7 @@ export function botRoutes(cp: ControlPlane) {
           tags,
           summary: 'Start a bot; it connects in the background and restarts with Parley until stopped',
           params: BotIdParams,
-          response: { 202: BotView, ...errorResponses(400, 401, 404, 429) },
+          response: { 202: ref(BotView), ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
         },
       },
       async (request, reply) => reply.status(202).send(await cp.startBot(request.params.id)),
@@ -49,7 +63,7 @@ export function botRoutes(cp: ControlPlane) {
           tags,
           summary: 'Stop a bot; queues, placeholders and jobs are kept (jobs wait in holding)',
           params: BotIdParams,
-          response: { 200: BotView, ...errorResponses(400, 401, 404, 429) },
+          response: { 200: ref(BotView), ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
         },
       },
       async (request) => cp.stopBot(request.params.id),
@@ -62,7 +76,7 @@ export function botRoutes(cp: ControlPlane) {
           tags,
           summary: 'Delete a bot (stopping it first) with its conversations, history, media jobs, outbox and credentials',
           params: BotIdParams,
-          response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 404, 429) },
+          response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
         },
       },
       async (request, reply) => {
@@ -78,7 +92,7 @@ export function botRoutes(cp: ControlPlane) {
           tags,
           summary: 'The pairing QR code waiting to be scanned',
           params: BotIdParams,
-          response: { 200: QrView, ...errorResponses(400, 401, 404, 409, 429) },
+          response: { 200: ref(QrView), ...errorResponses(400, 401, 404, 409, 414, 429, 503) },
         },
       },
       async (request) => cp.qr(request.params.id),
@@ -91,8 +105,8 @@ export function botRoutes(cp: ControlPlane) {
           tags,
           summary: 'Request a code to link the bot by phone number',
           params: BotIdParams,
-          body: PairingCodeBody,
-          response: { 200: PairingCodeView, ...errorResponses(400, 401, 404, 409, 429) },
+          body: ref(PairingCodeBody),
+          response: { 200: ref(PairingCodeView), ...errorResponses(400, 401, 404, 409, 413, 414, 415, 429, 503) },
         },
       },
       async (request) => cp.pairingCode(request.params.id, request.body.phoneNumber),

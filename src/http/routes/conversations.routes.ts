@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
-import { BotIdParams, CorrespondentParams, errorResponses } from '../schemas/common.schemas.ts';
+import { BotIdParams, CorrespondentParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
 const tags = ['conversations'];
 
@@ -15,7 +15,7 @@ export function conversationRoutes(cp: ControlPlane) {
           tags,
           summary: 'Conversations of a bot, most recently active first',
           params: BotIdParams,
-          response: { 200: CorrespondentList, ...errorResponses(400, 401, 404, 429) },
+          response: { 200: ref(CorrespondentList), ...errorResponses(400, 401, 404, 414, 429, 503) },
         },
       },
       async (request) => cp.correspondents(request.params.id),
@@ -28,7 +28,7 @@ export function conversationRoutes(cp: ControlPlane) {
           tags,
           summary: 'The live queue window of a conversation, oldest first (placeholders carry their mediaJobId)',
           params: CorrespondentParams,
-          response: { 200: QueueMessageList, ...errorResponses(400, 401, 404, 429) },
+          response: { 200: ref(QueueMessageList), ...errorResponses(400, 401, 404, 414, 429, 503) },
         },
       },
       async (request) => cp.queueMessages(request.params.id, request.params.cid),
@@ -42,7 +42,7 @@ export function conversationRoutes(cp: ControlPlane) {
           summary: 'Persisted history of a conversation, oldest first; page backwards with beforeSeq',
           params: CorrespondentParams,
           querystring: HistoryQuery,
-          response: { 200: HistoryList, ...errorResponses(400, 401, 404, 429) },
+          response: { 200: ref(HistoryList), ...errorResponses(400, 401, 404, 414, 429, 503) },
         },
       },
       async (request) => cp.history(request.params.id, request.params.cid, request.query),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { OutboxEntry, OutboxList, OutboxMessageParams, OutboxQuery, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
-import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { BotIdParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
 const tags = ['messages'];
 
@@ -15,8 +15,8 @@ export function messageRoutes(cp: ControlPlane) {
           tags,
           summary: 'Queue a text for sending; it goes out (with retries) while the bot is connected',
           params: BotIdParams,
-          body: SendMessageBody,
-          response: { 202: SendMessageAccepted, ...errorResponses(400, 401, 404, 413, 429) },
+          body: ref(SendMessageBody),
+          response: { 202: ref(SendMessageAccepted), ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
         },
       },
       async (request, reply) => reply.status(202).send(await cp.sendMessage(request.params.id, request.body)),
@@ -30,7 +30,7 @@ export function messageRoutes(cp: ControlPlane) {
           summary: 'Outbox entries of a bot and their delivery state, oldest first',
           params: BotIdParams,
           querystring: OutboxQuery,
-          response: { 200: OutboxList, ...errorResponses(400, 401, 404, 429) },
+          response: { 200: ref(OutboxList), ...errorResponses(400, 401, 404, 414, 429, 503) },
         },
       },
       async (request) => cp.outbox(request.params.id, request.query),
@@ -43,7 +43,7 @@ export function messageRoutes(cp: ControlPlane) {
           tags,
           summary: 'Send a message that failed for good once more; it keeps its place in its conversation',
           params: OutboxMessageParams,
-          response: { 200: OutboxEntry, ...errorResponses(401, 404, 409, 429) },
+          response: { 200: ref(OutboxEntry), ...errorResponses(400, 401, 404, 409, 413, 414, 415, 429, 503) },
         },
       },
       async (request) => cp.retryMessage(request.params.id, request.params.messageId),

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorResponses } from '../schemas/common.schemas.ts';
 
 /** Renders the Prometheus exposition; the metrics registry lives in the runtime. */
 export interface MetricsEndpoint {
@@ -16,7 +17,7 @@ export function metricsRoutes(metrics: MetricsEndpoint) {
           tags: ['operations'],
           summary: 'Prometheus metrics',
           // Text, not JSON: the exposition format Prometheus scrapes.
-          response: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          response: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses(503) },
         },
       },
       async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),

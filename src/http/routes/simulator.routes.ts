@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
-import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { BotIdParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
 const tags = ['simulator'];
 
@@ -15,8 +15,8 @@ export function simulatorRoutes(cp: ControlPlane) {
           tags,
           summary: 'Deliver a text or media message to a running simulator bot; answers once it is stored',
           params: BotIdParams,
-          body: SimulatorInboundBody,
-          response: { 202: SimulatorInboundAccepted, ...errorResponses(400, 401, 404, 409, 413, 429) },
+          body: ref(SimulatorInboundBody),
+          response: { 202: ref(SimulatorInboundAccepted), ...errorResponses(400, 401, 404, 409, 413, 414, 415, 429, 503) },
         },
       },
       async (request, reply) => reply.status(202).send(await cp.simulatorInbound(request.params.id, request.body)),
@@ -29,7 +29,7 @@ export function simulatorRoutes(cp: ControlPlane) {
           tags,
           summary: 'What a simulator bot has sent, oldest first',
           params: BotIdParams,
-          response: { 200: SimulatorOutboundList, ...errorResponses(400, 401, 404, 409, 429) },
+          response: { 200: ref(SimulatorOutboundList), ...errorResponses(400, 401, 404, 409, 414, 429, 503) },
         },
       },
       async (request) => cp.simulatorOutbound(request.params.id),

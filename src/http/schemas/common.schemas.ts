@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema, TUnsafe } from '@sinclair/typebox';
 import { BOT_ID_PATTERN, StringEnum } from '../../control-plane/dto/common.dto.ts';
 import { ERROR_CODES } from '../../domain/errors.ts';
 
@@ -12,13 +12,37 @@ export const ErrorBody = Type.Object(
       details: Type.Optional(Type.Object({}, { additionalProperties: true })),
     }),
   },
-  { description: 'Error' },
+  { $id: 'ErrorBody', description: 'Error' },
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/**
+ * A reference to a named schema (one with an `$id`, registered by `registerSharedSchemas`), typed
+ * as the schema itself: the OpenAPI document then shows it once, under its name.
+ */
+export function ref<T extends TSchema>(schema: T, options: { description?: string } = {}): TUnsafe<Static<T>> {
+  if (schema.$id === undefined) throw new Error('only a schema with an $id can be referenced');
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id, options));
+}
+
+/** What each error status of the API means, as the document describes it. */
+const ERROR_STATUSES = {
+  400: 'Invalid request: a path parameter, the query or the body (VALIDATION_FAILED), or a URL that does not decode (BAD_URL)',
+  401: 'Missing or wrong bearer token (UNAUTHORIZED)',
+  404: 'Not found (NOT_FOUND)',
+  409: 'In conflict with the current state',
+  413: 'Body larger than the limit (PAYLOAD_TOO_LARGE)',
+  414: 'A path parameter longer than the limit (URI_TOO_LONG)',
+  415: 'A body that is not JSON (UNSUPPORTED_MEDIA_TYPE)',
+  429: 'Rate limit exceeded (RATE_LIMITED); Retry-After says when to try again',
+  503: 'The store is unreachable or slow (STORE_UNAVAILABLE, STORE_TIMEOUT), or Parley is shutting down (SHUTTING_DOWN); retry later',
+} as const;
+export type ErrorStatus = keyof typeof ERROR_STATUSES;
+
 /** Response schemas for error statuses, to spread into a route's `response`. */
-export function errorResponses<const S extends readonly number[]>(...statuses: S): Record<S[number], typeof ErrorBody> {
-  return Object.fromEntries(statuses.map((status) => [status, ErrorBody])) as Record<S[number], typeof ErrorBody>;
+export function errorResponses<const S extends readonly ErrorStatus[]>(...statuses: S): Record<S[number], TUnsafe<ErrorBody>> {
+  const entries = statuses.map((status) => [status, ref(ErrorBody, { description: ERROR_STATUSES[status] })] as const);
+  return Object.fromEntries(entries) as Record<S[number], TUnsafe<ErrorBody>>;
 }
 
 export const BotIdParams = Type.Object({ id: Type.String({ pattern: BOT_ID_PATTERN }) });

@@ -7,6 +7,7 @@ import { installErrorHandler } from '../../../src/http/error-handler.ts';
 import { registerOpenApi } from '../../../src/http/openapi.plugin.ts';
 import { registerRateLimit } from '../../../src/http/rate-limit.plugin.ts';
 import { errorResponses } from '../../../src/http/schemas/common.schemas.ts';
+import { registerSharedSchemas } from '../../../src/http/schemas/shared-schemas.ts';
 
 const API_KEY = 'test-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${API_KEY}` };
@@ -20,6 +21,7 @@ afterEach(async () => {
 async function build(limit = { max: 1000, timeWindow: 60_000 }): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false });
   installErrorHandler(instance);
+  registerSharedSchemas(instance);
   await registerOpenApi(instance, { version: '9.9.9' });
   instance.get('/healthz', async () => ({ status: 'ok' }));
   await instance.register(
