@@ -97,4 +97,43 @@ async function measure(store: Store): Promise<void> {
   line('  off-heap (external) per queue, not included', kb((full.external - base.external) / QUEUES));
   line('  queues holding all their messages', `${complete} / ${QUEUES + 2 * CONCURRENT_CONVERSATIONS}`);
   await r.runtime.shutdown();
+  await idleConversations(store);
+}
+
+const IDLE_CONVERSATIONS = 10_000;
+
+/**
+ * Memory returns to where it was once conversations go idle: a runtime that unloads a queue as
+ * soon as it is idle takes one message in each of 10,000 conversations, holds them all (the heap
+ * they cost while active is the yardstick), then unloads them. Heap noise of a few MB is why the
+ * verdict compares with the active cost instead of zero.
+ */
+async function idleConversations(store: Store): Promise<void> {
+  const r = await runtimeOn(store, { queueIdleMs: 1 });
+  await startBot(r, 'idle');
+  const talk = async (first: number, count: number) => {
+    for (let wave = first; wave < first + count; wave += CONCURRENT_CONVERSATIONS) {
+      await Promise.all(Array.from({ length: Math.min(CONCURRENT_CONVERSATIONS, first + count - wave) }, (_, k) =>
+        r.provider.text('idle', `4918${String(wave + k).padStart(6, '0')}`, body(wave + k, 0), randomBytes(16).toString('hex'))));
+    }
+    await r.runtime.conversations.flush();
+  };
+  const unload = async () => {
+    await sleep(5);
+    await r.runtime.conversations.unloadIdle();
+  };
+  // A warm-up round reaches steady pools and compiled code before the baseline.
+  await talk(0, 2000);
+  await unload();
+  const base = await retained();
+  await talk(2000, IDLE_CONVERSATIONS);
+  const active = await retained();
+  await unload();
+  const idle = await retained();
+  const activeEach = (active.heap - base.heap) / IDLE_CONVERSATIONS;
+  const idleEach = (idle.heap - base.heap) / IDLE_CONVERSATIONS;
+  line(`memory per active 1-message conversation (${IDLE_CONVERSATIONS.toLocaleString('en')} at once)`, kb(activeEach));
+  line('  left per conversation once idle (flat: < 10 % of active)', `${idleEach.toFixed(0)} B`, activeEach > 0 ? idleEach < 0.1 * activeEach : null);
+  line('  conversations in memory after going idle', String(r.runtime.conversations.actors().length), r.runtime.conversations.actors().length === 0);
+  await r.runtime.shutdown();
 }

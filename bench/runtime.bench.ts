@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
-import { COLLECTIONS } from '../src/adapters/mongodb/collections.ts';
 import { openMongoStore } from '../src/adapters/mongodb/mongo-store.ts';
 import { selectMongo } from '../src/adapters/mongodb/store-selection.ts';
 import type { Store } from '../src/ports/store.port.ts';
 import { inboundRatio } from './inbound-ratio.ts';
 import { memory } from './memory.ts';
+import { restart } from './restart.ts';
 import { line, logger, pct, runtimeOn, sleep, startBot, storeOutsideThisHeap } from './support.ts';
 
 // DESIGN §10 targets, each measured as a ratio or percentile within this one run. Stage names given
@@ -39,42 +39,6 @@ async function mediaLatency(store: Store) {
   line('media pickup after arrival p50 / p99 (p99 <= 4 ms)', `${pct(pickup, 50).toFixed(1)} / ${pct(pickup, 99).toFixed(1)} ms`, pct(pickup, 99) <= 4);
   line('result -> placeholder final + listener p50 / p99 (< 10 ms)', `${pct(toFinal, 50).toFixed(1)} / ${pct(toFinal, 99).toFixed(1)} ms`, pct(toFinal, 99) < 10);
   await r.runtime.shutdown();
-}
-
-async function restart(store: Store, db: Db) {
-  const first = await runtimeOn(store, { worker: { pollMs: 600_000, concurrency: 1 } });
-  for (let b = 0; b < 100; b++) await startBot(first, `restart-${b}`);
-  first.runtime.halt();
-  const jobs = first.runtime.mediaJobs;
-  for (let i = 0; i < 10_000; i++) {
-    const botId = `restart-${i % 100}`;
-    await jobs.create({ jobId: randomUUID(), botId, correspondentId: 'c', messageId: i + 1, kind: 'voice', caption: null, fileName: null }, { mimetype: 'audio/ogg', mediaPath: null });
-  }
-  let firstClaim = 0;
-  const t0 = performance.now();
-  // Claimed jobs hang until the stage fails them: a job still running keeps its lease heartbeat,
-  // and with it the process, alive.
-  const held = new Set<(err: Error) => void>();
-  const second = await runtimeOn(store, {
-    processor: () => new Promise((_resolve, reject) => void held.add(reject)),
-    hooks: { onClaim: () => void (firstClaim ||= performance.now()) },
-  });
-  const started = performance.now() - t0;
-  while (firstClaim === 0) await sleep(1);
-  const connected = [...Array(100).keys()].filter((b) => second.runtime.bots.state(`restart-${b}`) !== 'stopped').length;
-  line('restart, 100 bots + 10,000 open jobs: runtime restored', `${started.toFixed(0)} ms`);
-  line('  first job claimed after restart (target < 5 s)', `${(firstClaim - t0).toFixed(0)} ms`, firstClaim - t0 < 5000);
-  line('  bots back up', `${connected} / 100`);
-  second.runtime.halt();
-  // A claim under way while halting still starts its job, so fail jobs until none is processing;
-  // their failures are written before the database is dropped.
-  const jobsColl = db.collection(COLLECTIONS.mediaJobs);
-  for (let waited = 0; waited < 5000; waited += 20) {
-    held.forEach((reject) => reject(new Error('halted')));
-    held.clear();
-    if ((await jobsColl.countDocuments({ state: 'processing' })) === 0) break;
-    await sleep(20);
-  }
 }
 
 const mongo = await selectMongo({ uri: process.env['MONGODB_URI'] || undefined, memoryServer: process.env['MONGODB_MEMORY_SERVER'] === 'off' ? 'off' : 'auto', logger });

@@ -56,7 +56,7 @@ export async function storeOutsideThisHeap(): Promise<{ uri: string; stop(): voi
   const child = spawn(process.execPath, [path.join(import.meta.dirname, '../packages/mongo-wire-server/src/cli.ts'), '--port', '0']);
   const uri = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (b: Buffer) => {
-      const m = /listening on (\S+)/.exec(b.toString());
+      const m = /listening on (mongodb:\/\/[^\s;]+)/.exec(b.toString());
       if (m?.[1] !== undefined) resolve(m[1]);
     });
     child.once('exit', () => reject(new Error('wire server exited')));

@@ -31,10 +31,11 @@ async function main(): Promise<void> {
     uri: config.mongodbUri,
     memoryServer: config.memoryServer,
     dbPath: path.join(config.dataDir, 'mongodb'),
+    bundledDataDir: path.join(config.dataDir, 'bundled-store'),
     logger: logger.child({ scope: 'store' }),
   });
   logger.info({ store: mongo.kind }, `store: ${mongo.description}`);
-  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs });
+  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs, logger: logger.child({ scope: 'store' }) });
 
   const simulator = createSimulatorHub();
   const services = createParleyServices({
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     simulator,
     worker: { concurrency: config.mediaWorkerConcurrency, leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
     outbox: { leaseMs: config.outboxLeaseMs },
+    queueIdleMs: config.queueIdleMs,
   });
   const { runtime } = services;
   // Subscribed before start so restored actors appear on /inspect.

@@ -184,6 +184,12 @@ export const CONFIG_OPTIONS = {
     defaultText: '3',
     parse: integer(1, 100, 3),
   },
+  queueIdleMs: {
+    env: 'QUEUE_IDLE_MS',
+    doc: 'A conversation untouched this long leaves memory (its queue is written and loaded again on its next message); restarts restore only conversations in memory.',
+    defaultText: '600000',
+    parse: integer(1000, 86_400_000, 600_000),
+  },
   bodyLimitBytes: {
     env: 'BODY_LIMIT_BYTES',
     doc: 'Largest accepted request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE.',

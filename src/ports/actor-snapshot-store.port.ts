@@ -26,6 +26,12 @@ export interface ActorRecord {
   /** Durable effects decided but not yet acknowledged: run again after a restart. */
   readonly effects: readonly StoredEffect[];
   readonly updatedAt: Date;
+  /**
+   * Whether a process holds the actor in memory. Only correspondent queues are marked: a restart
+   * restores the resident ones (they may be behind history or owe effects) and loads the rest on
+   * demand. Absent means not resident.
+   */
+  readonly resident?: boolean;
 }
 
 export interface ActorWrite {
@@ -50,7 +56,12 @@ export interface ActorSnapshotStore {
    * Records of one kind, ordered by id. `fields` names snapshot paths (`context.window.totalChars`)
    * to read instead of the whole snapshot, so a summary need not carry every message body.
    */
-  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[] }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
+  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[]; resident?: true }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
+  /**
+   * Marks the actor held in memory (before it first writes after a load) or no longer held (after
+   * its last write before unloading). Not a compare-and-set: residency is not part of the snapshot.
+   */
+  markResident(id: string, resident: boolean): Promise<void>;
   delete(id: string): Promise<boolean>;
   /** Removes every actor of a bot (its bot actor and its queues); resolves with how many. */
   deleteByBot(botId: string): Promise<number>;

@@ -76,6 +76,8 @@ export interface WorkItemPosition {
 export interface WorkItemListFilter<TState extends string = string> {
   readonly botId?: string;
   readonly states?: readonly TState[];
+  /** Only items in one of these full state paths (`holding.idle`, `failed.notifying`). */
+  readonly statePaths?: readonly string[];
   readonly leaseBefore?: Date;
   /** Only items with unacknowledged effects. */
   readonly withEffects?: boolean;

@@ -29,6 +29,8 @@ export interface RuntimeDeps {
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
   readonly limitsFor?: (botId: string) => QueueLimits;
+  /** How long a conversation's queue stays in memory untouched. */
+  readonly queueIdleMs?: number;
   /** Observation hooks for metrics and benchmarks. */
   readonly hooks?: {
     /** A job was claimed `pickupMs` after it was created. */
@@ -62,6 +64,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const conversations = createConversations({
     store: deps.store, history, listeners, inspection, stats, logger: deps.logger, clock,
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
+    ...(deps.queueIdleMs === undefined ? {} : { idleMs: deps.queueIdleMs }),
     placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
   });
 
@@ -105,15 +108,16 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, owner,
 
     /**
-     * Restores queues, runs media-job effects a crash left unacknowledged and sweeps its leases,
-     * restores bots (running ones reconnect), then starts the workers and the outbox.
+     * Runs media-job effects a crash left unacknowledged and sweeps its leases, then starts the
+     * workers and the outbox at once: claimable jobs wait for nothing else. Queues that were in
+     * memory and bots are restored meanwhile, several at a time (running bots reconnect).
      */
     async start(): Promise<void> {
-      const queues = await conversations.restoreAll();
       const { recovered, swept } = await mediaJobs.recover();
-      const botCount = await bots.restoreAll();
       mediaJobs.start();
       await outbox.start();
+      const [queues, botCount] = await Promise.all([conversations.restoreAll(), bots.restoreAll()]);
+      conversations.start();
       log.info({ bots: botCount, queues, swept, recovered }, 'runtime started');
     },
 
@@ -128,7 +132,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
       conversations.halt();
     },
 
-    /** Stops bots (jobs to holding, history flushed), waits for workers, writes every snapshot. */
+    /** Closes sessions (bots keep their state, media jobs stay where they are), waits for workers, flushes history and every snapshot. */
     async shutdown(graceMs = 5000): Promise<void> {
       await outbox.stop(graceMs);
       await mediaJobs.stop(graceMs);

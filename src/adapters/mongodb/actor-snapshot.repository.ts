@@ -14,6 +14,7 @@ interface ActorDoc {
   /** Absent on documents written before effects were stored. */
   effects?: StoredEffect[];
   updatedAt: Date;
+  resident?: boolean;
 }
 
 function toRecord({ _id, effects, ...rest }: ActorDoc): ActorRecord {
@@ -22,7 +23,7 @@ function toRecord({ _id, effects, ...rest }: ActorDoc): ActorRecord {
 
 /** Every top-level field, and of the snapshot only the named paths. */
 function snapshotProjection(fields: readonly string[]): Record<string, 1> {
-  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, effects: 1, updatedAt: 1 };
+  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, effects: 1, updatedAt: 1, resident: 1 };
   for (const field of fields) projection[`snapshot.${field}`] = 1;
   return projection;
 }
@@ -64,13 +65,17 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
       );
       return doc === null ? null : toRecord({ ...doc, snapshot: next.snapshot, effects: [...(next.effects ?? [])] });
     },
-    async list({ kind, botId, states }, options = {}) {
+    async list({ kind, botId, states, resident }, options = {}) {
       const filter: Record<string, unknown> = { kind };
+      if (resident === true) filter['resident'] = true;
       if (botId !== undefined) filter['botId'] = botId;
       if (states !== undefined) filter['state'] = { $in: [...states] };
       const projection = options.fields === undefined ? undefined : snapshotProjection(options.fields);
       const docs = await guard('actors.list', () => actors.find(filter, projection === undefined ? {} : { projection }).sort({ _id: 1 }).toArray());
       return docs.map(toRecord);
+    },
+    async markResident(id, resident) {
+      await guard('actors.markResident', () => actors.updateOne({ _id: id }, resident ? { $set: { resident: true } } : { $unset: { resident: '' } }));
     },
     async delete(id) {
       const res = await guard('actors.delete', () => actors.deleteOne({ _id: id }));

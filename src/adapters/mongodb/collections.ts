@@ -30,10 +30,14 @@ export const RETIRED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.actors]: [
     { key: { kind: 1, botId: 1, state: 1 }, name: 'kind_botId_state' },
+    // Few queues are resident at a time; a restart lists only them.
+    { key: { kind: 1 }, name: 'kind_resident', partialFilterExpression: { resident: true } },
   ],
   [COLLECTIONS.mediaJobs]: [
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
     { key: { botId: 1, state: 1 }, name: 'botId_state' },
+    // A connecting bot reaps its held and undelivered jobs, never the failed ones already told.
+    { key: { botId: 1, statePath: 1 }, name: 'botId_statePath' },
     { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
     { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
   ],

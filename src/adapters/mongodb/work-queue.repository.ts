@@ -135,12 +135,13 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       const update: Document = { $pull: { effects: { id: { $in: [...effectIds] } } } };
       await guard(label('acknowledgeEffects'), () => items.updateOne({ _id: id }, update));
     },
-    async list({ botId, states, leaseBefore, withEffects, owner, after, limit }) {
+    async list({ botId, states, statePaths, leaseBefore, withEffects, owner, after, limit }) {
       const filter: Filter<Doc> = {
         ...(owner === undefined ? {} : { owner }),
         ...(withEffects === true ? { 'effects.0': { $exists: true } } : {}),
         ...(botId === undefined ? {} : { botId }),
         ...(states === undefined ? {} : { state: { $in: [...states] } }),
+        ...(statePaths === undefined ? {} : { statePath: { $in: [...statePaths] } }),
         ...(leaseBefore === undefined ? {} : { leaseUntil: { $lt: leaseBefore } }),
         ...(after === undefined ? {} : { $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, _id: { $gt: after.id } }] }),
       };

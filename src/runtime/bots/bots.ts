@@ -6,6 +6,8 @@ import type { Logger } from '../../logging/logger.ts';
 import type { BotRecord } from '../../ports/bot-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderSession } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
+import type { MediaJobListFilter } from '../../ports/media-job-store.port.ts';
+import { concurrently } from '../actors/concurrently.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { retryDelay, sleep } from '../actors/retry.ts';
 import type { RetryPolicy } from '../actors/retry.ts';
@@ -44,7 +46,17 @@ export interface BotsDeps {
   readonly onQr?: (botId: string, qr: string) => void;
 }
 
+/**
+ * Media-job states a connecting bot moves on: held jobs resume, and results not yet delivered (or
+ * failures not yet told) are delivered. Jobs delivered, or failed and told, are never touched, so
+ * a connect costs what is outstanding, not every job the bot ever had.
+ */
+const REAPED_JOB_STATES = ['holding.idle', 'holding.claimed', 'completed', 'failed.notifying'];
+
 const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
+/** Bots restored at once after a restart. */
+const RESTORE_CONCURRENCY = 16;
+
 /** Tries of a stop's failed effects before the stop is answered with the failure. */
 const STOP_RETRY: RetryPolicy = { attempts: 5, baseMs: 100, maxMs: 2000 };
 
@@ -60,6 +72,7 @@ export function createBots(deps: BotsDeps) {
   const started = new Set<string>();
   const chains = new Map<string, Promise<void>>();
   const log = deps.logger.child({ scope: 'bots' });
+  let closing = false;
 
   function actorOf(botId: string): BotActor {
     const actor = actors.get(botId);
@@ -114,7 +127,8 @@ export function createBots(deps: BotsDeps) {
   }
 
   function onProviderEvent(botId: string, event: ProviderEvent): void {
-    if (!actors.has(botId)) return;
+    // A session closing because the process shuts down is not the bot disconnecting.
+    if (!actors.has(botId) || closing) return;
     const machineEvent =
       event.type === 'provider.disconnected'
         ? { ...event, retryAt: deps.clock() + backoffDelay(actorOf(botId).getSnapshot().context.attempt + 1, RECONNECT, Math.random()) }
@@ -134,10 +148,33 @@ export function createBots(deps: BotsDeps) {
     return created;
   }
 
-  async function forEachJob(botId: string, states: Parameters<Store['mediaJobs']['list']>[0]['states'], event: { type: 'bot.started' } | { type: 'bot.stopped' }) {
-    const jobs = await deps.store.mediaJobs.list({ botId, ...(states === undefined ? {} : { states }) });
+  async function forEachJob(botId: string, filter: Pick<MediaJobListFilter, 'states' | 'statePaths'>, event: { type: 'bot.started' } | { type: 'bot.stopped' }) {
+    const jobs = await deps.store.mediaJobs.list({ botId, ...filter });
     for (const job of jobs) await deps.jobs.dispatch(job.id, event);
     return jobs.length;
+  }
+
+  /**
+   * Hosts one stored bot. A bot caught mid-session by a crash or a shutdown is treated as a dropped
+   * connection (it reconnects at once, without moving its media jobs around); a bot caught
+   * stopping finishes stopping; a bot that should not run is brought down.
+   */
+  async function restore(bot: BotRecord): Promise<void> {
+    const actor = await host(bot);
+    const state = String(actor.getSnapshot().value);
+    const live = ['starting', 'awaiting-qr', 'connecting', 'connected'].includes(state);
+    // A bot caught stopping finishes stopping whatever was asked of it since; its stored
+    // effects (holding its media jobs) ran when it was restored.
+    if (state === 'stopping') {
+      await send(bot.id, { type: 'bot.stopped' });
+    } else if (bot.desiredState !== 'running') {
+      if (live || state === 'reconnecting') await send(bot.id, { type: 'bot.stop' });
+    } else if (live) {
+      await send(bot.id, { type: 'provider.disconnected', reason: 'process restarted', retryable: true, retryAt: deps.clock() });
+    } else if (state === 'reconnecting') {
+      await send(bot.id, { type: 'reconnect.due', attempt: actor.getSnapshot().context.attempt });
+    }
+    if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
   }
 
   /**
@@ -195,14 +232,14 @@ export function createBots(deps: BotsDeps) {
     reapMediaJobs: {
       durable: true,
       async run({ botId }) {
-        const n = await forEachJob(botId, ['holding', 'completed', 'failed'], { type: 'bot.started' });
+        const n = await forEachJob(botId, { statePaths: REAPED_JOB_STATES }, { type: 'bot.started' });
         log.debug({ botId, jobs: n }, 'media jobs reaped');
       },
     },
     holdMediaJobs: {
       durable: true,
       async run({ botId }) {
-        await forEachJob(botId, ['pending', 'processing'], { type: 'bot.stopped' });
+        await forEachJob(botId, { states: ['pending', 'processing'] }, { type: 'bot.stopped' });
       },
     },
     resumeOutbox: { durable: false, run: ({ botId }) => deps.onConnection?.(botId, true) },
@@ -298,29 +335,11 @@ export function createBots(deps: BotsDeps) {
       await deps.store.bots.delete(botId);
     },
     /**
-     * Hosts every stored bot. A bot caught mid-session by a crash is treated as a dropped
-     * connection (it reconnects at once, without moving its media jobs around); a bot caught
-     * stopping finishes stopping; a bot that should not run is brought down.
+     * Hosts every stored bot, several at a time (see `restore`).
      */
     async restoreAll(): Promise<number> {
       const bots = await deps.store.bots.list();
-      for (const bot of bots) {
-        const actor = await host(bot);
-        const state = String(actor.getSnapshot().value);
-        const live = ['starting', 'awaiting-qr', 'connecting', 'connected'].includes(state);
-        // A bot caught stopping finishes stopping whatever was asked of it since; its stored
-        // effects (holding its media jobs) ran when it was restored.
-        if (state === 'stopping') {
-          await send(bot.id, { type: 'bot.stopped' });
-        } else if (bot.desiredState !== 'running') {
-          if (live || state === 'reconnecting') await send(bot.id, { type: 'bot.stop' });
-        } else if (live) {
-          await send(bot.id, { type: 'provider.disconnected', reason: 'process restarted', retryable: true, retryAt: deps.clock() });
-        } else if (state === 'reconnecting') {
-          await send(bot.id, { type: 'reconnect.due', attempt: actor.getSnapshot().context.attempt });
-        }
-        if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
-      }
+      await concurrently(bots, RESTORE_CONCURRENCY, (bot) => restore(bot));
       return bots.length;
     },
     /** Drops timers without touching providers or the store (the process is going away). */
@@ -329,16 +348,27 @@ export function createBots(deps: BotsDeps) {
       timers.clear();
       for (const actor of actors.values()) actor.halt();
     },
-    /** Stops every running bot (jobs to holding, pending writes flushed) without changing what operators asked for. */
+    /**
+     * The process is going away, not the bots: sessions close and pending writes are flushed, but
+     * no bot changes state and no media job moves. The next start treats running bots as dropped
+     * connections (they reconnect at once) and their jobs are claimable as they were, so a restart
+     * costs nothing per job.
+     */
     async shutdown(): Promise<void> {
+      closing = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
       await Promise.all(
         [...actors.keys()].map(async (botId) => {
-          if (!['stopped', 'logged-out', 'failed'].includes(String(actorOf(botId).getSnapshot().value))) await send(botId, { type: 'bot.stop' });
           await chains.get(botId);
+          const s = sessions.get(botId);
+          sessions.delete(botId);
+          started.delete(botId);
+          await s?.stop().catch((err: unknown) => log.warn({ err, botId }, 'provider session did not close cleanly'));
+          if (!(await deps.flushIngestion(botId, deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while shutting down');
           await actorOf(botId).stop();
         }),
       );
-      for (const timer of timers.values()) clearTimeout(timer);
     },
   };
 }

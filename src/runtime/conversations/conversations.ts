@@ -9,7 +9,8 @@ import type { Logger } from '../../logging/logger.ts';
 import type { OutboundOutcome } from '../../ports/history-store.port.ts';
 import type { InboundMessage } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
-import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
+import { createLanes } from './lanes.ts';
+import { queueResidency } from './queue-residency.ts';
 import type { PersistenceStats } from '../actors/persisted-actor.ts';
 import { inboundRow, outboundMessage, outboundRow } from './history-rows.ts';
 import type { Arrival } from './history-rows.ts';
@@ -36,7 +37,11 @@ export interface ConversationsDeps {
   readonly snapshotCoalesceMs?: number;
   /** Where a media message's job goes once its placeholder row is durable. */
   readonly placeholderJobs: PlaceholderJobs;
+  /** How long a queue stays in memory untouched; default ten minutes. */
+  readonly idleMs?: number;
 }
+
+export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
 
 /** The media jobs as a conversation needs them: one per placeholder, created before the message is acknowledged. */
 export interface PlaceholderJobs {
@@ -52,46 +57,18 @@ export interface PlaceholderJobs {
  * conversations proceed concurrently and share the history group commit.
  */
 export function createConversations(deps: ConversationsDeps) {
-  const actors = new Map<string, QueueActor>();
-  const loading = new Map<string, Promise<QueueActor>>();
-  const chains = new Map<string, Promise<unknown>>();
-  // Bots deleted in this process: a late finalize must not create a queue the deletion just removed.
-  const deleted = new Set<string>();
+  const lanes = createLanes();
   const log = deps.logger.child({ scope: 'conversations' });
 
   const options = queueActorOptions({ ...deps, log, coalesceMs: deps.snapshotCoalesceMs ?? 10 });
   const recovery = queueRecovery({ store: deps.store, clock: deps.clock, log });
-
-  function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = chains.get(key) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    chains.set(key, settled);
-    void settled.then(() => {
-      if (chains.get(key) === settled) chains.delete(key);
-    });
-    return next;
-  }
-
-  async function queue(botId: string, correspondentId: string): Promise<QueueActor> {
-    if (deleted.has(botId)) throw new ParleyError('NOT_FOUND', `Bot ${botId} was deleted`);
-    const id = queueActorId(botId, correspondentId);
-    const live = actors.get(id);
-    if (live !== undefined) return live;
-    let pending = loading.get(id);
-    if (pending === undefined) {
-      pending = (async () => {
-        const record = await deps.store.actors.get(id);
-        const actor = record === null
-          ? await createPersistedActor(options, { id, kind: 'correspondent-queue', botId }, { botId, correspondentId, limits: deps.limitsFor(botId) })
-          : await restorePersistedActor(options, record);
-        actors.set(id, actor);
-        return actor;
-      })().finally(() => loading.delete(id));
-      loading.set(id, pending);
-    }
-    return pending;
-  }
+  const residency = queueResidency({
+    actors: deps.store.actors, options, lanes, catchUp: (q) => recovery.catchUp(q), limitsFor: deps.limitsFor,
+    clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS,
+  });
+  const serialized = lanes.run;
+  const queue = residency.get;
+  let idleSweep: NodeJS.Timeout | undefined;
 
   /**
    * Shared shape of both ingest paths: dedupe, take the next seq, write history, run what must
@@ -149,11 +126,23 @@ export function createConversations(deps: ConversationsDeps) {
 
   return {
     queue,
-    actors: () => [...actors.values()],
+    /** The queues in memory now. */
+    actors: residency.loaded,
+
+    /** Unloads idle queues every so often (a quarter of the idle time, at least every second). */
+    start(): void {
+      clearInterval(idleSweep);
+      const everyMs = Math.max(1000, Math.min(60_000, (deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS) / 4));
+      idleSweep = setInterval(() => void residency.unloadIdle(), everyMs);
+      idleSweep.unref();
+    },
+    unloadIdle: residency.unloadIdle,
+    applyLimits: residency.applyLimits,
 
     /** Stops every queue at once without writing or notifying anything more (the process is going away). */
     halt(): void {
-      for (const actor of actors.values()) actor.halt();
+      clearInterval(idleSweep);
+      residency.halt();
     },
 
     /** Text: durable in history before this resolves; listeners hear it once the window is stored. */
@@ -259,29 +248,21 @@ export function createConversations(deps: ConversationsDeps) {
       },
     },
 
-    /** Restores every stored queue and replays history rows its snapshot had not seen yet. */
-    async restoreAll(): Promise<number> {
-      const records = await deps.store.actors.list({ kind: 'correspondent-queue' });
-      for (const record of records) {
-        const actor = await restorePersistedActor(options, record);
-        actors.set(record.id, actor);
-        await recovery.catchUp(actor);
-      }
-      return records.length;
-    },
+    /** Restores the queues resident when the process ended and replays history rows their snapshots had not seen. */
+    restoreAll: residency.restoreResident,
 
     /** Resolves `true` once the work under way on the bot's conversations is done, `false` past `timeoutMs`. */
     async settle(botId: string, timeoutMs: number): Promise<boolean> {
-      const prefix = queueActorId(botId, '');
-      const work = Promise.all([...chains].filter(([key]) => key.startsWith(prefix)).map(([, w]) => w)).then(() => true);
+      const work = lanes.idle(queueActorId(botId, '')).then(() => true);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
       return Promise.race([work, late]).finally(() => clearTimeout(timer));
     },
 
     async flush(): Promise<void> {
-      await Promise.all([...chains.values()]);
-      await Promise.all([...actors.values()].map((a) => a.flush()));
+      clearInterval(idleSweep);
+      await lanes.idle();
+      await residency.flush();
     },
 
     /**
@@ -289,22 +270,13 @@ export function createConversations(deps: ConversationsDeps) {
      * refuses new work for the bot until `admitBot`. Resolves with how many queues were unloaded.
      */
     async dropBot(botId: string): Promise<number> {
-      deleted.add(botId);
-      const prefix = queueActorId(botId, '');
-      await Promise.all([...chains].filter(([key]) => key.startsWith(prefix)).map(([, work]) => work));
-      await Promise.all([...loading].filter(([key]) => key.startsWith(prefix)).map(([, load]) => load.catch(() => undefined)));
-      const mine = [...actors.values()].filter((a) => a.botId === botId);
-      for (const actor of mine) {
-        actors.delete(actor.id);
-        await actor.stop().catch((err: unknown) => log.warn({ err, botId }, 'a queue of a deleted bot did not stop cleanly'));
-      }
-      return mine.length;
+      residency.refuseBot(botId);
+      await lanes.idle(queueActorId(botId, ''));
+      return residency.dropBot(botId);
     },
 
     /** A bot was created, perhaps under the id of a deleted one: its conversations may start. */
-    admitBot(botId: string): void {
-      deleted.delete(botId);
-    },
+    admitBot: residency.admitBot,
   };
 }
 

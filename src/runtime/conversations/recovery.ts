@@ -52,7 +52,8 @@ export function queueRecovery({ store, clock, log }: QueueRecoveryDeps) {
     // each accepted at its row's time so the window matches what history says of it.
     async catchUp(q: QueueActor): Promise<void> {
       const { botId, correspondentId, window } = q.getSnapshot().context;
-      const rows = (await store.history.list(botId, correspondentId, { limit: 1000 })).filter((r) => r.seq >= window.nextId);
+      // Only the rows past the window: an indexed range read however long the history is.
+      const rows = await store.history.listBySeq(botId, correspondentId, [[window.nextId, Number.MAX_SAFE_INTEGER]]);
       for (const row of rows) {
         if (row.status === 'placeholder' && row.mediaJobId !== null) {
           await q.send({ type: 'placeholder.injected', message: placeholderFromRow(row, row.mediaJobId), now: clock() });

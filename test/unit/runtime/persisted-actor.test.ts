@@ -21,6 +21,7 @@ function memoryStore() {
   let landing = 0;
   const store: ActorSnapshotStore = {
     get: async (id) => records.get(id) ?? null,
+    markResident: async () => {},
     insert: async (r) => {
       const record = { ...r, effects: r.effects ?? [], version: 1, updatedAt: new Date(now) };
       records.set(r.id, record);
