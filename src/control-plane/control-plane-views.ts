@@ -56,5 +56,8 @@ export function jobView(job: MediaJobRecord): JobView {
 }
 
 export function outboxView(r: OutboxRecord): OutboxEntry {
-  return { id: r.id, to: r.correspondentId, text: r.text, state: r.state, attempt: r.attempt, lastError: r.error, nextAttemptAt: r.state === 'pending' || r.state === 'holding' ? r.notBefore : null, createdAt: r.createdAt, updatedAt: r.updatedAt };
+  return { id: r.id, to: r.correspondentId, text: r.text, state: r.state, attempt: r.attempt, lastError: r.error, nextAttemptAt: r.state === 'pending' || r.state === 'holding' ? laterOf(r.notBefore, r.createdAt) : null, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }
+
+// A message never tried is due from its creation on (its `notBefore` is the epoch).
+const laterOf = (a: Date, b: Date): Date => (a.getTime() > b.getTime() ? a : b);

@@ -38,3 +38,38 @@ describe('inbound input caps', () => {
     expect(fits.statusCode).toBe(202);
   });
 });
+
+describe('correspondent ids', () => {
+  let t: TestStore;
+  let api: Api;
+  beforeAll(async () => {
+    t = await openTestStore('parley_correspondent_ids');
+    api = await startApi(t.store);
+    await runningBot(api, 'bot-ids');
+  });
+  afterAll(async () => {
+    await api.close();
+    await t.dispose();
+  });
+
+  it('refuses a recipient or sender with spaces or control characters, and queues nothing', async () => {
+    for (const id of ['   ', '1555 666', '1555\u0000', 'a\tb']) {
+      const sent = await api.request('POST', '/v1/bots/bot-ids/messages', { to: id, text: 'hi' });
+      expect(sent.statusCode, JSON.stringify(id)).toBe(400);
+      expect(sent.json<ErrorJson>().error.message.startsWith('body.to')).toBe(true);
+      const received = await api.request('POST', '/v1/bots/bot-ids/simulator/inbound', { from: id, text: 'hi' });
+      expect(received.statusCode).toBe(400);
+    }
+    expect(await t.store.outbox.list({ botId: 'bot-ids' })).toEqual([]);
+  });
+
+  it('shows a message not tried yet as due from its creation, not from 1970', async () => {
+    // A stopped bot holds the message, so it stays waiting for its first try.
+    await api.request('POST', '/v1/bots', { id: 'bot-held', provider: 'simulator' });
+    const sent = await api.request('POST', '/v1/bots/bot-held/messages', { to: '1555', text: 'hi' });
+    expect(sent.statusCode).toBe(202);
+    const { messages } = (await api.request('GET', '/v1/bots/bot-held/outbox')).json<{ messages: { nextAttemptAt: string | null; createdAt: string }[] }>();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.nextAttemptAt).toBe(messages[0]?.createdAt);
+  });
+});

@@ -1,4 +1,5 @@
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 
 /** The subset of JSON Schema (OpenAPI 3.0 flavour) the served document uses. */
 export interface JsonSchema {
@@ -85,8 +86,10 @@ export type BodyCheck = (body: unknown) => string | null;
  * schema is compiled inside a copy of the document's components, so its `$ref`s resolve.
  */
 export function responseChecks(doc: OpenApiDocument): (schema: JsonSchema) => BodyCheck {
-  // `nullable` is OpenAPI 3.0's way of admitting null; the formats used are standard ones.
-  const ajv = new Ajv({ allErrors: true, nullable: true, format: 'full' });
+  // OpenAPI 3.0 schemas carry keywords JSON Schema does not know (`nullable` Ajv reads itself,
+  // `example` and the like it must ignore); the formats used are standard ones.
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats.default(ajv);
   const cache = new Map<JsonSchema, BodyCheck>();
   return (schema) => {
     const cached = cache.get(schema);

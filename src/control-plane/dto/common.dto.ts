@@ -24,6 +24,13 @@ export const EpochMs = Type.Integer({ minimum: 0, description: 'Epoch millisecon
  */
 export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
 
+/**
+ * A correspondent as providers name it (phone number, JID, group id): no spaces or control
+ * characters, which no provider id contains and which would make a conversation unreachable by URL.
+ */
+export const CorrespondentId = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$', description });
+
 /** Bot ids are URL- and log-safe: lower-case letters, digits and dashes. */
 export const BOT_ID_PATTERN = '^[a-z0-9-]{1,64}$';
 

@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { OutboxState } from '../../ports/outbox-store.port.ts';
-import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
+import { BOT_ID_PATTERN, CorrespondentId, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 const OUTBOX_STATES = ['pending', 'holding', 'sending', 'sent', 'failed'] as const satisfies readonly OutboxState[];
 
 /** `POST /v1/bots/:id/messages`: queued in the outbox, sent (and retried) in the background. */
 export const SendMessageBody = Type.Object(
   {
-    to: Type.String({ minLength: 1, maxLength: 256, description: 'Phone number, JID or group id' }),
+    to: CorrespondentId('Phone number, JID or group id'),
     text: Type.String({ minLength: 1, maxLength: 65_536 }),
   },
   { $id: 'SendMessageBody', additionalProperties: false },

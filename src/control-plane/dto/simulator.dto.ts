@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
-import { EpochMs, Nullable, StringEnum, exactlyOneOf } from './common.dto.ts';
+import { CorrespondentId, EpochMs, Nullable, StringEnum, exactlyOneOf } from './common.dto.ts';
 
 /** The longest text or caption a message may carry (WhatsApp's own limit for a text). */
 export const MAX_TEXT_CHARS = 65_536;
@@ -12,7 +12,7 @@ export const MAX_TEXT_CHARS = 65_536;
  */
 export const SimulatorInboundBody = Type.Object(
   {
-    from: Type.String({ minLength: 1, maxLength: 256 }),
+    from: CorrespondentId('The sender: phone number or JID'),
     // WhatsApp's own ceiling for a text: more could only be a malformed or hostile request.
     text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS })),
     media: Type.Optional(

@@ -151,7 +151,7 @@ describe('races', () => {
     expect(h.runtime.stats.lateResultsDiscarded).toBe(0);
   });
 
-  it('(f) keeps the next message id above every recovered placeholder id', async () => {
+  it('keeps the next message id above a placeholder restored with its snapshot (race (f) with the snapshot behind: placeholder-recovery.test.ts)', async () => {
     const first = await start();
     const bot = await connectedBot(first.h);
     await first.h.provider.text(bot, CID, 'one');
