@@ -1,4 +1,5 @@
 import type { MediaDescriptor, MediaKind } from './media-kind.ts';
+import { truncateContent } from './queue-limits.ts';
 
 /**
  * What processing a media message produced: text to show the conversation, or the reason the
@@ -37,9 +38,16 @@ export function formatMediaContent(media: MediaLabelSource, outcome: MediaOutcom
   return withCaption(`${mediaLabel(media)} ${body}`, media.caption);
 }
 
+/**
+ * Longest caption a placeholder shows. A placeholder's text is stored with its queue until the
+ * result replaces it, so a long caption waits in the job and returns whole with the result.
+ */
+export const PENDING_CAPTION_CHARS = 1_000;
+
 /** Content of a placeholder while its media job runs; it tells readers of the window what is coming. */
 export function formatPendingMedia(media: MediaLabelSource): string {
-  return withCaption(`${mediaLabel(media)} (processing)`, media.caption);
+  const caption = media.caption === null ? null : truncateContent(media.caption.trim(), PENDING_CAPTION_CHARS);
+  return withCaption(`${mediaLabel(media)} (processing)`, caption);
 }
 
 function processedBody(text: string): string {

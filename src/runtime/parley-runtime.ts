@@ -31,6 +31,8 @@ export interface RuntimeDeps {
   readonly limitsFor?: (botId: string) => QueueLimits;
   /** How long a conversation's queue stays in memory untouched. */
   readonly queueIdleMs?: number;
+  /** Placeholders one conversation may hold at once. */
+  readonly maxPendingMedia?: number;
   /** Observation hooks for metrics and benchmarks. */
   readonly hooks?: {
     /** A job was claimed `pickupMs` after it was created. */
@@ -65,6 +67,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     store: deps.store, history, listeners, inspection, stats, logger: deps.logger, clock,
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
     ...(deps.queueIdleMs === undefined ? {} : { idleMs: deps.queueIdleMs }),
+    ...(deps.maxPendingMedia === undefined ? {} : { maxPendingMedia: deps.maxPendingMedia }),
     placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatPendingMedia } from '../../domain/media-content.ts';
+import { formatMediaContent, formatPendingMedia } from '../../domain/media-content.ts';
 import type { MediaDescriptor } from '../../domain/media-kind.ts';
 import type { FinalizePlaceholderParams, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
 import { ParleyError } from '../../domain/errors.ts';
@@ -39,9 +39,18 @@ export interface ConversationsDeps {
   readonly placeholderJobs: PlaceholderJobs;
   /** How long a queue stays in memory untouched; default ten minutes. */
   readonly idleMs?: number;
+  /** Placeholders one conversation may hold at once; default `MAX_PENDING_MEDIA`. */
+  readonly maxPendingMedia?: number;
 }
 
 export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
+
+/**
+ * Placeholders one conversation may hold at once. A placeholder is never evicted, so without a
+ * ceiling a sender could grow a stored queue towards MongoDB's 16 MiB document limit while media
+ * waits; past it a media message is kept as a note that it was not processed.
+ */
+export const MAX_PENDING_MEDIA = 1_000;
 
 /** The media jobs as a conversation needs them: one per placeholder, created before the message is acknowledged. */
 export interface PlaceholderJobs {
@@ -67,6 +76,8 @@ export function createConversations(deps: ConversationsDeps) {
     clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS,
   });
   const serialized = lanes.run;
+  const pendingMedia = async (botId: string, correspondentId: string) =>
+    (await queue(botId, correspondentId)).getSnapshot().context.window.messages.filter((m) => m.mediaJobId !== null).length;
   const queue = residency.get;
   let idleSweep: NodeJS.Timeout | undefined;
 
@@ -146,10 +157,10 @@ export function createConversations(deps: ConversationsDeps) {
     },
 
     /** Text: durable in history before this resolves; listeners hear it once the window is stored. */
-    ingestText(arrival: Arrival, text: string) {
+    ingestText(arrival: Arrival, text: string, kind: string = 'text') {
       return ingest(
         arrival,
-        (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: 'text', content: text, status: 'final', mediaJobId: null })),
+        (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind, content: text, status: 'final', mediaJobId: null })),
         (q, now) => q.send({ type: 'message.text-received', message: { ...arrival, content: text, source: 'user' }, now }),
       );
     },
@@ -165,6 +176,11 @@ export function createConversations(deps: ConversationsDeps) {
       };
       if (message.media === null) return { ...(await this.ingestText(arrival, message.text ?? '')), mediaJobId: null };
       const { kind, mimetype, caption, fileName } = message.media;
+      const maxPending = deps.maxPendingMedia ?? MAX_PENDING_MEDIA;
+      if ((await pendingMedia(botId, message.correspondentId)) >= maxPending) {
+        const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
+        return { ...(await this.ingestText(arrival, formatMediaContent({ kind, caption, fileName }, { status: 'unreadable', reason }), kind)), mediaJobId: null };
+      }
       const jobId = randomUUID();
       const result = await this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, jobId);
       return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };

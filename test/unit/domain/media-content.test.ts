@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMediaContent, formatPendingMedia, mediaLabel } from '../../../src/domain/media-content.ts';
+import { PENDING_CAPTION_CHARS, formatMediaContent, formatPendingMedia, mediaLabel } from '../../../src/domain/media-content.ts';
 import type { MediaLabelSource } from '../../../src/domain/media-content.ts';
 import type { MediaKind } from '../../../src/domain/media-kind.ts';
 import { MEDIA_KINDS, isMediaKind } from '../../../src/domain/media-kind.ts';
@@ -17,6 +17,14 @@ describe('finalized media content', () => {
     ['document', '[Document] hello there'],
   ] as const)('formats %s without a caption as a tag and the text', (kind, expected) => {
     expect(formatMediaContent(of(kind), processed('hello there'))).toBe(expected);
+  });
+
+  it('shows at most 1,000 characters of a caption while the media waits, and the whole caption with the result', () => {
+    const caption = 'c'.repeat(5_000);
+    const pending = formatPendingMedia(of('image', caption));
+    expect(pending.length).toBeLessThan(PENDING_CAPTION_CHARS + 40);
+    expect(pending.startsWith('[Image] (processing)\nCaption: ccc')).toBe(true);
+    expect(formatMediaContent(of('image', caption), processed('a cat')).endsWith(caption)).toBe(true);
   });
 
   it('puts the caption on its own line', () => {

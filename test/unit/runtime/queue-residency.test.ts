@@ -125,4 +125,18 @@ describe('conversations in memory', () => {
     await h.runtime.bots.actor(bot).flush();
     expect(listed).toEqual([]);
   });
+
+  it('keeps a media message past the placeholder ceiling as a note that it was not processed, creating no job', async () => {
+    const t = await openTestStore('parley_residency');
+    opened.push(t);
+    const h = await startRuntime(t.store, { maxPendingMedia: 2, worker: { pollMs: 600_000, concurrency: 1 } });
+    running.push(h);
+    const bot = await connectedBot(h);
+    h.runtime.mediaJobs.halt();
+    for (let i = 0; i < 3; i++) await h.provider.media(bot, 'alice', 'image', `IMG-${i}`, `picture ${i}`);
+    const rows = await t.store.history.list(bot, 'alice');
+    expect(rows.map((r) => [r.status, r.kind])).toEqual([['placeholder', 'image'], ['placeholder', 'image'], ['final', 'image']]);
+    expect(rows[2]?.content).toBe('[Image] (could not be processed: 2 earlier media messages of this conversation are still waiting to be processed)\nCaption: picture 2');
+    expect(await t.store.mediaJobs.list({ botId: bot })).toHaveLength(2);
+  });
 });
