@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     worker: { concurrency: config.mediaWorkerConcurrency, leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
     outbox: { leaseMs: config.outboxLeaseMs },
     queueIdleMs: config.queueIdleMs,
+    maxInboundTextChars: config.inboundTextMaxChars,
   });
   const { runtime } = services;
   // Subscribed before start so restored actors appear on /inspect.

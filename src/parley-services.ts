@@ -32,6 +32,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     outbox,
     metrics,
     ...(simulator === undefined ? {} : { simulator }),
+    ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
   });
   return {
     store,

@@ -184,6 +184,12 @@ export const CONFIG_OPTIONS = {
     defaultText: '3',
     parse: integer(1, 100, 3),
   },
+  inboundTextMaxChars: {
+    env: 'INBOUND_TEXT_MAX_CHARS',
+    doc: 'Longest inbound text or caption taken whole (WhatsApp allows 65536); the simulator route refuses longer ones with 400, providers\' longer ones are stored cut with " [truncated]".',
+    defaultText: '65536',
+    parse: integer(100, 65_536, 65_536),
+  },
   queueIdleMs: {
     env: 'QUEUE_IDLE_MS',
     doc: 'A conversation untouched this long leaves memory (its queue is written and loaded again on its next message); restarts restore only conversations in memory.',

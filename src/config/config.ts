@@ -27,6 +27,8 @@ export interface Config {
   readonly mediaJobLeaseMs: number;
   /** Attempts before a media job fails for good. */
   readonly mediaJobMaxAttempts: number;
+  /** Longest inbound text or caption taken whole. */
+  readonly inboundTextMaxChars: number;
   /** A queue untouched this long is unloaded from memory. */
   readonly queueIdleMs: number;
   /** An outbound message whose sender died is sent again after this long. */

@@ -4,6 +4,7 @@ import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
+import { WHATSAPP_TEXT_CHARS } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
@@ -34,6 +35,8 @@ export interface ControlPlaneDeps {
   readonly outbox: Pick<Outbox, 'send' | 'retry'>;
   /** Per-bot observations to drop when a bot is deleted. */
   readonly metrics?: { forgetBot(botId: string): void };
+  /** Longest text or caption this instance accepts; the simulator refuses longer ones. */
+  readonly maxInboundTextChars?: number;
 }
 
 /**
@@ -228,6 +231,10 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
 
     async simulatorInbound(id: string, payload: SimulatorInboundBody): Promise<SimulatorInboundAccepted> {
+      const max = deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS;
+      for (const [field, text] of [['body.text', payload.text], ['body.media.caption', payload.media?.caption]] as const) {
+        if (text !== undefined && text.length > max) throw ParleyError.of('VALIDATION_FAILED', { field, problem: `must not be longer than ${max} characters (INBOUND_TEXT_MAX_CHARS)` });
+      }
       return (await simulatorBot(id)).inbound(id, payload);
     },
 

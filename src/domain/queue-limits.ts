@@ -3,6 +3,9 @@ import type { QueueLimits } from './queue-message.ts';
 /** Milliseconds in a day; `maxAgeDays` is converted with this. */
 export const DAY_MS = 86_400_000;
 
+/** WhatsApp's own ceiling for a text or caption; an instance may accept less (INBOUND_TEXT_MAX_CHARS). */
+export const WHATSAPP_TEXT_CHARS = 65_536;
+
 /** Appended to content cut by `maxCharactersPerMessage`, so the reader sees it is incomplete. */
 export const TRUNCATION_MARKER = ' [truncated]';
 

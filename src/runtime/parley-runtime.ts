@@ -33,6 +33,8 @@ export interface RuntimeDeps {
   readonly queueIdleMs?: number;
   /** Placeholders one conversation may hold at once. */
   readonly maxPendingMedia?: number;
+  /** Longest inbound text or caption taken whole; longer ones are stored cut. */
+  readonly maxInboundTextChars?: number;
   /** Observation hooks for metrics and benchmarks. */
   readonly hooks?: {
     /** A job was claimed `pickupMs` after it was created. */
@@ -68,6 +70,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
     ...(deps.queueIdleMs === undefined ? {} : { idleMs: deps.queueIdleMs }),
     ...(deps.maxPendingMedia === undefined ? {} : { maxPendingMedia: deps.maxPendingMedia }),
+    ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
     placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
   });
 

@@ -103,7 +103,7 @@ export interface Api {
 }
 
 /** The real runtime, control plane and Fastify app on `store`, with the simulator and the fake provider. */
-export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit'>> & { rateLimit?: { max: number; timeWindow: number } } = {}): Promise<Api> {
+export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number } = {}): Promise<Api> {
   const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const simulator = createSimulatorHub();
   const whatsapp = fakeWhatsApp();
@@ -118,6 +118,7 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
     historyWindowMs: 1,
     outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
     metrics: { defaultMetrics: false },
+    ...(app.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: app.maxInboundTextChars }),
   });
   const directory = createActorDirectory(services.runtime.inspection);
   await services.start();

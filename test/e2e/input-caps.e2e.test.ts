@@ -73,3 +73,40 @@ describe('correspondent ids', () => {
     expect(messages[0]?.nextAttemptAt).toBe(messages[0]?.createdAt);
   });
 });
+
+describe('a lower text cap of this instance (INBOUND_TEXT_MAX_CHARS)', () => {
+  let t: TestStore;
+  let api: Api;
+  beforeAll(async () => {
+    t = await openTestStore('parley_text_cap');
+    api = await startApi(t.store, { maxInboundTextChars: 200 });
+    await runningBot(api, 'bot-cap');
+  });
+  afterAll(async () => {
+    await api.close();
+    await t.dispose();
+  });
+
+  it('refuses a longer simulated text or caption with 400 naming the field, and stores nothing', async () => {
+    const long = 'x'.repeat(201);
+    for (const [payload, field] of [
+      [{ from: '1555', text: long }, 'body.text'],
+      [{ from: '1555', media: { kind: 'image', mimetype: 'image/png', dataBase64: 'AAEC', caption: long } }, 'body.media.caption'],
+    ] as const) {
+      const res = await api.request('POST', '/v1/bots/bot-cap/simulator/inbound', payload);
+      expect(res.statusCode).toBe(400);
+      expect(res.json<ErrorJson>().error.message.startsWith(`${field}: must not be longer than 200`)).toBe(true);
+    }
+    expect(await t.store.history.list('bot-cap', '1555')).toEqual([]);
+    expect((await api.request('POST', '/v1/bots/bot-cap/simulator/inbound', { from: '1555', text: 'x'.repeat(200) })).statusCode).toBe(202);
+  });
+
+  it('stores a longer text a provider delivers cut, with the marker that says so', async () => {
+    await api.services.runtime.conversations.receive('bot-cap', {
+      providerMessageId: 'LONG-1', correspondentId: '1666', sender: { id: '1666', displayName: null }, group: null, originatingAt: null,
+      text: 'y'.repeat(1_000), media: null,
+    });
+    const [row] = await t.store.history.list('bot-cap', '1666');
+    expect(row?.content).toBe(`${'y'.repeat(200 - ' [truncated]'.length)} [truncated]`);
+  });
+});

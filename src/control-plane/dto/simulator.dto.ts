@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
+import { WHATSAPP_TEXT_CHARS } from '../../domain/queue-limits.ts';
 import { CorrespondentId, EpochMs, Nullable, StringEnum, exactlyOneOf } from './common.dto.ts';
 
-/** The longest text or caption a message may carry (WhatsApp's own limit for a text). */
-export const MAX_TEXT_CHARS = 65_536;
 
 /**
  * `POST /v1/bots/:id/simulator/inbound`. Exactly one of `text` and `media` is part of the schema,
@@ -14,7 +13,7 @@ export const SimulatorInboundBody = Type.Object(
   {
     from: CorrespondentId('The sender: phone number or JID'),
     // WhatsApp's own ceiling for a text: more could only be a malformed or hostile request.
-    text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS })),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: WHATSAPP_TEXT_CHARS })),
     media: Type.Optional(
       Type.Object(
         {
@@ -22,7 +21,7 @@ export const SimulatorInboundBody = Type.Object(
           mimetype: Type.String({ minLength: 1, maxLength: 255 }),
           dataBase64: Type.Optional(Type.String({ description: 'The media bytes; may be empty or absent with `corrupt: true` (a download that fails)' })),
           fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-          caption: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS })),
+          caption: Type.Optional(Type.String({ minLength: 1, maxLength: WHATSAPP_TEXT_CHARS })),
         },
         { additionalProperties: false },
       ),

@@ -4,6 +4,7 @@ import type { MediaDescriptor } from '../../domain/media-kind.ts';
 import type { FinalizePlaceholderParams, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
 import { ParleyError } from '../../domain/errors.ts';
 import type { QueueLimits } from '../../domain/queue-message.ts';
+import { WHATSAPP_TEXT_CHARS, truncateContent } from '../../domain/queue-limits.ts';
 import { findByProviderMessageId } from '../../domain/queue-window.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { OutboundOutcome } from '../../ports/history-store.port.ts';
@@ -41,6 +42,8 @@ export interface ConversationsDeps {
   readonly idleMs?: number;
   /** Placeholders one conversation may hold at once; default `MAX_PENDING_MEDIA`. */
   readonly maxPendingMedia?: number;
+  /** Longer inbound texts and captions are stored cut, with the truncation marker; default WhatsApp's own ceiling. */
+  readonly maxInboundTextChars?: number;
 }
 
 export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
@@ -174,8 +177,12 @@ export function createConversations(deps: ConversationsDeps) {
         botId, correspondentId: message.correspondentId, providerMessageId: message.providerMessageId,
         sender: message.sender, group: message.group, originatingAt: message.originatingAt,
       };
-      if (message.media === null) return { ...(await this.ingestText(arrival, message.text ?? '')), mediaJobId: null };
-      const { kind, mimetype, caption, fileName } = message.media;
+      // Providers deliver what WhatsApp accepted; what this instance does not take whole is cut visibly.
+      const maxChars = deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS;
+      const cut = (text: string) => truncateContent(text, maxChars);
+      if (message.media === null) return { ...(await this.ingestText(arrival, cut(message.text ?? ''))), mediaJobId: null };
+      const { kind, mimetype, fileName } = message.media;
+      const caption = message.media.caption === null ? null : cut(message.media.caption);
       const maxPending = deps.maxPendingMedia ?? MAX_PENDING_MEDIA;
       if ((await pendingMedia(botId, message.correspondentId)) >= maxPending) {
         const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
