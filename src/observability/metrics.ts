@@ -81,8 +81,16 @@ export function createMetrics(options: MetricsOptions = {}) {
         for (const [bot, entry] of depthByBot(source)) this.set({ bot }, read(entry));
       },
     });
-  perBot('parley_queue_messages', 'Messages in the live queue windows of a bot (queue depth).', (d) => d.messages);
-  perBot('parley_queue_placeholders', 'Placeholders awaiting their media job in the live queue windows of a bot.', (d) => d.placeholders);
+  perBot('parley_queue_messages', 'Messages in the queue windows of a bot\'s conversations in memory (queue depth; idle conversations are not counted).', (d) => d.messages);
+  perBot('parley_queue_placeholders', 'Placeholders awaiting their media job in the queue windows of a bot\'s conversations in memory.', (d) => d.placeholders);
+  new Gauge({
+    name: 'parley_queues_resident',
+    help: 'Conversations whose queue is in memory (the rest are idle and load on their next message).',
+    registers,
+    collect() {
+      this.set(source?.conversations.actors().length ?? 0);
+    },
+  });
 
   new Gauge({
     name: 'parley_media_jobs',

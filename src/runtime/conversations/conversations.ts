@@ -55,6 +55,17 @@ export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
  */
 export const MAX_PENDING_MEDIA = 1_000;
 
+/** How one inbound message is written and decided, chosen in its conversation's turn. */
+interface IngestPlan {
+  write(seq: number, now: number): Promise<HistoryWriteOutcome>;
+  decide(q: QueueActor, now: number): Promise<void>;
+  /** What must follow the row before the message is acknowledged (a media message's job). */
+  afterRow?(seq: number): Promise<void>;
+  /** Repairs what a replay's first delivery may have left undone. */
+  onDuplicate?(): Promise<void>;
+  readonly mediaJobId: string | null;
+}
+
 /** The media jobs as a conversation needs them: one per placeholder, created before the message is acknowledged. */
 export interface PlaceholderJobs {
   create(
@@ -79,8 +90,6 @@ export function createConversations(deps: ConversationsDeps) {
     clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS,
   });
   const serialized = lanes.run;
-  const pendingMedia = async (botId: string, correspondentId: string) =>
-    (await queue(botId, correspondentId)).getSnapshot().context.window.messages.filter((m) => m.mediaJobId !== null).length;
   const queue = residency.get;
   let idleSweep: NodeJS.Timeout | undefined;
 
@@ -94,18 +103,15 @@ export function createConversations(deps: ConversationsDeps) {
    * repairs the step). A seq another row already holds is no replay: the window is behind history
    * (a write landed unacknowledged) and catches up before the message is tried again.
    */
-  async function ingest(
-    arrival: Arrival,
-    write: (seq: number, now: number) => Promise<HistoryWriteOutcome>,
-    decide: (q: QueueActor, now: number) => Promise<void>,
-    options: { afterRow?: (seq: number) => Promise<void>; onDuplicate?: () => Promise<void> } = {},
-  ) {
+  async function ingest(arrival: Arrival, planFor: (q: QueueActor) => IngestPlan) {
     return serialized(queueActorId(arrival.botId, arrival.correspondentId), async () => {
       const q = await queue(arrival.botId, arrival.correspondentId);
+      // Decided in the conversation's turn, so what the plan reads of the window is current.
+      const { write, decide, afterRow, onDuplicate, mediaJobId } = planFor(q);
       const duplicate = async () => {
         deps.stats.duplicates += 1;
-        await options.onDuplicate?.();
-        return { outcome: 'duplicate' as const, messageId: null };
+        await onDuplicate?.();
+        return { outcome: 'duplicate' as const, messageId: null, mediaJobId: null };
       };
       for (let attempt = 0; ; attempt++) {
         const window = q.getSnapshot().context.window;
@@ -129,14 +135,42 @@ export function createConversations(deps: ConversationsDeps) {
           continue;
         }
         let failed: unknown = null;
-        await options.afterRow?.(seq).catch((err: unknown) => void (failed = err));
+        await afterRow?.(seq).catch((err: unknown) => void (failed = err));
         // Durable in history already: the window write and the listeners follow off this path.
         decide(q, now).catch((err: unknown) => log.error({ err, botId: arrival.botId }, 'queue decision refused'));
         if (failed !== null) throw failed;
-        return { outcome: 'accepted' as const, messageId: seq };
+        return { outcome: 'accepted' as const, messageId: seq, mediaJobId };
       }
     });
   }
+
+  function textPlan(arrival: Arrival, text: string, kind: string): IngestPlan {
+    return {
+      write: (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind, content: text, status: 'final', mediaJobId: null })),
+      decide: (q, now) => q.send({ type: 'message.text-received', message: { ...arrival, content: text, source: 'user' }, now }),
+      mediaJobId: null,
+    };
+  }
+
+  function mediaPlan(arrival: Arrival, media: MediaDescriptor, mediaJobId: string): IngestPlan {
+    const createJob = async (messageId: number, jobId: string): Promise<void> => {
+      const { botId, correspondentId } = arrival;
+      await deps.placeholderJobs.create(
+        { jobId, botId, correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
+        { mimetype: media.mimetype, mediaPath: null },
+      );
+    };
+    return {
+      write: (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: media.kind, content: formatPendingMedia(media), status: 'placeholder', mediaJobId })),
+      decide: (q, now) => q.send({ type: 'message.media-received', message: { ...arrival, source: 'user', media, mediaJobId }, now }),
+      afterRow: (seq) => createJob(seq, mediaJobId),
+      onDuplicate: () => recovery.repairJob(arrival, createJob),
+      mediaJobId,
+    };
+  }
+
+  const maxPending = deps.maxPendingMedia ?? MAX_PENDING_MEDIA;
+  const pendingIn = (q: QueueActor) => q.getSnapshot().context.window.messages.filter((m) => m.mediaJobId !== null).length;
 
   return {
     queue,
@@ -160,12 +194,8 @@ export function createConversations(deps: ConversationsDeps) {
     },
 
     /** Text: durable in history before this resolves; listeners hear it once the window is stored. */
-    ingestText(arrival: Arrival, text: string, kind: string = 'text') {
-      return ingest(
-        arrival,
-        (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind, content: text, status: 'final', mediaJobId: null })),
-        (q, now) => q.send({ type: 'message.text-received', message: { ...arrival, content: text, source: 'user' }, now }),
-      );
+    ingestText(arrival: Arrival, text: string) {
+      return ingest(arrival, () => textPlan(arrival, text, 'text'));
     },
 
     /**
@@ -180,34 +210,22 @@ export function createConversations(deps: ConversationsDeps) {
       // Providers deliver what WhatsApp accepted; what this instance does not take whole is cut visibly.
       const maxChars = deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS;
       const cut = (text: string) => truncateContent(text, maxChars);
-      if (message.media === null) return { ...(await this.ingestText(arrival, cut(message.text ?? ''))), mediaJobId: null };
+      if (message.media === null) return this.ingestText(arrival, cut(message.text ?? ''));
       const { kind, mimetype, fileName } = message.media;
       const caption = message.media.caption === null ? null : cut(message.media.caption);
-      const maxPending = deps.maxPendingMedia ?? MAX_PENDING_MEDIA;
-      if ((await pendingMedia(botId, message.correspondentId)) >= maxPending) {
-        const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
-        return { ...(await this.ingestText(arrival, formatMediaContent({ kind, caption, fileName }, { status: 'unreadable', reason }), kind)), mediaJobId: null };
-      }
-      const jobId = randomUUID();
-      const result = await this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, jobId);
-      return { ...result, mediaJobId: result.outcome === 'accepted' ? jobId : null };
+      return this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, randomUUID());
     },
 
-    /** Media: placeholder row and job are durable before this resolves; listeners wait for the result. */
+    /**
+     * Media: placeholder row and job are durable before this resolves; listeners wait for the
+     * result. Past the placeholder ceiling the message is kept as a note that it was not processed.
+     */
     ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string) {
-      const createJob = async (messageId: number, jobId: string): Promise<void> => {
-        const { botId, correspondentId } = arrival;
-        await deps.placeholderJobs.create(
-          { jobId, botId, correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
-          { mimetype: media.mimetype, mediaPath: null },
-        );
-      };
-      return ingest(
-        arrival,
-        (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: media.kind, content: formatPendingMedia(media), status: 'placeholder', mediaJobId })),
-        (q, now) => q.send({ type: 'message.media-received', message: { ...arrival, source: 'user', media, mediaJobId }, now }),
-        { afterRow: (seq) => createJob(seq, mediaJobId), onDuplicate: () => recovery.repairJob(arrival, createJob) },
-      );
+      return ingest(arrival, (q) => {
+        if (pendingIn(q) < maxPending) return mediaPlan(arrival, media, mediaJobId);
+        const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
+        return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason }), media.kind);
+      });
     },
 
     /** Writes a job's content into its placeholder: history row first, then the live window. */
