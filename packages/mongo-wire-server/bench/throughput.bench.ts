@@ -45,6 +45,13 @@ try {
   );
   await measure('countDocuments over 10k', () => queue.countDocuments({ state: 'pending' }));
   await measure('find 20 newest of 10k (sort + limit)', () => queue.find({ state: 'pending' }).sort({ createdAt: -1 }).limit(20).toArray());
+  // Parley's media job indexes: every write files the document under three leading fields.
+  const jobs = db.collection('jobs');
+  const job = (i: number) => ({ botId: `bot-${i % 1000}`, state: 'pending', statePath: 'pending', fairSeq: i, createdAt: new Date(base + i) });
+  await jobs.createIndexes([{ key: { state: 1, fairSeq: 1, createdAt: 1 } }, { key: { botId: 1, state: 1 } }, { key: { botId: 1, statePath: 1 } }, { key: { createdAt: 1, _id: 1 } }]);
+  await jobs.insertMany(Array.from({ length: 10_000 }, (_, i) => job(i)));
+  await measure('insertOne, 4 secondary indexes', (i) => jobs.insertOne(job(i)));
+  await measure('find by indexed botId, ~13 of 13k', (i) => jobs.find({ botId: `bot-${i % 1000}`, statePath: { $in: ['pending', 'held'] } }).toArray());
 } finally {
   await client.close();
   await server.close();

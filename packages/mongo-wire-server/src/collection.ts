@@ -1,5 +1,6 @@
 import { canonicalKey } from './bson-format.ts';
 import type { Doc } from './bson-values.ts';
+import { SecondaryIndexes } from './secondary-index.ts';
 import { duplicateKeyError, UniqueIndex, type IndexEntry, type IndexSpec } from './unique-index.ts';
 
 const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
@@ -15,6 +16,8 @@ export class Collection {
   private readonly docs = new Map<string, Doc>();
   private specs: IndexSpec[] = [ID_INDEX];
   private uniques: UniqueIndex[] = [];
+  /** Field lookups of the secondary indexes, which the query planner narrows candidates with. */
+  readonly lookups = new SecondaryIndexes();
 
   constructor(db: string, name: string, options: Doc = {}) {
     this.dbName = db;
@@ -54,6 +57,16 @@ export class Collection {
     return this.docs.get(canonicalKey(id));
   }
 
+  /** Documents stored under these canonical `_id` keys, in natural order. */
+  byIdKeys(idKeys: Iterable<string>): Doc[] {
+    const docs: Doc[] = [];
+    for (const idKey of this.lookups.naturalOrder(idKeys)) {
+      const doc = this.docs.get(idKey);
+      if (doc) docs.push(doc);
+    }
+    return docs;
+  }
+
   /** Index specifications, `_id_` first. */
   indexes(): readonly IndexSpec[] {
     return this.specs;
@@ -78,6 +91,7 @@ export class Collection {
     this.checkUnique(entries, idKey);
     this.uniques.forEach((u, i) => u.add(entries[i] ?? [], idKey));
     this.docs.set(idKey, doc);
+    this.lookups.insert(doc, idKey);
   }
 
   /** Swaps `current` for `next` (same `_id`); nothing changes if a unique index would be violated. */
@@ -91,12 +105,14 @@ export class Collection {
       u.add(after[i] ?? [], idKey);
     });
     this.docs.set(idKey, next);
+    this.lookups.replace(current, next, idKey);
   }
 
   remove(doc: Doc): void {
     const idKey = canonicalKey(doc._id);
     this.uniques.forEach((u) => u.remove(u.entriesOf(doc), idKey));
     this.docs.delete(idKey);
+    this.lookups.remove(doc, idKey);
   }
 
   /** Adds an index; a unique one is first built over existing documents and refused on duplicates. */
@@ -112,11 +128,13 @@ export class Collection {
       this.uniques.push(index);
     }
     this.specs.push(spec);
+    this.lookups.add(spec, this.docs);
   }
 
   /** Removes a secondary index by name. */
   dropIndex(name: string): void {
     this.specs = this.specs.filter((s) => s.name !== name);
     this.uniques = this.uniques.filter((u) => u.spec.name !== name);
+    this.lookups.drop(name);
   }
 }

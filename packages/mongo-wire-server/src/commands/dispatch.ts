@@ -3,6 +3,7 @@ import { CommandError, ErrorCodes } from '../errors.ts';
 import { AGGREGATE_COMMANDS } from './aggregate.ts';
 import { COLLECTION_COMMANDS } from './collections.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
+import { EXPLAIN_COMMANDS } from './explain.ts';
 import { FIND_AND_MODIFY_COMMANDS } from './find-and-modify.ts';
 import { FIND_COMMANDS } from './find.ts';
 import { HANDSHAKE_COMMANDS } from './handshake.ts';
@@ -18,6 +19,7 @@ const COMMANDS = new Map<string, CommandHandler>(
     ...AGGREGATE_COMMANDS,
     ...COLLECTION_COMMANDS,
     ...INDEX_COMMANDS,
+    ...EXPLAIN_COMMANDS,
   }),
 );
 
