@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
 # Production image: Node 24 LTS runs the TypeScript sources directly (type stripping), no build step.
-FROM node:24-bookworm-slim AS deps
+# Pin the base image by digest for reproducible builds:
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
+# (`docker buildx imagetools inspect node:24-bookworm-slim` prints the current digest.)
+ARG NODE_IMAGE=node:24-bookworm-slim
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # The `node` devDependency only pins Node 24 for npm scripts on other hosts; the base image already is Node 24.
@@ -8,7 +12,7 @@ COPY package.json package-lock.json .npmrc ./
 # linking them or installing their dependencies: production runs on MONGODB_URI.
 RUN npm ci --omit=dev --workspaces=false --ignore-scripts && npm cache clean --force
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

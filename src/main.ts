@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectMongo } from './adapters/mongodb/store-selection.ts';
+import { createSecretBox } from './adapters/crypto/secret-box.ts';
 import { unconfiguredProcessor } from './adapters/media/unconfigured.processor.ts';
 import { openMongoStore } from './adapters/mongodb/mongo-store.ts';
 import { createSimulatorHub } from './adapters/simulator/simulator.provider.ts';
 import { startStatelyInspector } from './adapters/stately-inspector/stately-inspector.ts';
 import { loadConfig } from './config/config.ts';
+import { warnAboutWeakKeys } from './config/key-strength.ts';
 import type { Config } from './config/config.ts';
+import { resolveSecretKey } from './config/secret-key.ts';
 import { isParleyError } from './domain/errors.ts';
 import { buildApp } from './http/app.ts';
+import { createAuthThrottle } from './http/auth-throttle.ts';
 import { inspectRoutes } from './http/inspect.routes.ts';
 import { createActorDirectory } from './observability/actor-directory.ts';
 import { machineDiagrams } from './observability/machine-diagrams.ts';
@@ -26,6 +30,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.apiKeyGenerated) announceGeneratedKey(config.apiKey);
+  warnAboutWeakKeys({ API_KEY: config.apiKeyGenerated ? undefined : config.apiKey, INSPECT_KEY: config.inspectKey }, logger);
+  // One count of failed keys per client address for /v1, /inspect and the Stately bridge alike.
+  const authThrottle = createAuthThrottle({ maxFailures: config.authFailureLimit, windowMs: config.authFailureWindowMs });
+  const inspectorKeys = config.inspectKey === undefined ? [config.apiKey] : [config.apiKey, config.inspectKey];
 
   const mongo = await selectMongo({
     uri: config.mongodbUri,
@@ -35,7 +43,13 @@ async function main(): Promise<void> {
     logger: logger.child({ scope: 'store' }),
   });
   logger.info({ store: mongo.kind }, `store: ${mongo.description}`);
-  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs, logger: logger.child({ scope: 'store' }) });
+  const secrets = createSecretBox(await resolveSecretKey(config, logger), config.secretKeysPrevious);
+  const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs, logger: logger.child({ scope: 'store' }), secrets });
+  // Secrets sealed under an earlier key, or stored before encryption, are sealed again with the current key.
+  void store.authState.reseal().then(
+    ({ resealed, unreadable }) => logger[unreadable > 0 ? 'warn' : 'info']({ resealed, unreadable }, `secrets at rest: ${resealed} re-encrypted with the current key, ${unreadable} under no configured key`),
+    (err: unknown) => logger.error({ err }, 'secrets at rest: re-encryption failed; it is tried again at the next start'),
+  );
 
   const simulator = createSimulatorHub();
   const services = createParleyServices({
@@ -48,24 +62,47 @@ async function main(): Promise<void> {
     outbox: { leaseMs: config.outboxLeaseMs },
     queueIdleMs: config.queueIdleMs,
     maxInboundTextChars: config.inboundTextMaxChars,
+    maxResidentQueues: config.maxResidentQueues,
+    maxBots: config.maxBots,
   });
   const { runtime } = services;
   // Subscribed before start so restored actors appear on /inspect.
   const directory = createActorDirectory(runtime.inspection);
-  const inspector = config.inspect ? startStatelyInspector({ port: config.inspectPort, hub: runtime.inspection, logger }) : undefined;
+  const inspector = config.inspect
+    ? await startStatelyInspector({
+        port: config.inspectPort, hub: runtime.inspection, logger, keys: inspectorKeys,
+        allowedOrigins: config.inspectAllowedOrigins, throttle: authThrottle, showContent: config.inspectShowContent,
+      })
+    : undefined;
   await services.start();
 
   const app = await buildApp({
     logger,
     health: { pingStore: () => store.ping(), storeKind: mongo.kind },
     bodyLimit: config.bodyLimitBytes,
+    limits: {
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      connectionTimeoutMs: config.httpConnectionTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      mediaBodyLimit: config.mediaBodyLimitBytes,
+      maxConcurrentLargeBodies: config.maxConcurrentLargeBodies,
+      maxEventStreams: config.maxEventStreams,
+      maxEventStreamsPerClient: config.maxEventStreamsPerClient,
+    },
     version: packageVersion(),
     metrics: services.metrics,
-    routes: [inspectRoutes({ hub: runtime.inspection, directory, diagrams: machineDiagrams, apiKey: config.apiKey })],
+    routes: [
+      inspectRoutes({
+        hub: runtime.inspection, directory, diagrams: machineDiagrams, apiKey: config.apiKey, inspectKey: config.inspectKey,
+        authThrottle, sessionTtlMs: config.inspectSessionTtlMs,
+      }),
+    ],
     api: {
       controlPlane: services.controlPlane,
       apiKey: config.apiKey,
       rateLimit: { max: config.rateLimitMax, timeWindow: config.rateLimitWindowMs },
+      authThrottle,
     },
   });
 
@@ -82,7 +119,7 @@ async function main(): Promise<void> {
       // Stop accepting requests (in-flight ones finish), then bots, workers and the outbox.
       await app.close();
       await services.shutdown(Math.floor(config.shutdownTimeoutMs / 2));
-      inspector?.stop();
+      await inspector?.stop();
       await store.close();
       await mongo.close();
     } catch (err) {

@@ -1,4 +1,5 @@
 import { createBotQueueLimits } from './control-plane/bot-queue-limits.ts';
+import { createBotMediaKinds } from './control-plane/bot-media-kinds.ts';
 import { createControlPlane } from './control-plane/control-plane.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { MetricsOptions } from './observability/metrics.ts';
@@ -6,7 +7,9 @@ import { createParleyRuntime } from './runtime/parley-runtime.ts';
 import type { RuntimeDeps } from './runtime/parley-runtime.ts';
 import type { SimulatorControl } from './control-plane/simulator-control.ts';
 
-export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'hooks'> {
+export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'mediaKindsFor' | 'hooks'> {
+  /** Most bots the control plane lets exist. */
+  readonly maxBots?: number;
   readonly simulator?: SimulatorControl;
   readonly metrics?: MetricsOptions;
 }
@@ -17,22 +20,25 @@ export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'hoo
  * Prometheus registry and the control plane the routes call.
  */
 export function createParleyServices(deps: ParleyServicesDeps) {
-  const { simulator, metrics: metricsOptions, ...runtimeDeps } = deps;
+  const { simulator, metrics: metricsOptions, maxBots, ...runtimeDeps } = deps;
   const queueLimits = createBotQueueLimits();
+  const mediaKinds = createBotMediaKinds();
   const metrics = createMetrics(metricsOptions);
   const store = metrics.instrumentStore(deps.store);
-  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, hooks: { onClaim: metrics.onClaim } });
+  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, hooks: { onClaim: metrics.onClaim } });
   const { outbox } = runtime;
   metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox });
   const controlPlane = createControlPlane({
     store,
     runtime,
     queueLimits,
+    mediaKinds,
     providers: Object.keys(deps.providers),
     outbox,
     metrics,
     ...(simulator === undefined ? {} : { simulator }),
     ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
+    ...(maxBots === undefined ? {} : { maxBots }),
   });
   return {
     store,
@@ -43,7 +49,10 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     queueLimits,
     /** Loads bot settings, then restores the runtime: bots that should run start again, workers and the outbox start. */
     async start(): Promise<void> {
-      await queueLimits.load(store.bots);
+      for (const bot of await store.bots.list()) {
+        queueLimits.remember(bot);
+        mediaKinds.remember(bot);
+      }
       await runtime.start();
     },
     /** Stops sending, bots and workers, and writes every snapshot. */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { decodeSecretKey } from './secret-key.ts';
 
 /** Result of parsing one environment variable: a value, or a human-readable problem. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -67,6 +68,44 @@ function optionalSecret(minLength: number) {
     if (raw.length < minLength) return bad(`must be at least ${minLength} characters long`);
     return ok(raw);
   };
+}
+
+function flag(raw: string | undefined): Parsed<boolean> {
+  const v = raw?.trim().toLowerCase() ?? '';
+  if (['', '0', 'false', 'off', 'no'].includes(v)) return ok(false);
+  if (['1', 'true', 'on', 'yes'].includes(v)) return ok(true);
+  return bad(`must be 1 or 0, got "${raw}"`);
+}
+
+/** Comma-separated web origins (`scheme://host[:port]`, nothing after); `none` for an empty list. */
+function origins(fallback: readonly string[]) {
+  return (raw: string | undefined): Parsed<readonly string[]> => {
+    if (raw === undefined || raw.trim() === '') return ok(fallback);
+    if (raw.trim().toLowerCase() === 'none') return ok([]);
+    const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    for (const entry of list) {
+      let origin: string;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        return bad(`has "${entry}", which is not an origin such as https://stately.ai`);
+      }
+      if (origin !== entry) return bad(`has "${entry}"; write the origin alone: "${origin}"`);
+    }
+    return ok(list);
+  };
+}
+
+/** Comma-separated 32-byte keys (base64 or hex); a bad one is named by its position, never echoed. */
+function secretKeys(raw: string | undefined): Parsed<Uint8Array[]> {
+  if (raw === undefined || raw.trim() === '') return ok([]);
+  const keys: Uint8Array[] = [];
+  for (const [i, text] of raw.split(',').entries()) {
+    const key = decodeSecretKey(text);
+    if (key === null) return bad(`key ${i + 1} is not 32 bytes as base64 or 64 hex digits`);
+    keys.push(key);
+  }
+  return ok(keys);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -148,6 +187,25 @@ export const CONFIG_OPTIONS = {
     defaultText: './data/media',
     parse: directory('./data/media'),
   },
+  secretKey: {
+    env: 'PARLEY_SECRET_KEY',
+    doc: 'Key that encrypts secrets at rest (WhatsApp credentials): 32 bytes as base64 or 64 hex digits, e.g. `openssl rand -base64 32`. Unset: one is generated into DATA_DIR/secret.key with a warning; losing the key loses the credentials.',
+    defaultText: 'DATA_DIR/secret.key',
+    secret: true,
+    parse: (raw: string | undefined): Parsed<Uint8Array | undefined> => {
+      const parsed = secretKeys(raw);
+      if (!parsed.ok) return parsed;
+      if (parsed.value.length > 1) return bad('must be one key; earlier keys go in PARLEY_SECRET_KEY_PREVIOUS');
+      return ok(parsed.value[0]);
+    },
+  },
+  secretKeysPrevious: {
+    env: 'PARLEY_SECRET_KEY_PREVIOUS',
+    doc: 'Earlier secret keys, comma-separated, used only to decrypt while rotating: what they sealed is re-encrypted with PARLEY_SECRET_KEY (see docs/security.md).',
+    defaultText: 'unset',
+    secret: true,
+    parse: secretKeys,
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     doc: 'pino log level.',
@@ -190,6 +248,18 @@ export const CONFIG_OPTIONS = {
     defaultText: '65536',
     parse: integer(100, 65_536, 65_536),
   },
+  maxBots: {
+    env: 'MAX_BOTS',
+    doc: 'Most bots this instance holds; creating one more answers 409 LIMIT_REACHED.',
+    defaultText: '10000',
+    parse: integer(1, 1_000_000, 10_000),
+  },
+  maxResidentQueues: {
+    env: 'MAX_RESIDENT_QUEUES',
+    doc: 'Most conversations kept in memory at once; beyond it the least recently used leave memory before their idle time (QUEUE_IDLE_MS).',
+    defaultText: '20000',
+    parse: integer(100, 10_000_000, 20_000),
+  },
   queueIdleMs: {
     env: 'QUEUE_IDLE_MS',
     doc: 'A conversation untouched this long leaves memory (its queue is written and loaded again on its next message); restarts restore only conversations in memory.',
@@ -198,9 +268,57 @@ export const CONFIG_OPTIONS = {
   },
   bodyLimitBytes: {
     env: 'BODY_LIMIT_BYTES',
-    doc: 'Largest accepted request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE.',
+    doc: 'Largest accepted request body in bytes on every route but the media-carrying ones (MEDIA_BODY_LIMIT_BYTES); larger bodies get 413 PAYLOAD_TOO_LARGE.',
+    defaultText: '1048576',
+    parse: integer(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  },
+  mediaBodyLimitBytes: {
+    env: 'MEDIA_BODY_LIMIT_BYTES',
+    doc: 'Largest accepted request body in bytes on the routes that carry media (POST /v1/bots/:id/simulator/inbound).',
     defaultText: '26214400',
     parse: integer(1024, 1024 * 1024 * 1024, 25 * 1024 * 1024),
+  },
+  maxConcurrentLargeBodies: {
+    env: 'MAX_CONCURRENT_LARGE_BODIES',
+    doc: 'Request bodies larger than BODY_LIMIT_BYTES received at once; more get 429 TOO_MANY_LARGE_BODIES before their body is read.',
+    defaultText: '4',
+    parse: integer(1, 1024, 4),
+  },
+  httpRequestTimeoutMs: {
+    env: 'HTTP_REQUEST_TIMEOUT_MS',
+    doc: 'A request (headers and body) must have arrived within this many milliseconds; a slower one gets 408 and its connection is closed.',
+    defaultText: '30000',
+    parse: integer(1000, 3_600_000, 30_000),
+  },
+  httpHeadersTimeoutMs: {
+    env: 'HTTP_HEADERS_TIMEOUT_MS',
+    doc: 'A request\'s headers must have arrived within this many milliseconds (at most HTTP_REQUEST_TIMEOUT_MS).',
+    defaultText: '10000',
+    parse: integer(1000, 3_600_000, 10_000),
+  },
+  httpConnectionTimeoutMs: {
+    env: 'HTTP_CONNECTION_TIMEOUT_MS',
+    doc: 'A connection without traffic either way for this many milliseconds is closed; keep it above MONGODB_SERVER_SELECTION_TIMEOUT_MS so a slow answer still arrives.',
+    defaultText: '60000',
+    parse: integer(1000, 3_600_000, 60_000),
+  },
+  httpKeepAliveTimeoutMs: {
+    env: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    doc: 'A kept-alive connection waiting for its next request is closed after this many milliseconds; behind a load balancer, set it above the balancer\'s idle timeout.',
+    defaultText: '5000',
+    parse: integer(1000, 600_000, 5_000),
+  },
+  maxEventStreams: {
+    env: 'MAX_EVENT_STREAMS',
+    doc: 'Event streams (/inspect/stream) open at once over all clients; more get 429 TOO_MANY_STREAMS.',
+    defaultText: '32',
+    parse: integer(1, 10_000, 32),
+  },
+  maxEventStreamsPerClient: {
+    env: 'MAX_EVENT_STREAMS_PER_CLIENT',
+    doc: 'Event streams open at once per client address; more get 429 TOO_MANY_STREAMS.',
+    defaultText: '4',
+    parse: integer(1, 10_000, 4),
   },
   rateLimitMax: {
     env: 'RATE_LIMIT_MAX',
@@ -211,6 +329,18 @@ export const CONFIG_OPTIONS = {
   rateLimitWindowMs: {
     env: 'RATE_LIMIT_WINDOW_MS',
     doc: 'Length of the rate-limit window in milliseconds.',
+    defaultText: '60000',
+    parse: integer(1000, 86_400_000, 60_000),
+  },
+  authFailureLimit: {
+    env: 'AUTH_FAILURE_LIMIT',
+    doc: 'Failed authentications (wrong or missing key, on /v1, /inspect and the Stately bridge together) a client address may have per window; past it the address gets 429 RATE_LIMITED with Retry-After before its key is even checked. IPv6 addresses count per /64.',
+    defaultText: '20',
+    parse: integer(1, 1_000_000, 20),
+  },
+  authFailureWindowMs: {
+    env: 'AUTH_FAILURE_WINDOW_MS',
+    doc: 'Length of that failed-authentication window in milliseconds.',
     defaultText: '60000',
     parse: integer(1000, 86_400_000, 60_000),
   },
@@ -230,6 +360,31 @@ export const CONFIG_OPTIONS = {
     doc: 'Port of the Stately inspector bridge.',
     defaultText: '8081',
     parse: integer(1, 65535, 8081),
+  },
+  inspectKey: {
+    env: 'INSPECT_KEY',
+    doc: 'A read-only key (at least 16 characters, not API_KEY) that opens /inspect and the Stately bridge and nothing under /v1: give it to whoever only watches.',
+    defaultText: 'unset',
+    secret: true,
+    parse: optionalSecret(16),
+  },
+  inspectSessionTtlMs: {
+    env: 'INSPECT_SESSION_TTL_MS',
+    doc: 'How long the session cookie that /inspect?key= is exchanged for stays valid.',
+    defaultText: '43200000',
+    parse: integer(60_000, 30 * 86_400_000, 43_200_000),
+  },
+  inspectAllowedOrigins: {
+    env: 'INSPECT_ALLOWED_ORIGINS',
+    doc: 'Comma-separated origins, besides the bridge\'s own page, whose pages may connect to the Stately bridge (they must still present a key); "none" for none. Every other origin is refused at the upgrade.',
+    defaultText: 'https://stately.ai',
+    parse: origins(['https://stately.ai']),
+  },
+  inspectShowContent: {
+    env: 'INSPECT_SHOW_CONTENT',
+    doc: '1 lets the Stately bridge forward message bodies, captions and phone numbers as they are; by default it redacts them.',
+    defaultText: '0',
+    parse: flag,
   },
 } satisfies Record<string, ConfigOption<unknown>>;
 

@@ -19,6 +19,10 @@ export interface Config {
   readonly openaiBaseUrl: string | undefined;
   readonly dataDir: string;
   readonly mediaDir: string;
+  /** Encrypts secrets at rest; unset means the key file in `dataDir` (see `resolveSecretKey`). */
+  readonly secretKey: Uint8Array | undefined;
+  /** Earlier keys, for decryption only while secrets are re-encrypted with `secretKey`. */
+  readonly secretKeysPrevious: readonly Uint8Array[];
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   /** Media jobs processed at once by this instance. */
@@ -29,18 +33,44 @@ export interface Config {
   readonly mediaJobMaxAttempts: number;
   /** Longest inbound text or caption taken whole. */
   readonly inboundTextMaxChars: number;
+  /** Most bots this instance holds. */
+  readonly maxBots: number;
+  /** Most conversations in memory at once. */
+  readonly maxResidentQueues: number;
   /** A queue untouched this long is unloaded from memory. */
   readonly queueIdleMs: number;
   /** An outbound message whose sender died is sent again after this long. */
   readonly outboxLeaseMs: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
+  /** Largest body of a media-carrying route. */
+  readonly mediaBodyLimitBytes: number;
+  /** Bodies over `bodyLimitBytes` received at once. */
+  readonly maxConcurrentLargeBodies: number;
+  readonly httpRequestTimeoutMs: number;
+  readonly httpHeadersTimeoutMs: number;
+  /** Closes a connection without traffic either way. */
+  readonly httpConnectionTimeoutMs: number;
+  readonly httpKeepAliveTimeoutMs: number;
+  /** Event streams open at once, overall and per client address. */
+  readonly maxEventStreams: number;
+  readonly maxEventStreamsPerClient: number;
   /** Requests per key and window on `/v1`. */
   readonly rateLimitMax: number;
   readonly rateLimitWindowMs: number;
+  /** Failed authentications per client address and window, over every door that takes a key. */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
   /** Start the bridge to Stately's visual inspector. */
   readonly inspect: boolean;
   readonly inspectPort: number;
+  /** Opens `/inspect` and the Stately bridge, never `/v1`. */
+  readonly inspectKey: string | undefined;
+  readonly inspectSessionTtlMs: number;
+  /** Origins besides the bridge's own page that may connect to it. */
+  readonly inspectAllowedOrigins: readonly string[];
+  /** Forward message bodies and phone numbers to the Stately bridge unredacted. */
+  readonly inspectShowContent: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -57,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     if (result.ok) values[key] = result.value;
     else problems.push(`${option.env} ${result.problem}`);
   }
+  // A read-only key equal to the admin key would be an admin key handed out as a read-only one.
+  if (values['inspectKey'] !== undefined && values['inspectKey'] === values['apiKey']) problems.push('INSPECT_KEY must differ from API_KEY');
   if (problems.length > 0) {
     throw new ParleyError('CONFIG_INVALID', `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
       details: { problems },

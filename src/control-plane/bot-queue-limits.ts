@@ -1,5 +1,5 @@
 import type { QueueLimits } from '../domain/queue-message.ts';
-import type { BotRecord, BotStore } from '../ports/bot-store.port.ts';
+import type { BotRecord } from '../ports/bot-store.port.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 
 /**
@@ -16,11 +16,6 @@ export function createBotQueueLimits(defaults: QueueLimits = DEFAULT_LIMITS) {
     limitsFor: (botId: string): QueueLimits => limits.get(botId) ?? defaults,
     remember,
     forget: (botId: string): void => void limits.delete(botId),
-    async load(bots: BotStore): Promise<number> {
-      const records = await bots.list();
-      records.forEach(remember);
-      return records.length;
-    },
   };
 }
 

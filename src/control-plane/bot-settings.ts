@@ -1,7 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { ParleyError } from '../domain/errors.ts';
-import { storableProblems } from '../domain/free-form.ts';
 import { mergePatch } from '../domain/merge-patch.ts';
 import type { JsonObject } from '../domain/merge-patch.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
@@ -9,10 +8,12 @@ import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 import { AiSettings, MediaSettings, QueueSettings } from './dto/bot.dto.ts';
 import type { BotPatchBody, BotSettings } from './dto/bot.dto.ts';
 
+/** The sections the API knows; a stored bot may hold others, owned by other layers. */
+const SECTIONS: readonly string[] = ['queue', 'ai', 'media'];
+
 /**
- * A bot's settings, refused with the first problem named (and how many more there are) when the
- * bot could not run with them or the store could not hold them: a section of the wrong shape,
- * queue limits that contradict each other, free-form keys MongoDB refuses or nesting too deep.
+ * A bot's settings, refused with the first problem named when the bot could not run with them: a
+ * section of the wrong shape (unknown keys included) or queue limits that contradict each other.
  */
 export function checkSettings(settings: JsonObject): BotSettings & Record<string, unknown> {
   const { queue, ai, media } = settings;
@@ -23,23 +24,43 @@ export function checkSettings(settings: JsonObject): BotSettings & Record<string
   }
   if (ai !== undefined && !Value.Check(AiSettings, ai)) throw shapeError('ai', AiSettings, ai);
   if (media !== undefined && !Value.Check(MediaSettings, media)) throw shapeError('media', MediaSettings, media);
-  const unstorable = [...storableProblems(media, 'body.media'), ...storableProblems(ai, 'body.ai')];
-  const [first] = unstorable;
-  if (first !== undefined) {
-    const more = unstorable.length > 1 ? ` (and ${unstorable.length - 1} more)` : '';
-    throw ParleyError.of('VALIDATION_FAILED', { field: first.field, problem: `${first.problem}${more}` });
-  }
   return { ...settings, ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }) };
 }
 
-/** The settings after a merge patch, checked as a whole; a queue or AI section left empty is dropped. */
+/**
+ * A stored bot's settings as the API shows them and a patch starts from: each known section with
+ * its known, valid fields. Bots stored while `media` was free-form still load and list; what no
+ * schema knows (an `apiKey`, deep nesting) is never shown and is dropped at the next settings write.
+ */
+export function knownSettings(stored: JsonObject): BotSettings {
+  const queue = knownSection(QueueSettings, stored['queue']);
+  const ai = knownSection(AiSettings, stored['ai']);
+  const media = knownSection(MediaSettings, stored['media']);
+  return { ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }) };
+}
+
+/** The settings after a merge patch, checked as a whole; a section left empty is dropped. */
 export function patchedSettings(current: JsonObject, patch: BotPatchBody): BotSettings & Record<string, unknown> {
-  const merged = mergePatch(current, patch);
-  for (const section of ['queue', 'ai']) {
+  const others = Object.fromEntries(Object.entries(current).filter(([section]) => !SECTIONS.includes(section)));
+  const merged = mergePatch({ ...others, ...knownSettings(current) }, patch);
+  for (const section of SECTIONS) {
     const value = merged[section];
     if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) delete merged[section];
   }
   return checkSettings(merged);
+}
+
+/** The section whole when it is valid, else its valid known fields if they make a valid section. */
+function knownSection<T extends TObject>(schema: T, value: unknown): Static<T> | undefined {
+  if (Value.Check(schema, value)) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const fields = new Map(Object.entries(value));
+  const kept: Record<string, unknown> = {};
+  for (const [field, fieldSchema] of Object.entries(schema.properties)) {
+    const fieldValue = fields.get(field);
+    if (fieldValue !== undefined && Value.Check(fieldSchema, fieldValue)) kept[field] = fieldValue;
+  }
+  return Value.Check(schema, kept) ? kept : undefined;
 }
 
 function shapeError(section: string, schema: TSchema, value: unknown): ParleyError {

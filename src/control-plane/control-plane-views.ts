@@ -1,4 +1,4 @@
-import type { BotSettings, BotView } from './dto/bot.dto.ts';
+import type { BotView } from './dto/bot.dto.ts';
 import type { CorrespondentSummary, QueueMessageView } from './dto/conversation.dto.ts';
 import type { JobView } from './dto/job.dto.ts';
 import type { OutboxEntry } from './dto/message.dto.ts';
@@ -7,6 +7,7 @@ import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { MediaJobRecord, MediaJobState } from '../ports/media-job-store.port.ts';
 import type { OutboxRecord } from '../ports/outbox-store.port.ts';
 import type { QueueSummary } from './queue-summaries.ts';
+import { knownSettings } from './bot-settings.ts';
 
 /** Jobs that still owe their conversation a result. */
 const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed'];
@@ -32,7 +33,8 @@ export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<R
     pendingMediaJobs: OPEN_JOB_STATES.reduce((sum, s) => sum + (jobs[s] ?? 0), 0),
     queues,
     lastError: live?.lastError ?? null,
-    settings: record.settings as BotSettings,
+    // Only what the schemas know: nothing stored beside them (old free-form keys, secrets) is echoed.
+    settings: knownSettings(record.settings),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

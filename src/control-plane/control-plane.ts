@@ -1,5 +1,5 @@
 import type { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeView, QrView } from './dto/bot.dto.ts';
-import type { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from './dto/conversation.dto.ts';
+import type { CorrespondentList, CorrespondentQuery, HistoryList, HistoryQuery, QueueMessageList } from './dto/conversation.dto.ts';
 import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
@@ -8,6 +8,7 @@ import { WHATSAPP_TEXT_CHARS } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
+import type { BotMediaKinds } from './bot-media-kinds.ts';
 import { checkSettings, patchedSettings } from './bot-settings.ts';
 import { createLanes } from '../runtime/conversations/lanes.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
@@ -15,10 +16,14 @@ import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import { queueActorId } from '../runtime/conversations/conversations.ts';
 import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
 import type { Outbox } from '../runtime/outbox/outbox.ts';
-import { queueSummaries, queueWindow } from './queue-summaries.ts';
+import { queuePage, queueSummaries, queueWindow } from './queue-summaries.ts';
+import { decodeQueueCursor, encodeQueueCursor } from './queue-cursor.ts';
 import type { QueueReader, QueueSummary } from './queue-summaries.ts';
 import { SIMULATOR_PROVIDER } from './simulator-control.ts';
 import type { SimulatorControl } from './simulator-control.ts';
+
+/** Conversations on one page of `GET /v1/bots/:id/correspondents` unless the request asks for another number. */
+export const DEFAULT_CORRESPONDENT_PAGE = 100;
 
 /** Jobs on one page of `GET /v1/jobs` unless the request asks for another number. */
 export const DEFAULT_JOB_PAGE = 100;
@@ -27,6 +32,8 @@ export interface ControlPlaneDeps {
   readonly store: Store;
   readonly runtime: ParleyRuntime;
   readonly queueLimits: BotQueueLimits;
+  /** Media kinds each bot processes, read by ingestion; told of every settings change. */
+  readonly mediaKinds: BotMediaKinds;
   /** Provider kinds this process can run. */
   readonly providers: readonly string[];
   readonly simulator?: SimulatorControl;
@@ -37,6 +44,8 @@ export interface ControlPlaneDeps {
   readonly metrics?: { forgetBot(botId: string): void };
   /** Longest text or caption this instance accepts; the simulator refuses longer ones. */
   readonly maxInboundTextChars?: number;
+  /** Most bots that may exist; default 10,000. */
+  readonly maxBots?: number;
 }
 
 /**
@@ -78,6 +87,8 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         throw ParleyError.of('VALIDATION_FAILED', { field: 'body.provider', problem }, { details: { field: 'provider' } });
       }
       if (removing.has(request.id)) throw ParleyError.of('BOT_BEING_DELETED', { id: request.id });
+      const maxBots = deps.maxBots ?? 10_000;
+      if (runtime.bots.ids().length >= maxBots) throw ParleyError.of('LIMIT_REACHED', { limit: String(maxBots), what: 'bots', setting: 'MAX_BOTS' });
       const settings = checkSettings({
         ...(request.queue === undefined ? {} : { queue: request.queue }),
         ...(request.ai === undefined ? {} : { ai: request.ai }),
@@ -91,10 +102,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         throw err;
       }
       deps.queueLimits.remember(record);
+      deps.mediaKinds.remember(record);
       return view(record);
     },
 
-    /** Changes a bot's settings by merge patch; running conversations take new queue limits at once. */
+    /** Changes a bot's settings by merge patch; running conversations take new queue limits and media kinds at once. */
     async updateBot(id: string, patch: BotPatchBody): Promise<BotView> {
       return patching.run(id, async () => {
         const current = await botRecord(id);
@@ -102,6 +114,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         const record = await store.bots.update(id, { settings }, new Date());
         if (record === null || removing.has(id)) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
         deps.queueLimits.remember(record);
+        deps.mediaKinds.remember(record);
         await runtime.conversations.applyLimits(id);
         return view(record);
       });
@@ -139,6 +152,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         removing.delete(id);
       }
       deps.queueLimits.forget(id);
+      deps.mediaKinds.forget(id);
       deps.metrics?.forgetBot(id);
       deps.simulator?.forget(id);
     },
@@ -159,9 +173,10 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       return { code: await session.requestPairingCode(phoneNumber) };
     },
 
-    async correspondents(id: string): Promise<CorrespondentList> {
+    async correspondents(id: string, query: CorrespondentQuery = {}): Promise<CorrespondentList> {
       await botRecord(id);
-      return { correspondents: correspondentList(await queueSummaries(reader, id)) };
+      const { summaries, next } = await queuePage(reader, id, { limit: query.limit ?? DEFAULT_CORRESPONDENT_PAGE, ...(query.after === undefined ? {} : { after: decodeQueueCursor(query.after) }) });
+      return { correspondents: correspondentList(summaries), nextCursor: next === null ? null : encodeQueueCursor(next) };
     },
 
     async queueMessages(id: string, correspondentId: string): Promise<QueueMessageList> {

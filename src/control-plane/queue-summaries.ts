@@ -1,7 +1,7 @@
 import type { QueueMessage } from '../domain/queue-message.ts';
 import { isStoredWindow, memberCount } from '../domain/stored-window.ts';
 import type { StoredWindow } from '../domain/stored-window.ts';
-import type { ActorSnapshotStore } from '../ports/actor-snapshot-store.port.ts';
+import type { ActorSnapshotStore, QueuePosition } from '../ports/actor-snapshot-store.port.ts';
 import { queueActorId } from '../runtime/conversations/conversations.ts';
 import type { QueueActor } from '../runtime/conversations/conversations.ts';
 import { loadWindow } from '../runtime/conversations/queue-codec.ts';
@@ -80,6 +80,29 @@ export async function queueSummaries(reader: QueueReader, botId?: string): Promi
     byId.set(queue.id, { botId: queue.botId, correspondentId, ...windowCounts(window) });
   }
   return [...byId.values()];
+}
+
+/**
+ * One page of a bot's conversations, most recently active first as stored, counted live where
+ * loaded. `next` is where the following page starts, `null` on the last page.
+ */
+export async function queuePage(reader: QueueReader, botId: string, page: { after?: QueuePosition; limit: number }): Promise<{ summaries: QueueSummary[]; next: QueuePosition | null }> {
+  // One more than asked for tells whether another page follows.
+  const stored = await reader.store.pageQueues(botId, { ...page, limit: page.limit + 1 }, { fields: SUMMARY_FIELDS });
+  const records = stored.slice(0, page.limit);
+  const loaded = new Map(reader.loaded().filter((q) => q.botId === botId).map((q) => [q.id, q]));
+  const summaries = records.map((record): QueueSummary => {
+    const live = loaded.get(record.id);
+    if (live !== undefined) {
+      const { correspondentId, window } = live.getSnapshot().context;
+      return { botId, correspondentId, ...windowCounts(window) };
+    }
+    const context = storedContext(record.snapshot);
+    return { botId, correspondentId: context.correspondentId ?? record.id, ...storedCounts(context.window) };
+  });
+  const last = records.at(-1);
+  const next = stored.length > page.limit && last !== undefined ? { lastAcceptedAt: storedCounts(storedContext(last.snapshot).window).lastAcceptedAt, id: last.id } : null;
+  return { summaries, next };
 }
 
 /** The window of one conversation, live when loaded; `null` when the bot never heard from `correspondentId`. */

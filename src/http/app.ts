@@ -5,9 +5,13 @@ import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ControlPlane } from '../control-plane/control-plane.ts';
 import { registerBearerAuth } from './auth.plugin.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandler, refuseWhileClosing } from './error-handler.ts';
+import { installHardening } from './hardening.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { HealthDeps } from './health.routes.ts';
+import { resolveHttpLimits, serverTimeouts } from './http-limits.ts';
+import type { HttpLimits } from './http-limits.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
 import { registerRateLimit } from './rate-limit.plugin.ts';
 import { registerSharedSchemas } from './schemas/shared-schemas.ts';
@@ -19,7 +23,8 @@ import { metricsRoutes } from './routes/metrics.routes.ts';
 import type { MetricsEndpoint } from './routes/metrics.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
 
-export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
+/** Of every route but the media-carrying ones, which take `HttpLimits.mediaBodyLimit`. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, timeWindow: 60_000 } as const;
 
 /** The `/v1` control plane and what guards it. */
@@ -29,6 +34,8 @@ export interface ApiDeps {
   readonly apiKey: string;
   /** Requests per key (or client address) and window. */
   readonly rateLimit?: { readonly max: number; readonly timeWindow: number };
+  /** Counts failed keys per client address; pass the one `/inspect` uses too. */
+  readonly authThrottle?: AuthThrottle;
 }
 
 /** Everything the HTTP layer needs, injected so tests build the app without listening. */
@@ -37,6 +44,8 @@ export interface AppDeps {
   readonly health: HealthDeps;
   /** Maximum request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE. */
   readonly bodyLimit?: number;
+  /** Timeouts, the media body limit, concurrent large bodies and event streams; defaults for any left out. */
+  readonly limits?: Partial<HttpLimits>;
   /** Version shown in the OpenAPI document. */
   readonly version?: string;
   /** Without it only the health, metrics and docs routes are served. */
@@ -48,12 +57,14 @@ export interface AppDeps {
 
 /** Builds the Fastify app; `listen` is the caller's business. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = resolveHttpLimits(deps.limits);
   const app = Fastify({
     loggerInstance: deps.logger.child(
       { scope: 'http' },
       { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }) } },
     ) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...serverTimeouts(limits),
     // Requests arriving while the server closes get `refuseWhileClosing`'s 503 in the API's error
     // shape; Fastify's own has another.
     return503OnClosing: false,
@@ -65,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
   refuseWhileClosing(app);
+  installHardening(app, limits, deps.bodyLimit ?? DEFAULT_BODY_LIMIT);
   registerSharedSchemas(app);
   // The API speaks JSON only: any other body is refused as such (415), not parsed as text.
   app.removeContentTypeParser('text/plain');
@@ -77,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (api.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: 'the /v1 API needs an API key' });
     await app.register(
       async (v1) => {
-        registerBearerAuth(v1, { apiKey: api.apiKey });
+        registerBearerAuth(v1, { apiKey: api.apiKey, ...(api.authThrottle === undefined ? {} : { throttle: api.authThrottle }) });
         await registerRateLimit(v1, api.rateLimit ?? DEFAULT_RATE_LIMIT);
         await v1.register(botRoutes(api.controlPlane));
         await v1.register(conversationRoutes(api.controlPlane));

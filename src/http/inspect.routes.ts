@@ -1,15 +1,17 @@
-import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../domain/errors.ts';
 import { createActorDirectory } from '../observability/actor-directory.ts';
 import type { ActorDirectory, DirectoryChange } from '../observability/actor-directory.ts';
 import type { InspectionHub } from '../runtime/actors/inspection-hub.ts';
-import { bearerToken, tokenDigest } from './auth.plugin.ts';
+import { createAuthThrottle } from './auth-throttle.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import { inspectAuthHook } from './inspect-auth.ts';
+import { createInspectSessions } from './inspect-sessions.ts';
 
 export interface InspectDeps {
   readonly hub: InspectionHub;
@@ -21,8 +23,17 @@ export interface InspectDeps {
   readonly directory?: ActorDirectory;
   /** Mermaid `stateDiagram-v2` text per machine name (`bot`, `correspondent-queue`, `media-job`). */
   readonly diagrams: () => Record<string, string>;
-  /** The operator key: `?key=<apiKey>` (what `EventSource` can send) or `Authorization: Bearer`. */
+  /**
+   * The operator key. A browser opens `/inspect?key=<key>` once and gets a session cookie for it
+   * (what `EventSource` then sends); scripts send `Authorization: Bearer <key>`.
+   */
   readonly apiKey: string;
+  /** A read-only key that opens `/inspect` and nothing under `/v1`. */
+  readonly inspectKey?: string;
+  /** Counts failed keys per client address; pass the one `/v1` uses too. */
+  readonly authThrottle?: AuthThrottle;
+  /** How long a session cookie stays valid. */
+  readonly sessionTtlMs?: number;
   /** Interval of SSE heartbeat comments, which keep proxies from closing an idle stream. */
   readonly heartbeatMs?: number;
   /** How long directory changes are coalesced per actor before they go out on a stream. */
@@ -51,7 +62,7 @@ const ASSETS: Readonly<Record<string, Asset>> = {
 const PAGE_HEADERS = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  // The key may sit in the page's URL; it must not travel on in a Referer header.
+  // Nothing of the page's URL travels on in a Referer header.
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
@@ -64,18 +75,13 @@ const PAGE_HEADERS = {
  */
 export function inspectRoutes(deps: InspectDeps) {
   if (deps.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: '/inspect needs a non-empty API key' });
-  const expected = tokenDigest(deps.apiKey);
+  const authenticate = inspectAuthHook({
+    keys: deps.inspectKey === undefined ? [deps.apiKey] : [deps.apiKey, deps.inspectKey],
+    sessions: createInspectSessions(deps.sessionTtlMs === undefined ? {} : { ttlMs: deps.sessionTtlMs }),
+    throttle: deps.authThrottle ?? createAuthThrottle(),
+  });
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const coalesceMs = deps.coalesceMs ?? 50;
-
-  /** Digests are compared, not keys, so response timing reveals neither the key's content nor its length. */
-  function authorized(request: FastifyRequest): boolean {
-    const query = (request.query ?? {}) as Record<string, unknown>;
-    const key = typeof query['key'] === 'string' ? query['key'] : null;
-    if (key !== null && timingSafeEqual(tokenDigest(key), expected)) return true;
-    const token = bearerToken(request);
-    return token !== null && timingSafeEqual(tokenDigest(token), expected);
-  }
 
   return async function register(app: FastifyInstance): Promise<void> {
     const owned = deps.directory === undefined;
@@ -85,13 +91,11 @@ export function inspectRoutes(deps: InspectDeps) {
     let diagrams: Record<string, string> | undefined;
     let page: Promise<string> | undefined;
 
-    // Asset files are static code shipped with Parley, no runtime data, and an ES module's own
-    // imports cannot carry a key; everything else in this scope needs the key.
+    // Asset files are static code shipped with Parley, no runtime data; everything else in this
+    // scope needs a session or a key.
     app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.url === '/inspect/assets/:name') return;
-      if (authorized(request)) return;
-      void reply.header('WWW-Authenticate', 'Bearer');
-      throw ParleyError.of('UNAUTHORIZED', { credential: 'key (open /inspect?key=<API_KEY> or send Authorization: Bearer <API_KEY>)' });
+      if (request.routeOptions.url === '/inspect/assets/:name') return undefined;
+      return authenticate(request, reply);
     });
 
     // An open event stream would otherwise hold app.close() until the browser goes away.
@@ -134,7 +138,7 @@ export function inspectRoutes(deps: InspectDeps) {
       return reply.send(raw);
     });
 
-    app.get('/inspect/stream', hidden, (_request, reply) => {
+    app.get('/inspect/stream', { ...hidden, config: { eventStream: true } }, (_request, reply) => {
       openStream(reply);
     });
 

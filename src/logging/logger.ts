@@ -11,6 +11,8 @@ export type { Logger } from 'pino';
 export const REDACTED_KEYS = [
   'apiKey', 'api_key', 'authorization', 'Authorization', 'cookie', 'password', 'secret', 'token',
   'accessToken', 'openaiApiKey', 'mongodbUri', 'uri',
+  // Secrets at rest and provider credentials: the secret key, Baileys' auth state, Cloud API and webhook secrets.
+  'secretKey', 'secretKeysPrevious', 'sealed', 'creds', 'authState', 'privKey', 'appSecret', 'verifyToken', 'webhookSecret',
   'phone', 'phoneNumber', 'jid', 'remoteJid', 'participant', 'from', 'to', 'correspondentId', 'sender',
   'text', 'body', 'content', 'caption', 'transcript', 'description', 'dataBase64',
 ] as const;
@@ -34,12 +36,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
-/** Strips credentials from a connection string so it can be logged. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1[redacted]@');
-}
+/** Strips credentials and secret options from a connection string so it can be logged. */
+export { redactUri } from './redact-uri.ts';
 
 /** Hides long digit runs (phone numbers, WhatsApp ids) in URLs before they reach the request log. */
-export function redactPath(url: string): string {
-  return url.replace(/\+?\d{6,}/g, '[redacted]').replace(/([?&][^=&]*=)[^&]*/g, '$1[redacted]');
-}
+export { redactPath } from './redact-path.ts';

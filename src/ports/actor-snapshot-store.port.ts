@@ -34,6 +34,12 @@ export interface ActorRecord {
   readonly resident?: boolean;
 }
 
+/** Where a page of queues ends: the last queue's latest acceptance time (epoch ms, null when empty) and id. */
+export interface QueuePosition {
+  readonly lastAcceptedAt: number | null;
+  readonly id: string;
+}
+
 export interface ActorWrite {
   readonly machineVersion: number;
   readonly state: string;
@@ -62,6 +68,11 @@ export interface ActorSnapshotStore {
    * its last write before unloading). Not a compare-and-set: residency is not part of the snapshot.
    */
   markResident(id: string, resident: boolean): Promise<void>;
+  /**
+   * One page of a bot's correspondent queues, most recently active first (by the stored window's
+   * `lastAcceptedAt`, then id; queues with no message last), after `after` when given.
+   */
+  pageQueues(botId: string, page: { after?: QueuePosition; limit: number }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
   delete(id: string): Promise<boolean>;
   /** Removes every actor of a bot (its bot actor and its queues); resolves with how many. */
   deleteByBot(botId: string): Promise<number>;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { MediaKind } from '../domain/media-kind.ts';
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
@@ -29,12 +30,16 @@ export interface RuntimeDeps {
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
   readonly limitsFor?: (botId: string) => QueueLimits;
+  /** Media kinds a bot turns into text; every kind when absent. */
+  readonly mediaKindsFor?: (botId: string) => ReadonlySet<MediaKind>;
   /** How long a conversation's queue stays in memory untouched. */
   readonly queueIdleMs?: number;
   /** Placeholders one conversation may hold at once. */
   readonly maxPendingMedia?: number;
   /** Longest inbound text or caption taken whole; longer ones are stored cut. */
   readonly maxInboundTextChars?: number;
+  /** Most conversations in memory at once. */
+  readonly maxResidentQueues?: number;
   /** Observation hooks for metrics and benchmarks. */
   readonly hooks?: {
     /** A job was claimed `pickupMs` after it was created. */
@@ -68,9 +73,11 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const conversations = createConversations({
     store: deps.store, history, listeners, inspection, stats, logger: deps.logger, clock,
     limitsFor: deps.limitsFor ?? (() => DEFAULT_LIMITS),
+    ...(deps.mediaKindsFor === undefined ? {} : { mediaKindsFor: deps.mediaKindsFor }),
     ...(deps.queueIdleMs === undefined ? {} : { idleMs: deps.queueIdleMs }),
     ...(deps.maxPendingMedia === undefined ? {} : { maxPendingMedia: deps.maxPendingMedia }),
     ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
+    ...(deps.maxResidentQueues === undefined ? {} : { maxResident: deps.maxResidentQueues }),
     placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
   });
 

@@ -32,7 +32,7 @@ describe('REST control plane guards', () => {
     });
 
     it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
-      const res = await api.request('POST', '/v1/bots/bot-chat/simulator/inbound', { from: '1555', text: 'x'.repeat(20 * 1024) });
+      const res = await api.request('POST', '/v1/bots/bot-chat/messages', { to: '1555', text: 'x'.repeat(20 * 1024) });
       expect(res.statusCode).toBe(413);
       expect(res.json<ErrorJson>().error.code).toBe('PAYLOAD_TOO_LARGE');
     });
@@ -40,8 +40,9 @@ describe('REST control plane guards', () => {
     it.each([
       ['a $-prefixed key', { $where: 'x' }, 'body.media.$where'],
       ['a dotted key', { 'pools.voice': 1 }, 'body.media.pools.voice'],
-      ['a NUL byte in a key', { 'a\u0000b': 1 }, 'body.media.a\\0b'],
-    ])('refuses free-form settings with %s: 400 naming the key, never a 500', async (_label, media, field) => {
+      ['a NUL byte in a key', { 'a\u0000b': 1 }, 'body.media.a\u0000b'],
+      ['a key media settings do not know', { apiKey: 'sk-1' }, 'body.media.apiKey'],
+    ])('refuses media settings with %s: 400 naming the key, never a 500', async (_label, media, field) => {
       const res = await api.request('POST', '/v1/bots', { id: 'bot-free-form', provider: 'simulator', media });
       expect(res.statusCode).toBe(400);
       expect(res.json<ErrorJson>().error.code).toBe('VALIDATION_FAILED');

@@ -2,6 +2,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import type { SimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { createAuthThrottle } from '../../src/http/auth-throttle.ts';
+import type { AuthThrottle } from '../../src/http/auth-throttle.ts';
 import type { AppDeps } from '../../src/http/app.ts';
 import { inspectRoutes } from '../../src/http/inspect.routes.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -103,7 +105,7 @@ export interface Api {
 }
 
 /** The real runtime, control plane and Fastify app on `store`, with the simulator and the fake provider. */
-export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number } = {}): Promise<Api> {
+export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number; maxBots?: number; authThrottle?: AuthThrottle } = {}): Promise<Api> {
   const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const simulator = createSimulatorHub();
   const whatsapp = fakeWhatsApp();
@@ -119,17 +121,21 @@ export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLim
     outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
     metrics: { defaultMetrics: false },
     ...(app.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: app.maxInboundTextChars }),
+    ...(app.maxBots === undefined ? {} : { maxBots: app.maxBots }),
   });
   const directory = createActorDirectory(services.runtime.inspection);
+  // One count of failed keys for /v1 and /inspect, as main.ts wires it.
+  const authThrottle = app.authThrottle ?? createAuthThrottle();
   await services.start();
   const instance = await buildApp({
     logger,
     health: { pingStore: () => store.ping(), storeKind: 'test' },
     version: '1.2.3',
     metrics: services.metrics,
-    routes: [inspectRoutes({ hub: services.runtime.inspection, directory, diagrams: machineDiagrams, apiKey: API_KEY })],
-    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 } },
+    routes: [inspectRoutes({ hub: services.runtime.inspection, directory, diagrams: machineDiagrams, apiKey: API_KEY, authThrottle })],
+    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 }, authThrottle },
     ...(app.bodyLimit === undefined ? {} : { bodyLimit: app.bodyLimit }),
+    ...(app.limits === undefined ? {} : { limits: app.limits }),
   });
   return {
     app: instance,

@@ -87,7 +87,7 @@ describe('deleting a bot', () => {
     const again = await api.request('POST', '/v1/bots', { id: BOT, provider: 'simulator' });
     expect(again.statusCode).toBe(201);
     expect(again.json()).toMatchObject({ state: 'stopped', pendingMediaJobs: 0, queues: { correspondents: 0, messages: 0, placeholders: 0 } });
-    expect((await api.request('GET', `/v1/bots/${BOT}/correspondents`)).json()).toEqual({ correspondents: [] });
+    expect((await api.request('GET', `/v1/bots/${BOT}/correspondents`)).json()).toEqual({ correspondents: [], nextCursor: null });
     expect((await api.request('GET', `/v1/bots/${BOT}/correspondents/1555/messages`)).statusCode).toBe(404);
     expect((await api.request('GET', `/v1/bots/${BOT}/correspondents/1555/history`)).statusCode).toBe(404);
     expect(await jobsOf(BOT)).toEqual([]);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
 import { eventually } from '../support/runtime-harness.ts';
-import { runningBot, startApi } from './api-harness.ts';
+import { runningBot, startApi, voiceNote } from './api-harness.ts';
 import type { Api } from './api-harness.ts';
 
 interface ErrorJson {
@@ -29,7 +29,7 @@ describe('PATCH /v1/bots/:id', () => {
   });
 
   it('merges settings, resets a field given as null, and keeps what the patch does not name', async () => {
-    const created = await api.request('POST', '/v1/bots', { id: 'merge', provider: 'simulator', queue: { maxMessages: 50, maxAgeDays: 3 }, ai: { enabled: false, model: 'small' }, media: { pool: 'a' } });
+    const created = await api.request('POST', '/v1/bots', { id: 'merge', provider: 'simulator', queue: { maxMessages: 50, maxAgeDays: 3 }, ai: { enabled: false, model: 'small' }, media: { language: 'de' } });
     expect(created.statusCode).toBe(201);
     const res = await api.request('PATCH', '/v1/bots/merge', { queue: { maxMessages: 20, maxAgeDays: null }, ai: { enabled: true }, media: null });
     expect(res.statusCode).toBe(200);
@@ -71,5 +71,81 @@ describe('PATCH /v1/bots/:id', () => {
     }
     expect((await t.store.bots.get('strict'))?.settings).toEqual({});
     expect((await api.request('PATCH', '/v1/bots/nobody', { ai: { enabled: true } })).statusCode).toBe(404);
+  });
+});
+
+describe('bot media settings', () => {
+  let t: TestStore;
+  let api: Api;
+  beforeAll(async () => {
+    t = await openTestStore('parley_media_settings');
+    api = await startApi(t.store);
+  });
+  afterAll(async () => {
+    await api.close();
+    await t.dispose();
+  });
+
+  it('knows its keys: an unknown key or a bad value is refused with 400 naming it, on create and patch alike', async () => {
+    await api.request('POST', '/v1/bots', { id: 'known', provider: 'simulator' });
+    for (const [method, url, body, field] of [
+      ['POST', '/v1/bots', { id: 'unknown-key', provider: 'simulator', media: { apiKey: 'sk-live-1' } }, 'body.media.apiKey'],
+      ['POST', '/v1/bots', { id: 'bad-kind', provider: 'simulator', media: { kinds: ['voice', 'hologram'] } }, 'body.media.kinds.1'],
+      ['POST', '/v1/bots', { id: 'twice', provider: 'simulator', media: { kinds: ['voice', 'voice'] } }, 'body.media.kinds'],
+      ['POST', '/v1/bots', { id: 'bad-language', provider: 'simulator', media: { language: 'german language' } }, 'body.media.language'],
+      ['POST', '/v1/bots', { id: 'long-language', provider: 'simulator', media: { language: `de${'-abcdefgh'.repeat(10)}` } }, 'body.media.language'],
+      ['PATCH', '/v1/bots/known', { media: { pools: [{ name: 'voice' }] } }, 'body.media.pools'],
+      ['PATCH', '/v1/bots/known', { media: { nested: { deeper: {} } } }, 'body.media.nested'],
+    ] as const) {
+      const res = await api.request(method, url, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json<ErrorJson>().error.code).toBe('VALIDATION_FAILED');
+      expect(res.json<ErrorJson>().error.message.startsWith(`${field}: `), res.json<ErrorJson>().error.message).toBe(true);
+    }
+    expect((await api.request('GET', '/v1/bots/unknown-key')).statusCode).toBe(404);
+    expect((await t.store.bots.get('known'))?.settings).toEqual({});
+    const patched = await api.request('PATCH', '/v1/bots/known', { media: { kinds: ['document'], language: 'pt-BR' } });
+    expect(patched.json<BotJson>().settings).toEqual({ media: { kinds: ['document'], language: 'pt-BR' } });
+    // Merge patch: an array is replaced whole, a field set to null goes, an emptied section goes.
+    expect((await api.request('PATCH', '/v1/bots/known', { media: { kinds: ['voice', 'audio'] } })).json<BotJson>().settings).toEqual({ media: { kinds: ['voice', 'audio'], language: 'pt-BR' } });
+    expect((await api.request('PATCH', '/v1/bots/known', { media: { kinds: null, language: null } })).json<BotJson>().settings).toEqual({});
+  });
+
+  it('applies kinds live: after a PATCH a media message of an excluded kind is a note without a job, and back again', async () => {
+    await runningBot(api, 'picky');
+    expect((await api.request('PATCH', '/v1/bots/picky', { media: { kinds: ['image'] } })).statusCode).toBe(200);
+    expect((await api.request('POST', '/v1/bots/picky/simulator/inbound', voiceNote('1555', { providerMessageId: 'V1' }))).statusCode).toBe(202);
+    const [note] = await t.store.history.list('picky', '1555');
+    expect(note).toMatchObject({
+      seq: 1, kind: 'voice', status: 'final', mediaJobId: null,
+      content: '[Voice message] (could not be processed: media of this kind is not processed for this bot)',
+    });
+    const queue = await eventually(() => api.request('GET', '/v1/bots/picky/correspondents/1555/messages').then((r) => r.json<QueueJson>().messages), (m) => m.length === 1);
+    expect(queue[0]?.content).toBe(note?.content);
+    expect((await api.request('GET', '/v1/jobs?botId=picky')).json<{ jobs: unknown[] }>().jobs).toEqual([]);
+
+    expect((await api.request('PATCH', '/v1/bots/picky', { media: { kinds: null } })).statusCode).toBe(200);
+    expect((await api.request('POST', '/v1/bots/picky/simulator/inbound', voiceNote('1555', { providerMessageId: 'V2' }))).statusCode).toBe(202);
+    const rows = await t.store.history.list('picky', '1555');
+    expect(rows[1]).toMatchObject({ seq: 2, kind: 'voice', status: 'placeholder', mediaJobId: expect.any(String) });
+    expect((await api.request('GET', '/v1/jobs?botId=picky')).json<{ jobs: { id: string }[] }>().jobs.map((j) => j.id)).toEqual([rows[1]?.mediaJobId]);
+  });
+
+  it('still loads and lists a bot stored with free-form media; the unknown keys are never shown and go at the next write', async () => {
+    let deep: Record<string, unknown> = { end: true };
+    for (let i = 0; i < 40; i++) deep = { deeper: deep };
+    const now = new Date();
+    await t.store.bots.create({ id: 'legacy', provider: 'simulator', desiredState: 'stopped', settings: { queue: { maxMessages: 30 }, media: { apiKey: 'sk-live-legacy', kinds: ['voice'], language: 12, deep } } }, now);
+    const list = await api.request('GET', '/v1/bots');
+    expect(list.statusCode).toBe(200);
+    expect(list.body).not.toContain('sk-live-legacy');
+    expect(list.json<{ bots: ({ id: string } & BotJson)[] }>().bots.find((b) => b.id === 'legacy')?.settings).toEqual({ queue: { maxMessages: 30 }, media: { kinds: ['voice'] } });
+    const one = await api.request('GET', '/v1/bots/legacy');
+    expect(one.statusCode).toBe(200);
+    expect(one.body).not.toContain('sk-live-legacy');
+
+    const patched = await api.request('PATCH', '/v1/bots/legacy', { queue: { maxMessages: 20 } });
+    expect(patched.statusCode).toBe(200);
+    expect((await t.store.bots.get('legacy'))?.settings).toEqual({ queue: { maxMessages: 20 }, media: { kinds: ['voice'] } });
   });
 });

@@ -40,13 +40,13 @@ describe('REST control plane', () => {
   describe('bots', () => {
     it('creates a stopped bot with its settings, lists it and shows it with state and counts', async () => {
       const created = await api.request('POST', '/v1/bots', {
-        id: 'bot-a', provider: 'simulator', queue: { maxMessages: 50 }, ai: { enabled: true, model: 'gpt-x', systemPrompt: 'be kind' }, media: { voice: 'on' },
+        id: 'bot-a', provider: 'simulator', queue: { maxMessages: 50 }, ai: { enabled: true, model: 'gpt-x', systemPrompt: 'be kind' }, media: { kinds: ['voice', 'image'], language: 'pt-BR' },
       });
       expect(created.statusCode).toBe(201);
       expect(created.json()).toMatchObject({
         id: 'bot-a', provider: 'simulator', state: 'stopped', desiredState: 'stopped', pendingMediaJobs: 0,
         queues: { correspondents: 0, messages: 0, placeholders: 0 },
-        settings: { queue: { maxMessages: 50 }, ai: { enabled: true, model: 'gpt-x', systemPrompt: 'be kind' }, media: { voice: 'on' } },
+        settings: { queue: { maxMessages: 50 }, ai: { enabled: true, model: 'gpt-x', systemPrompt: 'be kind' }, media: { kinds: ['voice', 'image'], language: 'pt-BR' } },
       });
       expect(created.json<{ createdAt: string }>().createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
       const list = await api.request('GET', '/v1/bots');

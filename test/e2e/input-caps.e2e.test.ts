@@ -8,7 +8,7 @@ interface ErrorJson {
   error: { code: string; message: string };
 }
 
-// With the default body limit (25 MB), so the cap on a text is what refuses it, not the body size.
+// With the default body limit (1 MiB), so the cap on a text is what refuses it, not the body size.
 describe('inbound input caps', () => {
   let t: TestStore;
   let api: Api;

@@ -66,14 +66,15 @@ describe('/inspect in a real browser', () => {
     if (profile !== undefined) await rm(profile, { recursive: true, force: true });
   });
 
-  it('refuses requests without the key, in the query or as a bearer token', async () => {
+  it('refuses requests without a session or the key, and takes a key in the query of the page only', async () => {
     expect((await fetch(`${base}/inspect`)).status).toBe(401);
-    expect((await fetch(`${base}/inspect/actors?key=wrong`)).status).toBe(401);
+    expect((await fetch(`${base}/inspect?key=wrong`)).status).toBe(401);
     expect((await fetch(`${base}/inspect/stream`)).status).toBe(401);
+    expect((await fetch(`${base}/inspect/actors?key=${API_KEY}`)).status).toBe(401);
     const bearer = await fetch(`${base}/inspect/actors`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(bearer.status).toBe(200);
     expect(await bearer.json()).toMatchObject({ actors: expect.any(Array) });
-    const diagrams = await fetch(`${base}/inspect/diagrams?key=${API_KEY}`);
+    const diagrams = await fetch(`${base}/inspect/diagrams`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(Object.keys(((await diagrams.json()) as { diagrams: object }).diagrams)).toEqual(['bot', 'correspondent-queue', 'media-job', 'outbox-delivery']);
     const mermaid = await fetch(`${base}/inspect/assets/mermaid.min.js`);
     expect(mermaid.headers.get('content-encoding')).toBe('gzip');
@@ -88,6 +89,14 @@ describe('/inspect in a real browser', () => {
     page.on('console', (msg) => void (msg.type() === 'error' && errors.push(msg.text())));
     await page.goto(`${base}/inspect?key=${API_KEY}`);
     await page.waitForSelector('#conn[data-conn="live"]');
+    // The key was exchanged for a cookie scripts cannot read, and is gone from the address bar.
+    expect(page.url()).toBe(`${base}/inspect`);
+    expect(await page.evaluate("performance.getEntriesByType('navigation').map((entry) => entry.name)")).toEqual([`${base}/inspect`]);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    const cookies = await context!.cookies(`${base}/inspect`);
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: 'parley_inspect', httpOnly: true, sameSite: 'Strict', path: '/inspect', secure: false });
+    expect(cookies[0]!.value).not.toContain(API_KEY);
 
     const botId = 'inspect-bot';
     await h.runtime.bots.create({ id: botId, provider: 'test', settings: {}, desiredState: 'stopped' });
@@ -127,7 +136,7 @@ describe('/inspect in a real browser', () => {
     // No directory given: the plugin builds its own from the hub and closes it with the app.
     await other.register(inspectRoutes({ hub: h.runtime.inspection, diagrams: machineDiagrams, apiKey: API_KEY, heartbeatMs: 100 }));
     const url = await other.listen({ host: '127.0.0.1', port: 0 });
-    const res = await fetch(`${url}/inspect/stream?key=${API_KEY}`);
+    const res = await fetch(`${url}/inspect/stream`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';

@@ -109,9 +109,11 @@ describe('a request arriving while Parley shuts down', () => {
       socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
       await new Promise((resolve) => socket.once('connect', resolve));
       // The first request's body is held back so the connection is busy when the close begins;
-      // the second, pipelined behind it, reaches the server only once it is closing.
-      socket.write('POST /v1/bots HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{');
-      await eventuallyReceived(() => received, /UNAUTHORIZED/);
+      // the second, pipelined behind it, reaches the server only once it is closing. The first
+      // carries the key: a refused one would end the connection.
+      const seen = new Promise((resolve) => api.app.server.once('request', resolve));
+      socket.write(`POST /v1/bots HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{`);
+      await seen;
       const closed = api.app.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
       socket.write('}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { createSecretBox } from '../../src/adapters/crypto/secret-box.ts';
 import { openMongoStore } from '../../src/adapters/mongodb/mongo-store.ts';
 import type { Store } from '../../src/ports/store.port.ts';
 
@@ -18,7 +19,7 @@ export interface TestStore {
 export async function openTestStore(prefix = 'parley_test'): Promise<TestStore> {
   const uri = inject('mongoUri');
   const dbName = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const store = await openMongoStore({ uri, dbName });
+  const store = await openMongoStore({ uri, dbName, secrets: createSecretBox(randomBytes(32)) });
   const client = await new MongoClient(uri).connect();
   const db = client.db(dbName);
   return {

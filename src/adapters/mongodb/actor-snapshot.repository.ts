@@ -74,6 +74,21 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
       const docs = await guard('actors.list', () => actors.find(filter, projection === undefined ? {} : { projection }).sort({ _id: 1 }).toArray());
       return docs.map(toRecord);
     },
+    async pageQueues(botId, { after, limit }, options = {}) {
+      const recency = 'snapshot.context.window.lastAcceptedAt';
+      const filter: Record<string, unknown> = { kind: 'correspondent-queue', botId };
+      if (after !== undefined) {
+        // Descending by time puts queues with no time (null or missing) last, each run by id.
+        filter['$or'] = after.lastAcceptedAt === null
+          ? [{ [recency]: null, _id: { $gt: after.id } }]
+          : [{ [recency]: { $lt: after.lastAcceptedAt } }, { [recency]: after.lastAcceptedAt, _id: { $gt: after.id } }, { [recency]: null }];
+      }
+      const projection = options.fields === undefined ? undefined : snapshotProjection(options.fields);
+      const docs = await guard('actors.pageQueues', () =>
+        actors.find(filter, projection === undefined ? {} : { projection }).sort({ [recency]: -1, _id: 1 }).limit(limit).toArray(),
+      );
+      return docs.map(toRecord);
+    },
     async markResident(id, resident) {
       await guard('actors.markResident', () => actors.updateOne({ _id: id }, resident ? { $set: { resident: true } } : { $unset: { resident: '' } }));
     },

@@ -32,6 +32,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { kind: 1, botId: 1, state: 1 }, name: 'kind_botId_state' },
     // Few queues are resident at a time; a restart lists only them.
     { key: { kind: 1 }, name: 'kind_resident', partialFilterExpression: { resident: true } },
+    // A bot's conversations, most recently active first, paged.
+    { key: { kind: 1, botId: 1, 'snapshot.context.window.lastAcceptedAt': -1, _id: 1 }, name: 'queue_recency' },
   ],
   [COLLECTIONS.mediaJobs]: [
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },

@@ -1,5 +1,6 @@
 import { MongoClient } from 'mongodb';
 import type { Db } from 'mongodb';
+import type { SecretBox } from '../../ports/secret-box.port.ts';
 import type { Store, StoreFactory, StoreOptions } from '../../ports/store.port.ts';
 import { createActorSnapshotRepository } from './actor-snapshot.repository.ts';
 import { createAuthStateRepository } from './auth-state.repository.ts';
@@ -19,6 +20,8 @@ export interface MongoStoreOptions extends StoreOptions {
   readonly appName?: string;
   /** Start-up reports here each index it drops or builds. */
   readonly logger?: IndexMigrationLog;
+  /** Seals provider credentials; without it the store refuses to hold any. */
+  readonly secrets?: SecretBox;
 }
 
 const SILENT: IndexMigrationLog = { info: () => {} };
@@ -52,7 +55,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     history: createHistoryRepository(db),
     bots: createBotRepository(db),
     outbox: createOutboxRepository(db),
-    authState: createAuthStateRepository(db),
+    authState: createAuthStateRepository(db, options.secrets),
     async ping() {
       await guard('ping', () => db.command({ ping: 1 }));
     },

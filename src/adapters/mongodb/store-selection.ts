@@ -6,6 +6,12 @@ import { redactUri } from '../../logging/logger.ts';
 
 export type MongoKind = 'external' | 'memory-server' | 'bundled';
 
+/**
+ * Where both embedded stores listen. Neither asks for credentials, so another machine must not
+ * reach them: loopback only, whatever the library's default.
+ */
+export const EMBEDDED_STORE_HOST = '127.0.0.1';
+
 /** The MongoDB Parley talks to, and how to shut it down if Parley started it. */
 export interface SelectedMongo {
   readonly kind: MongoKind;
@@ -61,7 +67,7 @@ export async function selectMongo(options: MongoSelectionOptions): Promise<Selec
     );
   }
   const dataDir = options.bundledDataDir === undefined ? undefined : path.resolve(options.bundledDataDir);
-  const server = await wireServer.startWireServer({ host: '127.0.0.1', port: 0, dataDir }).catch((err: unknown) => {
+  const server = await wireServer.startWireServer({ host: EMBEDDED_STORE_HOST, port: 0, dataDir }).catch((err: unknown) => {
     // A data directory held by another running Parley, or damaged files: said in one line.
     throw new ParleyError('STORE_UNAVAILABLE', `The bundled store cannot open ${dataDir}: ${oneLine(err)}`, { cause: err });
   });
@@ -84,7 +90,7 @@ async function startMemoryServer(dbPath: string | undefined): Promise<SelectedMo
   await MongoBinary.getPath();
   if (dbPath !== undefined) await mkdir(dbPath, { recursive: true });
   const server = await MongoMemoryServer.create({
-    instance: dbPath === undefined ? {} : { dbPath: path.resolve(dbPath), storageEngine: 'wiredTiger' },
+    instance: { ip: EMBEDDED_STORE_HOST, ...(dbPath === undefined ? {} : { dbPath: path.resolve(dbPath), storageEngine: 'wiredTiger' }) },
   });
   const uri = server.getUri();
   return {

@@ -16,6 +16,8 @@ export interface SimulatorOutboundMessage {
 }
 
 export interface SimulatorHubOptions {
+  /** Characters of outbound text kept per bot; the oldest messages are dropped beyond this. Default 1,000,000. */
+  readonly maxOutboundCharsPerBot?: number;
   /** Outbound messages kept per bot; the oldest are dropped beyond this. Default 500. */
   readonly maxOutboundPerBot?: number;
   /** Clock for `sentAt` and `originatingAt`; epoch ms. */
@@ -42,6 +44,7 @@ interface SessionState {
 }
 
 const DEFAULT_MAX_OUTBOUND = 500;
+const DEFAULT_MAX_OUTBOUND_CHARS = 1_000_000;
 
 /**
  * Creates a simulator. Sessions are tracked per bot id; the newest session of a bot is the one
@@ -54,6 +57,8 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
   const now = options.now ?? Date.now;
   const sessions = new Map<string, SessionState>();
   const outboundLogs = new Map<string, SimulatorOutboundMessage[]>();
+  const maxChars = options.maxOutboundCharsPerBot ?? DEFAULT_MAX_OUTBOUND_CHARS;
+  const outboundChars = new Map<string, number>();
 
   function record(botId: string, message: SimulatorOutboundMessage): void {
     let log = outboundLogs.get(botId);
@@ -62,7 +67,10 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
       outboundLogs.set(botId, log);
     }
     log.push(message);
-    if (log.length > maxOutbound) log.splice(0, log.length - maxOutbound);
+    let chars = (outboundChars.get(botId) ?? 0) + message.text.length;
+    // The newest message stays even when it alone exceeds the budget: a test reads what was sent last.
+    while (log.length > 1 && (log.length > maxOutbound || chars > maxChars)) chars -= log.shift()?.text.length ?? 0;
+    outboundChars.set(botId, chars);
   }
 
   const factory: ProviderFactory = (botId, _settings, handlers) => {
@@ -118,6 +126,7 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
     },
     forget(botId) {
       outboundLogs.delete(botId);
+      outboundChars.delete(botId);
       const state = sessions.get(botId);
       if (state !== undefined && !state.connected) sessions.delete(botId);
     },

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
+import { MEDIA_KINDS } from '../../domain/media-kind.ts';
 import { QUEUE_LIMIT_CEILINGS, TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
 import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
@@ -37,8 +38,26 @@ export const AiSettings = Type.Object(
 );
 export type AiSettings = Static<typeof AiSettings>;
 
-/** Media processing settings: free-form, checked for what MongoDB can store. */
-export const MediaSettings = Type.Object({}, { additionalProperties: true, description: 'Media processing settings' });
+const mediaSchemas = {
+  kinds: Type.Array(StringEnum(MEDIA_KINDS), {
+    uniqueItems: true,
+    maxItems: MEDIA_KINDS.length,
+    description: 'Media kinds this bot turns into text; a message of another kind stays in the conversation as a note that it was not processed. Omitted: every kind.',
+  }),
+  // Bounded before the pattern runs; the pattern itself is linear (each part starts with "-").
+  language: Type.String({
+    maxLength: 35,
+    pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$',
+    description: 'BCP-47 language hint for the media processors, e.g. "de" or "pt-BR"',
+  }),
+};
+
+/** Media processing settings. */
+export const MediaSettings = Type.Object(
+  { kinds: Type.Optional(mediaSchemas.kinds), language: Type.Optional(mediaSchemas.language) },
+  { additionalProperties: false, description: 'Media processing settings' },
+);
+export type MediaSettings = Static<typeof MediaSettings>;
 
 /** `POST /v1/bots`. */
 export const BotCreateBody = Type.Object(
@@ -77,18 +96,27 @@ export const BotPatchBody = Type.Object(
       },
       { additionalProperties: false },
     ))),
-    media: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true, description: 'Media processing settings, merged' }))),
+    media: Type.Optional(Nullable(Type.Object(
+      {
+        kinds: Type.Optional(Nullable(mediaSchemas.kinds)),
+        language: Type.Optional(Nullable(mediaSchemas.language)),
+      },
+      { additionalProperties: false },
+    ))),
   },
   { $id: 'BotPatchBody', additionalProperties: false, minProperties: 1 },
 );
 export type BotPatchBody = Static<typeof BotPatchBody>;
 
-/** What a bot was created with; each part is validated by the layer that owns it. */
-export const BotSettings = Type.Object({
-  queue: Type.Optional(QueueSettings),
-  ai: Type.Optional(AiSettings),
-  media: Type.Optional(Type.Object({}, { additionalProperties: true })),
-});
+/** A bot's settings as the API shows them: the known sections, each with its known fields. */
+export const BotSettings = Type.Object(
+  {
+    queue: Type.Optional(QueueSettings),
+    ai: Type.Optional(AiSettings),
+    media: Type.Optional(MediaSettings),
+  },
+  { additionalProperties: false },
+);
 export type BotSettings = Static<typeof BotSettings>;
 
 /** A bot as operators see it: its definition plus what its actors report right now. */

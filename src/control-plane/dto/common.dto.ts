@@ -1,5 +1,8 @@
-import { Type } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry } from '@sinclair/typebox';
 import type { TSchema, TUnsafe } from '@sinclair/typebox';
+
+// Teaches TypeBox's own checker (bot settings are checked with it beside Ajv) what a StringEnum is.
+TypeRegistry.Set<{ enum: readonly unknown[] }>('StringEnum', (schema, value) => schema.enum.includes(value));
 
 /**
  * A string limited to `values`, emitted as a plain `enum` rather than TypeBox's `anyOf` of
@@ -7,7 +10,7 @@ import type { TSchema, TUnsafe } from '@sinclair/typebox';
  * matching.
  */
 export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+  return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
 }
 
 /** `T` or `null`; the OpenAPI generator turns it into `nullable: true`. */

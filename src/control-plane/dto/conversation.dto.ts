@@ -15,8 +15,21 @@ export const CorrespondentSummary = Type.Object({
 });
 export type CorrespondentSummary = Static<typeof CorrespondentSummary>;
 
-/** `GET /v1/bots/:id/correspondents`. */
-export const CorrespondentList = Type.Object({ correspondents: Type.Array(CorrespondentSummary) }, { $id: 'CorrespondentList' });
+/** `GET /v1/bots/:id/correspondents` paging. */
+export const CorrespondentQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Conversations per page' })),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'The nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export type CorrespondentQuery = Static<typeof CorrespondentQuery>;
+
+/** `GET /v1/bots/:id/correspondents`: one page, most recently active first. */
+export const CorrespondentList = Type.Object(
+  { correspondents: Type.Array(CorrespondentSummary), nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page; null on the last page' })) },
+  { $id: 'CorrespondentList' },
+);
 export type CorrespondentList = Static<typeof CorrespondentList>;
 
 /** One message of the live window as the queue actor holds it, its times as ISO 8601. */

@@ -7,10 +7,8 @@ const KINDS = ['bot', 'correspondent-queue', 'media-job', 'outbox-delivery'];
 // Long lists of short-lived media jobs would bury the rest; the newest ones are what matters.
 const MAX_CARDS_PER_KIND = 60;
 
-// EventSource cannot send headers, so the key the page was opened with rides along as a query parameter.
-const key = new URLSearchParams(location.search).get('key');
-const withKey = (path) => (key === null ? path : `${path}?key=${encodeURIComponent(key)}`);
-
+// The page, its requests and its event stream are authenticated by the session cookie the server
+// set when it took the key out of the URL: nothing here ever holds the key.
 const actors = new Map();
 let selectedId = null;
 let filterText = '';
@@ -18,7 +16,7 @@ let dirty = new Set(KINDS);
 let frame = 0;
 
 const $ = (selector) => document.querySelector(selector);
-const diagram = createDiagramPane($('#diagram'), $('#diagram-controls'), () => withKey('/inspect/diagrams'));
+const diagram = createDiagramPane($('#diagram'), $('#diagram-controls'), () => '/inspect/diagrams');
 
 function markDirty(kind) {
   dirty.add(kind);
@@ -84,7 +82,7 @@ function setConnection(state, text) {
 }
 
 function connect() {
-  const source = new EventSource(withKey('/inspect/stream'));
+  const source = new EventSource('/inspect/stream');
   source.addEventListener('open', () => setConnection('live', 'Live'));
   source.addEventListener('snapshot', (e) => {
     const { actors: list } = JSON.parse(e.data);
@@ -101,9 +99,10 @@ function connect() {
     actors.delete(id);
     if (actor !== undefined) markDirty(actor.kind);
   });
-  // EventSource reconnects by itself (the server sets `retry`); a closed source means the key was refused.
+  // EventSource reconnects by itself (the server sets `retry`); a closed source means the session
+  // was refused (it expired, or the server restarted and forgot it).
   source.addEventListener('error', () => {
-    if (source.readyState === EventSource.CLOSED) setConnection('down', 'Disconnected — reload with ?key=');
+    if (source.readyState === EventSource.CLOSED) setConnection('down', 'Disconnected — open /inspect?key=<key> again');
     else setConnection('connecting', 'Reconnecting…');
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CorrespondentList, HistoryList, HistoryQuery, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
+import { CorrespondentList, CorrespondentQuery, HistoryList, HistoryQuery, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, CorrespondentParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
@@ -8,17 +8,18 @@ const tags = ['conversations'];
 /** Correspondents, their live queues and their persisted history. */
 export function conversationRoutes(cp: ControlPlane) {
   return async function register(app: FastifyInstance): Promise<void> {
-    app.get<{ Params: BotIdParams }>(
+    app.get<{ Params: BotIdParams; Querystring: CorrespondentQuery }>(
       '/bots/:id/correspondents',
       {
         schema: {
           tags,
-          summary: 'Conversations of a bot, most recently active first',
+          summary: 'Conversations of a bot, most recently active first, a page at a time',
           params: BotIdParams,
+          querystring: CorrespondentQuery,
           response: { 200: ref(CorrespondentList), ...errorResponses(400, 401, 404, 414, 429, 503) },
         },
       },
-      async (request) => cp.correspondents(request.params.id),
+      async (request) => cp.correspondents(request.params.id, request.query),
     );
 
     app.get<{ Params: CorrespondentParams }>(

@@ -11,6 +11,8 @@ export function simulatorRoutes(cp: ControlPlane) {
     app.post<{ Params: BotIdParams; Body: SimulatorInboundBody }>(
       '/bots/:id/simulator/inbound',
       {
+        // Media arrives base64 in the body: this route takes the media body limit.
+        config: { carriesMedia: true },
         schema: {
           tags,
           summary: 'Deliver a text or media message to a running simulator bot; answers once it is stored',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { formatMediaContent, formatPendingMedia } from '../../domain/media-content.ts';
-import type { MediaDescriptor } from '../../domain/media-kind.ts';
+import type { MediaDescriptor, MediaKind } from '../../domain/media-kind.ts';
 import type { FinalizePlaceholderParams, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
 import { ParleyError } from '../../domain/errors.ts';
 import type { QueueLimits } from '../../domain/queue-message.ts';
@@ -34,6 +34,8 @@ export interface ConversationsDeps {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly limitsFor: (botId: string) => QueueLimits;
+  /** Media kinds a bot turns into text (its `media.kinds` setting); every kind when absent. */
+  readonly mediaKindsFor?: (botId: string) => ReadonlySet<MediaKind>;
   /** Queue snapshots are rebuilt from history on restore, so a burst may share one write. */
   readonly snapshotCoalesceMs?: number;
   /** Where a media message's job goes once its placeholder row is durable. */
@@ -44,9 +46,12 @@ export interface ConversationsDeps {
   readonly maxPendingMedia?: number;
   /** Longer inbound texts and captions are stored cut, with the truncation marker; default WhatsApp's own ceiling. */
   readonly maxInboundTextChars?: number;
+  /** Most queues in memory at once; default `DEFAULT_MAX_RESIDENT`. */
+  readonly maxResident?: number;
 }
 
 export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
+export const DEFAULT_MAX_RESIDENT = 20_000;
 
 /**
  * Placeholders one conversation may hold at once. A placeholder is never evicted, so without a
@@ -87,7 +92,7 @@ export function createConversations(deps: ConversationsDeps) {
   const recovery = queueRecovery({ store: deps.store, clock: deps.clock, log });
   const residency = queueResidency({
     actors: deps.store.actors, options, lanes, catchUp: (q) => recovery.catchUp(q), limitsFor: deps.limitsFor,
-    clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS,
+    clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS, maxResident: deps.maxResident ?? DEFAULT_MAX_RESIDENT,
   });
   const serialized = lanes.run;
   const queue = residency.get;
@@ -218,10 +223,14 @@ export function createConversations(deps: ConversationsDeps) {
 
     /**
      * Media: placeholder row and job are durable before this resolves; listeners wait for the
-     * result. Past the placeholder ceiling the message is kept as a note that it was not processed.
+     * result. Media of a kind the bot does not process, and media past the placeholder ceiling, is
+     * kept as a note that it was not processed.
      */
     ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string) {
       return ingest(arrival, (q) => {
+        if (deps.mediaKindsFor?.(arrival.botId).has(media.kind) === false) {
+          return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason: 'media of this kind is not processed for this bot' }), media.kind);
+        }
         if (pendingIn(q) < maxPending) return mediaPlan(arrival, media, mediaJobId);
         const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
         return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason }), media.kind);

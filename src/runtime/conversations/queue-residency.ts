@@ -24,6 +24,8 @@ export interface QueueResidencyDeps {
   readonly log: Logger;
   /** A queue untouched this long is written, marked not resident and dropped from memory. */
   readonly idleMs: number;
+  /** Beyond this many queues in memory the least recently used leave before their idle time. */
+  readonly maxResident: number;
 }
 
 /**
@@ -46,7 +48,24 @@ export function queueResidency(deps: QueueResidencyDeps) {
     if (!sameLimits(actor.getSnapshot().context.limits, limits)) await actor.send({ type: 'limits.changed', limits, now: deps.clock() });
     actors.set(actor.id, actor);
     lastUsed.set(actor.id, deps.clock());
+    if (actors.size > deps.maxResident) void makeRoom();
     return actor;
+  }
+
+  // `lastUsed` keeps insertion order and every use re-inserts, so its head is the least recently used.
+  let makingRoom = false;
+  async function makeRoom(): Promise<void> {
+    if (makingRoom) return;
+    makingRoom = true;
+    try {
+      for (const [id, usedAt] of [...lastUsed]) {
+        if (actors.size <= deps.maxResident) break;
+        if (deps.lanes.busy(id)) continue;
+        await deps.lanes.run(id, () => unload(id, usedAt)).catch((err: unknown) => deps.log.warn({ err }, 'a queue could not leave memory; it stays'));
+      }
+    } finally {
+      makingRoom = false;
+    }
   }
 
   async function load(botId: string, correspondentId: string, id: string): Promise<QueueActor> {
@@ -85,6 +104,7 @@ export function queueResidency(deps: QueueResidencyDeps) {
       const id = queueActorId(botId, correspondentId);
       const live = actors.get(id);
       if (live !== undefined) {
+        lastUsed.delete(id);
         lastUsed.set(id, deps.clock());
         return Promise.resolve(live);
       }

@@ -3,6 +3,7 @@ import { ParleyError, errorStatus } from '../../../src/domain/errors.ts';
 import type { BotRecord } from '../../../src/ports/bot-store.port.ts';
 import type { Store } from '../../../src/ports/store.port.ts';
 import type { BotQueueLimits } from '../../../src/control-plane/bot-queue-limits.ts';
+import { createBotMediaKinds } from '../../../src/control-plane/bot-media-kinds.ts';
 import { createControlPlane } from '../../../src/control-plane/control-plane.ts';
 import type { ParleyRuntime } from '../../../src/runtime/parley-runtime.ts';
 
@@ -13,10 +14,10 @@ function controlPlane(create: () => Promise<BotRecord> = async () => record) {
   let finishDelete = () => {};
   const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
   const store = { bots: { get: async (id: string) => (id === record.id ? record : null) } } as unknown as Store;
-  const runtime = { bots: { delete: () => deleting, create } } as unknown as ParleyRuntime;
+  const runtime = { bots: { delete: () => deleting, create, ids: () => [] } } as unknown as ParleyRuntime;
   const queueLimits = { remember() {}, forget() {} } as unknown as BotQueueLimits;
   const outbox = { send: () => Promise.reject(new Error('not used')), retry: () => Promise.reject(new Error('not used')) };
-  return { cp: createControlPlane({ store, runtime, queueLimits, outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };
+  return { cp: createControlPlane({ store, runtime, queueLimits, mediaKinds: createBotMediaKinds(), outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ParleyError> {

@@ -46,6 +46,33 @@ describe('logger', () => {
     expect(redactUri('mongodb://db:27017')).toBe('mongodb://db:27017');
   });
 
+  it('strips secret options from connection strings, keeping the others', () => {
+    expect(redactUri('mongodb://db:27017/parley?tls=true&tlsCertificateKeyFilePassword=hunter2&authSource=admin')).toBe(
+      'mongodb://db:27017/parley?tls=true&tlsCertificateKeyFilePassword=[redacted]&authSource=admin',
+    );
+    const aws = redactUri('mongodb+srv://AKIAEXAMPLE:s3cr3t@cluster0.example.net/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FQoGZXIvYXdzEJr');
+    expect(aws).toBe('mongodb+srv://[redacted]@cluster0.example.net/?authMechanism=MONGODB-AWS&authMechanismProperties=[redacted]');
+    for (const uri of [
+      'mongodb://db/?sslPEMKeyPassword=hunter2',
+      'mongodb://db/?proxyHost=p&proxyPassword=hunter2',
+      'mongodb://db/?AUTHMECHANISMPROPERTIES=TOKEN_RESOURCE:hunter2',
+      'mongodb://db/?w=1;tlsCertificateKeyFilePassword=hunter2',
+      'mongodb://db/?tlsCertificateKeyFile%50assword=hunter2',
+      // An unescaped "/" or "@" in a password is still user information.
+      'mongodb://admin:hun/ter@2@db:27017/?appName=parley',
+    ]) {
+      expect(redactUri(uri), uri).not.toMatch(/hunter|hun\/ter/);
+    }
+    expect(redactUri('mongodb://db/?appName=parley&retryWrites=true')).toBe('mongodb://db/?appName=parley&retryWrites=true');
+  });
+
+  it('redacts the secret fields of secrets at rest and provider credentials', () => {
+    const { logger, lines } = capture();
+    logger.info({ secretKey: 'key-material-1', bot: { creds: { noiseKey: 'noise-2' }, sealed: { data: 'cipher-3' } }, cloud: { appSecret: 'app-4', verifyToken: 'verify-5' }, hook: { webhookSecret: 'whsec_6' } }, 'secrets');
+    const out = lines.join('');
+    for (const secret of ['key-material-1', 'noise-2', 'cipher-3', 'app-4', 'verify-5', 'whsec_6']) expect(out).not.toContain(secret);
+  });
+
   it('hides phone-number-like path segments and query values in request URLs', () => {
     expect(redactPath('/v1/bots/b1/correspondents/4915112345678/messages?token=abc')).toBe(
       '/v1/bots/b1/correspondents/[redacted]/messages?token=[redacted]',

@@ -22,6 +22,7 @@ function memoryStore() {
   const store: ActorSnapshotStore = {
     get: async (id) => records.get(id) ?? null,
     markResident: async () => {},
+    pageQueues: async () => [],
     insert: async (r) => {
       const record = { ...r, effects: r.effects ?? [], version: 1, updatedAt: new Date(now) };
       records.set(r.id, record);

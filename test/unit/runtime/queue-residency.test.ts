@@ -139,4 +139,19 @@ describe('conversations in memory', () => {
     expect(rows[2]?.content).toBe('[Image] (could not be processed: 2 earlier media messages of this conversation are still waiting to be processed)\nCaption: picture 2');
     expect(await t.store.mediaJobs.list({ botId: bot })).toHaveLength(2);
   });
+
+  it('keeps at most the configured number of conversations in memory, unloading the least recently used first', async () => {
+    const t = await openTestStore('parley_residency');
+    opened.push(t);
+    const h = await startRuntime(t.store, { maxResidentQueues: 3 });
+    running.push(h);
+    const bot = await connectedBot(h);
+    for (const cid of ['a', 'b', 'c']) await h.provider.text(bot, cid, `hi from ${cid}`);
+    await h.provider.text(bot, 'a', 'a again');
+    await h.provider.text(bot, 'd', 'hi from d');
+    await eventually(() => loadedIds(h), (ids) => ids.length === 3);
+    expect(loadedIds(h)).toEqual([queueActorId(bot, 'a'), queueActorId(bot, 'c'), queueActorId(bot, 'd')]);
+    expect((await t.store.actors.get(queueActorId(bot, 'b')))?.resident).not.toBe(true);
+    expect(await contents(h, bot, 'b')).toEqual([[1, 'hi from b']]);
+  });
 });

@@ -215,6 +215,17 @@ describe('simulator outbound', () => {
     expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
   });
 
+  it('keeps at most the configured characters of outbound text per bot, dropping the oldest, never the newest', async () => {
+    const hub = createSimulatorHub({ maxOutboundCharsPerBot: 10 });
+    const { session } = await connected(hub);
+    for (const text of ['aaaa', 'bbbb', 'cccc']) await session.send('a', text);
+    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['bbbb', 'cccc']);
+    await session.send('a', 'x'.repeat(50));
+    expect(hub.outbound('bot-1').map((m) => m.text.length)).toEqual([50]);
+    await session.send('a', 'y');
+    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['y']);
+  });
+
   it('fails to send while not connected', async () => {
     const hub = createSimulatorHub();
     const { session } = await connected(hub);

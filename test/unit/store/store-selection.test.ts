@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectMongo, type MongoSelectionOptions } from '../../../src/adapters/mongodb/store-selection.ts';
@@ -13,6 +15,22 @@ afterEach(() => {
 
 function bundled(extra: Partial<MongoSelectionOptions> = {}): Promise<Awaited<ReturnType<typeof selectMongo>>> {
   return selectMongo({ uri: undefined, memoryServer: 'off', logger: createLogger('silent'), ...extra });
+}
+
+/** Whether a TCP connection to `host:port` is accepted. */
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
 
 async function withClient<T>(uri: string, fn: (client: MongoClient) => Promise<T>): Promise<T> {
@@ -47,6 +65,20 @@ describe('store selection: the bundled store', () => {
       expect(await withClient(second.uri, (client) => client.db('parley').collection('bots').find().toArray())).toEqual([{ _id: 'kept' }]);
     } finally {
       await second.close();
+    }
+  });
+
+  it('listens on loopback only: it asks for no credentials, so no other machine may reach it', async () => {
+    const selected = await bundled();
+    try {
+      const { hostname, port } = new URL(selected.uri);
+      expect(hostname).toBe('127.0.0.1');
+      expect(await reachable('127.0.0.1', Number(port))).toBe(true);
+      // Every address this machine has on a network, as another machine would dial it.
+      const outside = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && !a.internal && a.family === 'IPv4');
+      for (const address of outside) expect(await reachable(address!.address, Number(port)), address!.address).toBe(false);
+    } finally {
+      await selected.close();
     }
   });
 
