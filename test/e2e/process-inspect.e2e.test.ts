@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { waitFor } from '../support/wait-for.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
 const WEAK_KEY = 'parleyparleyparley';
@@ -17,16 +18,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Opens a bridge viewer; resolves with the socket once open, or the status it was refused with. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../support/wait-for.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
 const WITHOUT_DEVELOPMENT_STORES = pathToFileURL(path.resolve(import.meta.dirname, '../support/without-development-stores.ts')).href;
@@ -26,16 +27,6 @@ function startParley(env: Record<string, string>): Started {
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function storeEnv(): Record<string, string> {
