@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import type { SimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -16,6 +17,8 @@ import { machineDiagrams } from '../../src/observability/machine-diagrams.ts';
 import { createParleyServices } from '../../src/parley-services.ts';
 import type { ParleyServices } from '../../src/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
+import { openTestStore } from '../support/test-store.ts';
+import type { TestStore } from '../support/test-store.ts';
 
 export const API_KEY = 'e2e-key-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${API_KEY}` };
@@ -105,7 +108,34 @@ export interface Api {
 }
 
 /** The real runtime, control plane and Fastify app on `store`, with the simulator and the fake provider. */
-export async function startApi(store: Store, app: Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number; maxBots?: number; authThrottle?: AuthThrottle } = {}): Promise<Api> {
+/** What a test may set on the API it starts. */
+export type ApiOptions = Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number; maxBots?: number; authThrottle?: AuthThrottle };
+
+/**
+ * An API on its own test store for the surrounding `describe`: started (with `runningBots`
+ * running) before its tests, closed after them. Read `api` and `t` inside tests.
+ */
+export function useApi(dbName: string, options: ApiOptions & { runningBots?: readonly string[] } = {}): { readonly api: Api; readonly t: TestStore } {
+  let started: { api: Api; t: TestStore } | undefined;
+  beforeAll(async () => {
+    const { runningBots = [], ...app } = options;
+    const t = await openTestStore(dbName);
+    const api = await startApi(t.store, app);
+    started = { api, t };
+    for (const id of runningBots) await runningBot(api, id);
+  });
+  afterAll(async () => {
+    await started?.api.close();
+    await started?.t.dispose();
+  });
+  const get = () => {
+    if (started === undefined) throw new Error('useApi: read api and t inside tests, not while collecting them');
+    return started;
+  };
+  return { get api() { return get().api; }, get t() { return get().t; } };
+}
+
+export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api> {
   const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const simulator = createSimulatorHub();
   const whatsapp = fakeWhatsApp();

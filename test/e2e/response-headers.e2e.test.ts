@@ -1,23 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore } from '../support/test-store.ts';
-import type { TestStore } from '../support/test-store.ts';
-import { AUTH, startApi } from './api-harness.ts';
-import type { Api } from './api-harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUTH, useApi } from './api-harness.ts';
 
 describe('response headers', () => {
-  let t: TestStore;
-  let api: Api;
-  beforeAll(async () => {
-    t = await openTestStore('parley_response_headers');
-    api = await startApi(t.store);
-  });
-  afterAll(async () => {
-    await api.close();
-    await t.dispose();
-  });
+  const env = useApi('parley_response_headers');
 
   it('keep every /v1 answer out of caches, refusals included', async () => {
     for (const [url, headers, status] of [
@@ -25,7 +13,7 @@ describe('response headers', () => {
       ['/v1/bots/nobody', AUTH, 404],
       ['/v1/bots', {}, 401],
     ] as const) {
-      const res = await api.request('GET', url, undefined, headers);
+      const res = await env.api.request('GET', url, undefined, headers);
       expect(res.statusCode).toBe(status);
       expect(res.headers['cache-control']).toBe('no-store');
     }
@@ -33,7 +21,7 @@ describe('response headers', () => {
 
   it('give /docs a content security policy, no sniffing and no framing', async () => {
     for (const url of ['/docs/', '/docs/json', '/docs/static/swagger-initializer.js']) {
-      const res = await api.request('GET', url, undefined, {});
+      const res = await env.api.request('GET', url, undefined, {});
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-security-policy'], url).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
       expect(res.headers['content-security-policy'], url).not.toMatch(/https?:/);
@@ -43,7 +31,7 @@ describe('response headers', () => {
   });
 
   it('forbid framing /inspect, keeping its own policy', async () => {
-    const res = await api.request('GET', '/inspect', undefined, AUTH);
+    const res = await env.api.request('GET', '/inspect', undefined, AUTH);
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
@@ -67,18 +55,11 @@ async function bodyOf(res: IncomingMessage): Promise<{ error: { code: string; me
 }
 
 describe('event streams', () => {
-  let t: TestStore;
-  let api: Api;
+  const env = useApi('parley_stream_limits', { limits: { maxEventStreams: 3, maxEventStreamsPerClient: 2 } });
   let port: number;
   beforeAll(async () => {
-    t = await openTestStore('parley_stream_limits');
-    api = await startApi(t.store, { limits: { maxEventStreams: 3, maxEventStreamsPerClient: 2 } });
-    await api.app.listen({ port: 0, host: '127.0.0.1' });
-    port = (api.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await api.close();
-    await t.dispose();
+    await env.api.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (env.api.app.server.address() as AddressInfo).port;
   });
 
   it('are capped per client address and overall with 429 TOO_MANY_STREAMS, and a closed one frees its place', async () => {
