@@ -10,7 +10,7 @@ import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
 import type { BotMediaKinds } from './bot-media-kinds.ts';
 import { checkSettings, patchedSettings } from './bot-settings.ts';
-import { createLanes } from '../runtime/conversations/lanes.ts';
+import { createLanes } from '../runtime/actors/lanes.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, decodeQueueCursor, encodeJobCursor, encodeQueueCursor } from './page-cursors.ts';
 import { queueActorId } from '../runtime/conversations/conversations.ts';

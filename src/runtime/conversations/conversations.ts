@@ -10,7 +10,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { OutboundOutcome } from '../../ports/history-store.port.ts';
 import type { InboundMessage } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
-import { createLanes } from './lanes.ts';
+import { createLanes } from '../actors/lanes.ts';
 import { queueResidency } from './queue-residency.ts';
 import type { PersistenceStats } from '../actors/persisted-actor.ts';
 import { inboundRow, outboundMessage, outboundRow } from './history-rows.ts';

@@ -6,7 +6,7 @@ import { concurrently } from '../actors/concurrently.ts';
 import type { correspondentQueueMachine, CorrespondentQueueEffects } from '../../../machines/correspondent-queue.machine.ts';
 import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
 import type { PersistedActorOptions } from '../actors/persisted-actor.ts';
-import type { Lanes } from './lanes.ts';
+import type { Lanes } from '../actors/lanes.ts';
 import { queueActorId } from './queue-actor.ts';
 import type { QueueActor } from './queue-actor.ts';
 
