@@ -2,7 +2,7 @@ import type { Store } from '../../src/ports/store.port.ts';
 import { interceptStore } from './store-proxy.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
-  actors: ['insert', 'compareAndSet', 'delete', 'deleteByBot'],
+  actors: ['insert', 'compareAndSet', 'markResident', 'delete', 'deleteByBot'],
   mediaJobs: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   history: ['append', 'finalize', 'reopen', 'deleteByBot'],
   bots: ['create', 'update', 'delete'],

@@ -6,7 +6,7 @@ import { openTestStore } from '../../support/test-store.ts';
 
 const CID = '4915550600';
 const WRITES = new Set([
-  'actors.insert', 'actors.compareAndSet',
+  'actors.insert', 'actors.compareAndSet', 'actors.markResident',
   'history.append', 'history.finalize', 'history.settleOutbound',
   'mediaJobs.insert', 'mediaJobs.claim', 'mediaJobs.compareAndSet', 'mediaJobs.acknowledgeEffects',
   'outbox.insert', 'outbox.claim', 'outbox.compareAndSet', 'outbox.acknowledgeEffects',
