@@ -63,7 +63,7 @@ export async function restart(store: Store, db: Db): Promise<void> {
  */
 async function seedJobs(jobs: MediaJobs, db: Db): Promise<void> {
   for (let b = 0; b < BOTS; b++) {
-    await jobs.create({ jobId: randomUUID(), botId: `restart-${b}`, correspondentId: '49170', messageId: 1, kind: 'voice', caption: null, fileName: null }, { mimetype: 'audio/ogg', mediaPath: null });
+    await jobs.create({ jobId: randomUUID(), botId: `restart-${b}`, correspondentId: '49170', messageId: 1, kind: 'voice', caption: null, fileName: null }, { mimetype: 'audio/ogg' }, { status: 'failed', reason: 'seeded without media' });
   }
   const coll = db.collection<{ _id: string; snapshot: { context: { jobId: string } } }>(COLLECTIONS.mediaJobs);
   const templates = await coll.find({}).toArray();

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const now = new Date();
     for (let i = 0; i < 10_000; i++) {
       await store.mediaJobs.insert(
-        { id: `j${i}`, botId: `bot-${i % 100}`, line: null, lineSeq: null, correspondentId: 'c', messageId: i, kind: 'voice', mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: {} },
+        { id: `j${i}`, botId: `bot-${i % 100}`, line: null, lineSeq: null, correspondentId: 'c', messageId: i, kind: 'voice', mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null, machineVersion: 1, snapshot: {} },
         now,
       );
     }

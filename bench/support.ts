@@ -3,8 +3,9 @@ import path from 'node:path';
 import { createLogger } from '../src/logging/logger.ts';
 import type { Store } from '../src/ports/store.port.ts';
 import { createParleyRuntime } from '../src/runtime/parley-runtime.ts';
-import type { RuntimeDeps } from '../src/runtime/parley-runtime.ts';
 import { testProvider } from '../test/support/runtime-harness.ts';
+import type { HarnessOptions } from '../test/support/runtime-harness.ts';
+import { testMedia } from '../test/support/test-media.ts';
 
 export const logger = createLogger('silent');
 export const gc = (globalThis as { gc?: () => void }).gc;
@@ -28,13 +29,15 @@ export async function rate(n: number, work: () => Promise<unknown>): Promise<num
   return n / ((performance.now() - t0) / 1000);
 }
 
-export async function runtimeOn(store: Store, extra: Partial<RuntimeDeps> = {}) {
+export async function runtimeOn(store: Store, extra: HarnessOptions = {}) {
   const provider = testProvider();
+  const { processor = async (job) => ({ status: 'processed', text: `text of ${job.kind}` }), worker = {}, ...deps } = extra;
+  const { concurrency = 8, ...workerOptions } = worker;
   const runtime = createParleyRuntime({
     store, providers: { test: provider.factory }, logger,
-    processor: async (job) => ({ status: 'processed', text: `text of ${job.kind}` }),
-    worker: { pollMs: 1000, leaseMs: 60_000, concurrency: 8 },
-    ...extra,
+    media: testMedia(processor, { concurrency }),
+    worker: { pollMs: 1000, leaseMs: 60_000, ...workerOptions },
+    ...deps,
   });
   await runtime.start();
   return { runtime, provider };

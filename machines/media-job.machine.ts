@@ -29,7 +29,8 @@ const discard = { type: 'discardLateResult', params: ({ context, event }: Args) 
  * live claim, changes nothing but the `discardedResults` count and the `discardLateResult`
  * effect (I5). While its bot is stopped a job sits in `holding`; a claim taken before the stop
  * stays live there (`holding.claimed`), so the worker's result is still accepted and is
- * delivered when the bot starts (I6). The result is stored in the same snapshot that asks for
+ * delivered when the bot starts (I6). Media that could not be read (`unreadable`) ends `failed`
+ * with its note, like a dead-letter, so it never passes for a success. The result is stored in the same snapshot that asks for
  * `finalizePlaceholder`, so it is durable before the placeholder changes (I4).
  */
 export const mediaJobMachine = setup({
@@ -38,6 +39,7 @@ export const mediaJobMachine = setup({
     isNextAttempt: ({ context, event }) =>
       event.type === 'job.claimed' && event.attempt === context.attempt + 1 && hasAttemptsLeft(context),
     isCurrentAttempt: ({ context, event }) => isCurrent(context, event),
+    isProcessed: ({ context, event }) => event.type === 'job.completed' && isCurrent(context, event) && event.outcome.status === 'processed',
     isRetryableFailure: ({ context, event }) =>
       event.type === 'job.failed' && isCurrent(context, event) && event.transient && hasAttemptsLeft(context),
     hasAttemptsLeft: ({ context, event }) => isCurrent(context, event) && hasAttemptsLeft(context),
@@ -58,6 +60,7 @@ export const mediaJobMachine = setup({
         return { error: `lease expired on attempt ${context.attempt} of ${context.maxAttempts}`, owner: null, leaseUntil: null };
       }
       if (event.type === 'job.dead-lettered') return { error: event.reason, owner: null, leaseUntil: null };
+      if (event.type === 'job.completed' && event.outcome.status === 'unreadable') return { error: event.outcome.reason, owner: null, leaseUntil: null };
       return {};
     }),
     grantAttempts: assign(({ context }) => ({ maxAttempts: context.attempt + context.attemptBudget, error: null, notBefore: null })),
@@ -94,7 +97,12 @@ export const mediaJobMachine = setup({
     processing: {
       on: {
         'job.heartbeat': { guard: 'isCurrentAttempt', actions: 'extendLease' },
-        'job.completed': { guard: 'isCurrentAttempt', target: 'completed', actions: ['storeResult', finalize] },
+        // Media that could not be read ends failed, its note shown in the conversation: visibly not
+        // a success, and an operator may retry it once the cause is fixed (an OpenAI key configured).
+        'job.completed': [
+          { guard: 'isProcessed', target: 'completed', actions: ['storeResult', finalize] },
+          { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordFailure', finalize] },
+        ],
         'job.failed': [
           { guard: 'isRetryableFailure', target: 'pending', actions: 'recordFailure' },
           { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordFailure', deadLetter, finalize] },
@@ -121,7 +129,10 @@ export const mediaJobMachine = setup({
         claimed: {
           on: {
             'job.heartbeat': { guard: 'isCurrentAttempt', actions: 'extendLease' },
-            'job.completed': { guard: 'isCurrentAttempt', target: '#mediaJob.completed', actions: 'storeResult' },
+            'job.completed': [
+              { guard: 'isProcessed', target: '#mediaJob.completed', actions: 'storeResult' },
+              { guard: 'isCurrentAttempt', target: '#mediaJob.failed', actions: 'recordFailure' },
+            ],
             'job.failed': [
               { guard: 'isRetryableFailure', target: 'idle', actions: 'recordFailure' },
               { guard: 'isCurrentAttempt', target: '#mediaJob.failed', actions: ['recordFailure', deadLetter] },

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectMongo } from './adapters/mongodb/store-selection.ts';
 import { createSecretBox } from './adapters/crypto/secret-box.ts';
-import { unconfiguredProcessor } from './adapters/media/unconfigured.processor.ts';
 import { openMongoStore } from './adapters/mongodb/mongo-store.ts';
 import { createSimulatorHub } from './adapters/simulator/simulator.provider.ts';
 import { startStatelyInspector } from './adapters/stately-inspector/stately-inspector.ts';
@@ -17,6 +16,7 @@ import { inspectRoutes } from './http/inspect.routes.ts';
 import { createActorDirectory } from './observability/actor-directory.ts';
 import { machineDiagrams } from './observability/machine-diagrams.ts';
 import { createLogger } from './logging/logger.ts';
+import { createMediaSetup } from './media-setup.ts';
 import { createParleyServices } from './parley-services.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
@@ -55,10 +55,10 @@ async function main(): Promise<void> {
   const services = createParleyServices({
     store,
     providers: { simulator: simulator.factory },
-    processor: unconfiguredProcessor,
+    media: await createMediaSetup(config),
     logger,
     simulator,
-    worker: { concurrency: config.mediaWorkerConcurrency, leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
+    worker: { leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
     outbox: { leaseMs: config.outboxLeaseMs },
     queueIdleMs: config.queueIdleMs,
     maxInboundTextChars: config.inboundTextMaxChars,
@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       await services.shutdown(Math.floor(config.shutdownTimeoutMs / 2));
       await inspector?.stop();
       await store.close();
+      await services.runtime.staging.close();
       await mongo.close();
     } catch (err) {
       logger.error({ err }, 'graceful shutdown failed');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ParleyError } from '../domain/errors.ts';
 import { CONFIG_OPTIONS } from './config-options.ts';
 import type { LogLevel } from './config-options.ts';
+import type { MediaPoolRoute } from '../domain/media-routing.ts';
 
 /** Parley's validated settings. Built once at start-up and frozen. */
 export interface Config {
@@ -25,8 +26,34 @@ export interface Config {
   readonly secretKeysPrevious: readonly Uint8Array[];
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
-  /** Media jobs processed at once by this instance. */
+  /** Media jobs each built-in pool processes at once. */
   readonly mediaWorkerConcurrency: number;
+  /** Configured pools; `undefined` keeps the built-in ones. */
+  readonly mediaPools: readonly MediaPoolRoute[] | undefined;
+  readonly mediaStore: 'local' | 's3';
+  readonly mediaS3Bucket: string | undefined;
+  readonly mediaS3Prefix: string | undefined;
+  readonly mediaS3Endpoint: string | undefined;
+  readonly mediaS3Region: string;
+  readonly mediaS3AccessKeyId: string | undefined;
+  readonly mediaS3SecretAccessKey: string | undefined;
+  readonly mediaS3ForcePathStyle: boolean;
+  /** Staging: bytes over all files, and per file. */
+  readonly mediaQuotaBytes: number;
+  readonly mediaMaxFileBytes: number;
+  /** What each processor accepts. */
+  readonly mediaAudioMaxBytes: number;
+  readonly mediaImageMaxBytes: number;
+  readonly mediaDocumentMaxBytes: number;
+  readonly mediaVideoMaxBytes: number;
+  readonly mediaDocumentMaxChars: number;
+  readonly mediaProcessorTimeoutMs: number;
+  readonly openaiTranscriptionModel: string;
+  readonly openaiVisionModel: string;
+  readonly openaiMaxRetries: number;
+  /** The media janitor's period, and the age past which unprocessed media is dead-lettered. */
+  readonly janitorIntervalMs: number;
+  readonly janitorStaleMs: number;
   /** A claimed job whose worker stopped heartbeating is claimable again after this long. */
   readonly mediaJobLeaseMs: number;
   /** Attempts before a media job fails for good. */
@@ -89,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   // A read-only key equal to the admin key would be an admin key handed out as a read-only one.
   if (values['inspectKey'] !== undefined && values['inspectKey'] === values['apiKey']) problems.push('INSPECT_KEY must differ from API_KEY');
+  problems.push(...mediaProblems(values));
   if (problems.length > 0) {
     throw new ParleyError('CONFIG_INVALID', `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
       details: { problems },
@@ -97,4 +125,17 @@ export function loadConfig(env: Env = process.env): Config {
   const apiKeyGenerated = values['apiKey'] === undefined;
   const apiKey = apiKeyGenerated ? randomBytes(24).toString('base64url') : (values['apiKey'] as string);
   return Object.freeze({ ...(values as Omit<Config, 'apiKey' | 'apiKeyGenerated'>), apiKey, apiKeyGenerated });
+}
+
+/** What the media settings require of each other. */
+function mediaProblems(values: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  if (values['mediaStore'] === 's3' && values['mediaS3Bucket'] === undefined) problems.push('MEDIA_S3_BUCKET is required with MEDIA_STORE=s3');
+  if ((values['mediaS3AccessKeyId'] === undefined) !== (values['mediaS3SecretAccessKey'] === undefined)) {
+    problems.push('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY go together');
+  }
+  const quota = values['mediaQuotaBytes'];
+  const perFile = values['mediaMaxFileBytes'];
+  if (typeof quota === 'number' && typeof perFile === 'number' && perFile > quota) problems.push(`MEDIA_MAX_FILE_BYTES (${perFile}) must not exceed MEDIA_QUOTA_BYTES (${quota})`);
+  return problems;
 }

@@ -64,6 +64,8 @@ export interface HistoryStore {
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
   /** The row of a provider message in one chat (provider ids are unique per chat, not per account). */
   findByProviderMessageId(botId: string, correspondentId: string, providerMessageId: string): Promise<HistoryRecord | null>;
+  /** Placeholder rows accepted before `before`, oldest first (the janitor's stale check). */
+  listPlaceholders(before: Date, limit: number): Promise<HistoryRecord[]>;
   /** Highest seq per correspondent of a bot, used to keep new ids above recovered ones. */
   maxSeq(botId: string, correspondentId: string): Promise<number>;
   /** Removes every row of a bot, all conversations; resolves with how many. */

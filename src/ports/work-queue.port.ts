@@ -65,6 +65,8 @@ export interface ClaimRequest {
   readonly now: Date;
   /** Restrict to these kinds (a worker pool's routes); all kinds when absent. */
   readonly kinds?: readonly string[];
+  /** Restrict to items whose `pool` field is one of these (media jobs are routed to a pool when created). */
+  readonly pools?: readonly string[];
 }
 
 /** A position in the listing order (`createdAt`, then id): the last item of the previous page. */
@@ -83,6 +85,8 @@ export interface WorkItemListFilter<TState extends string = string> {
   readonly withEffects?: boolean;
   /** Only items claimed by this owner. */
   readonly owner?: string;
+  /** Only items whose `pool` is none of these (jobs of pools that no longer exist). */
+  readonly outsidePools?: readonly string[];
   /** Only items after this position; with `limit`, pages through the listing. */
   readonly after?: WorkItemPosition;
   readonly limit?: number;

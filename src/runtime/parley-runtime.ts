@@ -4,7 +4,9 @@ import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
 import type { ProviderFactory } from '../ports/provider.port.ts';
-import type { MediaProcessor } from '../ports/media-processor.port.ts';
+import type { MediaPoolRoute } from '../domain/media-routing.ts';
+import type { MediaProcessors } from '../ports/media-processor.port.ts';
+import type { MediaStore } from '../ports/media-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import { createBotPurge } from './bots/bot-purge.ts';
 import { createBots } from './bots/bots.ts';
@@ -12,21 +14,35 @@ import { createConversations } from './conversations/conversations.ts';
 import { createHistoryWriter } from './conversations/history-writer.ts';
 import { createInspectionHub } from './actors/inspection-hub.ts';
 import { createListenerRegistry } from './conversations/listener-registry.ts';
+import { createMediaJanitor } from './media-jobs/media-janitor.ts';
+import type { JanitorOptions } from './media-jobs/media-janitor.ts';
 import { createMediaJobs } from './media-jobs/media-jobs.ts';
+import { DEFAULT_STAGING_LIMITS, createMediaStaging } from './media-jobs/media-staging.ts';
+import type { StagingLimits } from './media-jobs/media-staging.ts';
 import { createOutbox } from './outbox/outbox.ts';
 import type { OutboxDeps } from './outbox/outbox.ts';
 
 export const DEFAULT_LIMITS: QueueLimits = { maxMessages: 100, maxCharacters: 20_000, maxAgeDays: 7, maxCharactersPerMessage: 4_000 };
 
+/** How media becomes text: named processors, the pools that run them, where bytes are staged. */
+export interface MediaSetup {
+  readonly processors: MediaProcessors;
+  /** Default pools, validated by the caller (`validatePools`). */
+  readonly pools: readonly MediaPoolRoute[];
+  readonly store: MediaStore;
+  readonly staging?: Partial<StagingLimits>;
+  readonly janitor?: Partial<JanitorOptions>;
+}
+
 /** Everything the runtime needs, injected by the composition root (or a test). */
 export interface RuntimeDeps {
   readonly store: Store;
   readonly providers: Readonly<Record<string, ProviderFactory>>;
-  readonly processor: MediaProcessor;
+  readonly media: MediaSetup;
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly instanceId?: string;
-  readonly worker?: { concurrency?: number; leaseMs?: number; pollMs?: number; maxAttempts?: number };
+  readonly worker?: { leaseMs?: number; pollMs?: number; maxAttempts?: number };
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
   readonly limitsFor?: (botId: string) => QueueLimits;
@@ -65,7 +81,8 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
   const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
   const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0 });
-  const worker = { concurrency: 4, leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
+  const worker = { leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
+  const staging = createMediaStaging({ store: deps.media.store, limits: { ...DEFAULT_STAGING_LIMITS, ...deps.media.staging }, logger: deps.logger });
   const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
 
   // Conversations create media jobs and media jobs finalize conversations: each gets the other
@@ -78,11 +95,12 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     ...(deps.maxPendingMedia === undefined ? {} : { maxPendingMedia: deps.maxPendingMedia }),
     ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
     ...(deps.maxResidentQueues === undefined ? {} : { maxResident: deps.maxResidentQueues }),
-    placeholderJobs: { create: (job, media) => mediaJobs.create(job, media) },
+    placeholderJobs: { create: (job, media, staged) => mediaJobs.create(job, media, staged) },
+    staging,
   });
 
   const mediaJobs = createMediaJobs({
-    store: deps.store.mediaJobs, conversations, processor: deps.processor, owner, worker, logger: deps.logger, clock, stats,
+    store: deps.store.mediaJobs, conversations, processors: deps.media.processors, pools: deps.media.pools, staging, owner, worker, logger: deps.logger, clock, stats,
     inspect: inspection.inspect,
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
   });
@@ -94,6 +112,11 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     history: conversations.outbound,
     owner, logger: deps.logger, clock, inspect: inspection.inspect,
     ...deps.outbox,
+  });
+
+  const janitor = createMediaJanitor({
+    jobs: deps.store.mediaJobs, host: jobs, history: deps.store.history, conversations, staging, clock, logger: deps.logger,
+    ...deps.media.janitor,
   });
 
   const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
@@ -118,7 +141,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   });
 
   return {
-    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, owner,
+    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, owner, staging, janitor,
 
     /**
      * Runs media-job effects a crash left unacknowledged and sweeps its leases, then starts the
@@ -126,8 +149,10 @@ export function createParleyRuntime(deps: RuntimeDeps) {
      * memory and bots are restored meanwhile, several at a time (running bots reconnect).
      */
     async start(): Promise<void> {
+      await staging.init();
       const { recovered, swept } = await mediaJobs.recover();
       mediaJobs.start();
+      janitor.start();
       await outbox.start();
       const [queues, botCount] = await Promise.all([conversations.restoreAll(), bots.restoreAll()]);
       conversations.start();
@@ -139,6 +164,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
      * exactly as it was, which is what crash-recovery tests need.
      */
     halt(): void {
+      janitor.stop();
       mediaJobs.halt();
       outbox.halt();
       bots.halt();
@@ -147,6 +173,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
     /** Closes sessions (bots keep their state, media jobs stay where they are), waits for workers, flushes history and every snapshot. */
     async shutdown(graceMs = 5000): Promise<void> {
+      janitor.stop();
       await outbox.stop(graceMs);
       await mediaJobs.stop(graceMs);
       await bots.shutdown();

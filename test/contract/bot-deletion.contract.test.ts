@@ -9,7 +9,7 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 const snapshot = (state: string) => ({ machineVersion: 1, state, snapshot: { value: state, context: {} } });
 const job = (id: string, botId: string): NewMediaJob => ({
-  id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind: 'voice', mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+  id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind: 'voice', mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null, machineVersion: 1, snapshot: { value: 'pending' },
 });
 const row = (botId: string, correspondentId: string, seq: number): HistoryRecord => ({
   botId, correspondentId, seq, providerMessageId: `${botId}-${correspondentId}-P${seq}`, direction: 'inbound', source: 'user', sender: correspondentId,

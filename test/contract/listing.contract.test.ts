@@ -6,7 +6,7 @@ const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 const job = (id: string, botId: string): NewMediaJob => ({
-  id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind: 'image', mimetype: 'image/png', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+  id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind: 'image', mimetype: 'image/png', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null, machineVersion: 1, snapshot: { value: 'pending' },
 });
 
 describe('listing without loading everything', () => {

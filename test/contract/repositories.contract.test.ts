@@ -72,7 +72,7 @@ describe('store repositories', () => {
 
   describe('media jobs', () => {
     const job = (id: string, botId = 'b1', kind = 'voice'): NewMediaJob => ({
-      id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaPath: null, machineVersion: 1, snapshot: { value: 'pending' },
+      id, botId, line: null, lineSeq: null, correspondentId: 'c1', messageId: 1, kind, mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null, machineVersion: 1, snapshot: { value: 'pending' },
     });
     const write = (over: Partial<MediaJobWrite>): MediaJobWrite => ({
       state: 'pending', statePath: 'pending', attempt: 1, owner: null, leaseUntil: null, notBefore: null, error: null,

@@ -20,7 +20,7 @@ const QUEUES: readonly QueueUnderTest[] = [
   {
     name: 'media jobs',
     of: (s) => s.mediaJobs,
-    data: () => ({ correspondentId: 'c1', messageId: 1, mimetype: 'audio/ogg', mediaPath: null }),
+    data: () => ({ correspondentId: 'c1', messageId: 1, mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null }),
     claimedState: 'processing',
     lines: false,
   },

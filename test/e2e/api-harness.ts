@@ -8,7 +8,8 @@ import type { AuthThrottle } from '../../src/http/auth-throttle.ts';
 import type { AppDeps } from '../../src/http/app.ts';
 import { inspectRoutes } from '../../src/http/inspect.routes.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
+import type { MediaToProcess } from '../../src/ports/media-processor.port.ts';
+import { testMedia } from '../support/test-media.ts';
 import type { ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
 import { createActorDirectory } from '../../src/observability/actor-directory.ts';
@@ -87,7 +88,7 @@ export function steeredProcessor() {
       w.forEach((f) => f());
     },
     waiting: () => waiters.length,
-    async process(job: MediaJobRecord) {
+    async process(job: MediaToProcess) {
       if (job.correspondentId.startsWith('gate')) await new Promise<void>((resolve) => waiters.push(resolve));
       if (failing.has(job.correspondentId)) throw new Error('processor exploded');
       return { status: 'processed' as const, text: `text of ${job.kind}` };
@@ -143,10 +144,10 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
   const services = createParleyServices({
     store,
     providers: { simulator: simulator.factory, baileys: whatsapp.factory },
-    processor: (job) => processor.process(job),
+    media: testMedia((job) => processor.process(job)),
     logger,
     simulator,
-    worker: { pollMs: 50, leaseMs: 5_000, concurrency: 4, maxAttempts: 1 },
+    worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 1 },
     historyWindowMs: 1,
     outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
     metrics: { defaultMetrics: false },

@@ -5,6 +5,7 @@ import { createParleyServices } from '../../src/parley-services.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { useTestStore } from '../support/test-store.ts';
 import { botInState, runningBot, startApi } from './api-harness.ts';
+import { testMedia } from '../support/test-media.ts';
 
 interface QueueJson {
   messages: { content: string }[];
@@ -55,7 +56,7 @@ describe('Parley restarting over the same store', () => {
 
     // A process that has not loaded a single queue yet reads them from the store.
     const cold = createParleyServices({
-      store: t.store, providers: { simulator: createSimulatorHub().factory }, processor: async () => ({ status: 'processed', text: '' }),
+      store: t.store, providers: { simulator: createSimulatorHub().factory }, media: testMedia(async () => ({ status: 'processed', text: '' })),
       logger: createLogger('silent'), metrics: { defaultMetrics: false },
     });
     expect(cold.runtime.conversations.actors()).toEqual([]);

@@ -9,7 +9,7 @@ const effects: EffectDurability<MediaJobEffects> = {
   finalizePlaceholder: true, reopenPlaceholder: true, releaseMedia: true, deadLetter: false, discardLateResult: false,
 };
 const { jobId: id, botId, correspondentId, messageId, kind } = mediaJobModel.input;
-const row = { id, botId, kind, line: null, lineSeq: null, correspondentId, messageId, mimetype: 'audio/ogg', mediaPath: null };
+const row = { id, botId, kind, line: null, lineSeq: null, correspondentId, messageId, mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null };
 
 // Every step crosses the store; the 955 transition paths (6,605 steps) take about 6 to 8 s.
 describeModel({

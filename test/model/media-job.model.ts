@@ -21,6 +21,7 @@ function events(snapshot: SnapshotFrom<typeof mediaJobMachine>): MediaJobEvent[]
     { type: 'job.heartbeat', attempt, leaseUntil: T0 + 120_000 },
     { type: 'job.heartbeat', attempt: stale, leaseUntil: T0 + 180_000 },
     { type: 'job.completed', attempt, outcome: { status: 'processed', text: 'hello there' } },
+    { type: 'job.completed', attempt, outcome: { status: 'unreadable', reason: 'transcription unavailable: no OpenAI key configured' } },
     { type: 'job.completed', attempt: stale, outcome: { status: 'processed', text: 'late hello' } },
     { type: 'job.failed', attempt, error: 'rate limited', transient: true, retryAt: T0 + 5_000 },
     { type: 'job.failed', attempt, error: 'corrupt file', transient: false, retryAt: null },
@@ -86,6 +87,9 @@ function invariants(): PathInvariants<MediaJobEvent, MediaJobContext> {
           if (!isDeepStrictEqual(types, ['discardLateResult'])) throw new Error(`stale ${event.type} ran ${types}`);
         } else if (types.includes('discardLateResult')) {
           throw new Error(`live ${event.type} was discarded`);
+        } else if (event.type === 'job.completed' && event.outcome.status === 'unreadable') {
+          // Media that could not be read is never shown as a success; its reason is the job's error.
+          if (topLevelState(after.value) !== 'failed' || after.context.error !== event.outcome.reason) throw new Error('unreadable media did not end failed with its reason');
         }
       }
 

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { MediaOutcome } from '../../src/domain/media-content.ts';
 import type { MediaKind } from '../../src/domain/media-kind.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import type { MediaJobRecord } from '../../src/ports/media-job-store.port.ts';
+import type { MediaProcessor, MediaToProcess } from '../../src/ports/media-processor.port.ts';
 import type { InboundMessage, ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
 import type { DeliveredMessage } from '../../src/runtime/conversations/listener-registry.ts';
 import { createParleyRuntime } from '../../src/runtime/parley-runtime.ts';
 import type { ParleyRuntime, RuntimeDeps } from '../../src/runtime/parley-runtime.ts';
+import { testMedia } from './test-media.ts';
 
 /** A provider test double: connects at once, lets the test push inbound messages, records what bots send. */
 export function testProvider() {
@@ -53,9 +54,19 @@ export function testProvider() {
   }
 }
 
+/** A job as the controlled processor received it. */
+export interface RunningJob {
+  readonly id: string;
+  readonly attempt: number;
+  readonly kind: string;
+  readonly botId: string;
+  readonly correspondentId: string;
+  readonly messageId: number;
+}
+
 /** A processor whose results the test releases one job at a time (one claim of it at a time, when several run). */
 export function controlledProcessor() {
-  type Waiting = { job: MediaJobRecord; resolve: (o: MediaOutcome) => void; reject: (e: Error) => void };
+  type Waiting = { job: RunningJob; resolve: (o: MediaOutcome) => void; reject: (e: Error) => void };
   const waiting: Waiting[] = [];
   const arrivals: Array<() => void> = [];
   // The claim of `jobId` with that attempt, or its latest one.
@@ -66,13 +77,14 @@ export function controlledProcessor() {
     return found;
   };
   return {
-    processor: (job: MediaJobRecord) =>
+    processor: (media: MediaToProcess) =>
       new Promise<MediaOutcome>((resolve, reject) => {
-        waiting.push({ job, resolve, reject });
+        const { jobId: id, attempt, kind, botId, correspondentId, messageId } = media;
+        waiting.push({ job: { id, attempt, kind, botId, correspondentId, messageId }, resolve, reject });
         arrivals.splice(0).forEach((f) => f());
       }),
     running: () => waiting.map((w) => w.job),
-    async next(): Promise<MediaJobRecord> {
+    async next(): Promise<RunningJob> {
       while (waiting.length === 0) await new Promise<void>((r) => arrivals.push(r));
       return waiting[0]!.job;
     },
@@ -91,17 +103,25 @@ export interface Harness {
   delivered: DeliveredMessage[];
 }
 
+/** What a test may set: runtime deps, or one `processor` in one catch-all pool of `worker.concurrency`. */
+export type HarnessOptions = Partial<Omit<RuntimeDeps, 'worker'>> & {
+  readonly processor?: MediaProcessor;
+  readonly worker?: NonNullable<RuntimeDeps['worker']> & { concurrency?: number };
+};
+
 /** A runtime on a real store with the test provider; `processor` defaults to echoing the job kind. */
-export async function startRuntime(store: Store, options: Partial<RuntimeDeps> = {}): Promise<Harness> {
+export async function startRuntime(store: Store, options: HarnessOptions = {}): Promise<Harness> {
   const provider = testProvider();
+  const { processor = async (job) => ({ status: 'processed', text: `text of ${job.kind}` }), worker = {}, ...deps } = options;
+  const { concurrency = 2, ...workerOptions } = worker;
   const runtime = createParleyRuntime({
     store,
     providers: { test: provider.factory },
-    processor: async (job) => ({ status: 'processed', text: `text of ${job.kind}` }),
+    media: testMedia(processor, { concurrency }),
     logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
-    worker: { pollMs: 50, leaseMs: 2_000, concurrency: 2 },
+    worker: { pollMs: 50, leaseMs: 2_000, ...workerOptions },
     historyWindowMs: 1,
-    ...options,
+    ...deps,
   });
   const delivered: DeliveredMessage[] = [];
   runtime.listeners.add((m) => void delivered.push(m));

@@ -37,6 +37,10 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.mediaJobs]: [
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
+    // Each pool claims its own jobs: a busy pool's backlog is not scanned by an idle one.
+    { key: { state: 1, pool: 1, fairSeq: 1, createdAt: 1 }, name: 'pool_claim_order' },
+    // The janitor asks which staged files jobs still refer to.
+    { key: { mediaKey: 1 }, name: 'mediaKey', partialFilterExpression: { mediaKey: { $type: 'string' } } },
     { key: { botId: 1, state: 1 }, name: 'botId_state' },
     // A connecting bot reaps its held and undelivered jobs, never the failed ones already told.
     { key: { botId: 1, statePath: 1 }, name: 'botId_statePath' },
@@ -52,6 +56,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     },
     { key: { botId: 1, correspondentId: 1, seq: 1 }, name: 'conversation_seq_unique', unique: true },
     { key: { botId: 1, mediaJobId: 1 }, name: 'botId_mediaJobId', sparse: true },
+    // The janitor looks for placeholders left waiting; finalized rows never enter this index.
+    { key: { acceptedAt: 1 }, name: 'placeholder_age', partialFilterExpression: { status: 'placeholder' } },
   ],
   [COLLECTIONS.outbox]: [
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },

@@ -76,6 +76,12 @@ export function createHistoryRepository(db: Db): HistoryStore {
       );
       return doc === null ? null : toRecord(doc);
     },
+    async listPlaceholders(before, limit) {
+      const docs = await guard('history.listPlaceholders', () =>
+        messages.find({ status: 'placeholder', acceptedAt: { $lt: before } }).sort({ acceptedAt: 1 }).limit(limit).toArray(),
+      );
+      return docs.map(toRecord);
+    },
     async maxSeq(botId, correspondentId) {
       const doc = await guard('history.maxSeq', () =>
         messages.find({ botId, correspondentId }, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).next(),

@@ -110,8 +110,13 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       const doc = await guard(label('get'), () => items.findOne({ _id: id }));
       return doc === null ? null : toItem(doc);
     },
-    async claim({ owner, leaseMs, now, kinds }) {
-      const due: Filter<Doc> = { state: 'pending', notBefore: { $lte: now }, ...(kinds === undefined ? {} : { kind: { $in: [...kinds] } }) };
+    async claim({ owner, leaseMs, now, kinds, pools }) {
+      const due: Filter<Doc> = {
+        state: 'pending',
+        notBefore: { $lte: now },
+        ...(kinds === undefined ? {} : { kind: { $in: [...kinds] } }),
+        ...(pools === undefined ? {} : { pool: { $in: [...pools] } }),
+      };
       const order = { fairSeq: 1, createdAt: 1, _id: 1 } as const;
       const doc = config.lines === null
         ? await guard(label('claim'), () => items.findOneAndUpdate(due, claimUpdate(owner, now, leaseMs), { sort: order, returnDocument: 'after' }))
@@ -135,8 +140,9 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       const update: Document = { $pull: { effects: { id: { $in: [...effectIds] } } } };
       await guard(label('acknowledgeEffects'), () => items.updateOne({ _id: id }, update));
     },
-    async list({ botId, states, statePaths, leaseBefore, withEffects, owner, after, limit }) {
+    async list({ botId, states, statePaths, leaseBefore, withEffects, owner, outsidePools, after, limit }) {
       const filter: Filter<Doc> = {
+        ...(outsidePools === undefined ? {} : { pool: { $nin: [...outsidePools] } }),
         ...(owner === undefined ? {} : { owner }),
         ...(withEffects === true ? { 'effects.0': { $exists: true } } : {}),
         ...(botId === undefined ? {} : { botId }),

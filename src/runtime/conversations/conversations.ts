@@ -21,6 +21,7 @@ import { queueRecovery } from './recovery.ts';
 import type { HistoryWriteOutcome, HistoryWriter } from './history-writer.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
 import type { InspectionHub } from '../actors/inspection-hub.ts';
+import type { Downloadable, StagingOutcome } from '../media-jobs/media-staging.ts';
 
 export { queueActorId };
 export type { Arrival, QueueActor };
@@ -40,6 +41,8 @@ export interface ConversationsDeps {
   readonly snapshotCoalesceMs?: number;
   /** Where a media message's job goes once its placeholder row is durable. */
   readonly placeholderJobs: PlaceholderJobs;
+  /** Where a media message's bytes are downloaded to before the message is written. */
+  readonly staging: MediaStagingArea;
   /** How long a queue stays in memory untouched; default ten minutes. */
   readonly idleMs?: number;
   /** Placeholders one conversation may hold at once; default `MAX_PENDING_MEDIA`. */
@@ -75,9 +78,19 @@ interface IngestPlan {
 export interface PlaceholderJobs {
   create(
     job: Pick<MediaJobInput, 'jobId' | 'botId' | 'correspondentId' | 'messageId' | 'kind' | 'caption' | 'fileName'>,
-    media: { readonly mimetype: string; readonly mediaPath: string | null },
+    media: Pick<MediaDescriptor, 'mimetype'>,
+    staged: StagingOutcome,
   ): Promise<unknown>;
 }
+
+/** The staging area as ingestion needs it. */
+export interface MediaStagingArea {
+  stage(source: Downloadable): Promise<StagingOutcome>;
+  release(key: string): Promise<void>;
+}
+
+/** Media that was not downloaded because the message is kept as a note whatever its bytes. */
+const NOT_STAGED: StagingOutcome = { status: 'failed', reason: 'not downloaded' };
 
 /**
  * Correspondent queues and the write-on-arrival path. Work on one conversation is serialized so
@@ -108,11 +121,11 @@ export function createConversations(deps: ConversationsDeps) {
    * repairs the step). A seq another row already holds is no replay: the window is behind history
    * (a write landed unacknowledged) and catches up before the message is tried again.
    */
-  async function ingest(arrival: Arrival, planFor: (q: QueueActor) => IngestPlan) {
+  async function ingest(arrival: Arrival, planFor: (q: QueueActor) => IngestPlan | Promise<IngestPlan>) {
     return serialized(queueActorId(arrival.botId, arrival.correspondentId), async () => {
       const q = await queue(arrival.botId, arrival.correspondentId);
       // Decided in the conversation's turn, so what the plan reads of the window is current.
-      const { write, decide, afterRow, onDuplicate, mediaJobId } = planFor(q);
+      const { write, decide, afterRow, onDuplicate, mediaJobId } = await planFor(q);
       const duplicate = async () => {
         deps.stats.duplicates += 1;
         await onDuplicate?.();
@@ -157,13 +170,16 @@ export function createConversations(deps: ConversationsDeps) {
     };
   }
 
-  function mediaPlan(arrival: Arrival, media: MediaDescriptor, mediaJobId: string): IngestPlan {
+  /** `onJob` hears that a job now refers to the staged file, which then is the job's to release. */
+  function mediaPlan(arrival: Arrival, media: MediaDescriptor, mediaJobId: string, staged: StagingOutcome, onJob: () => void): IngestPlan {
     const createJob = async (messageId: number, jobId: string): Promise<void> => {
       const { botId, correspondentId } = arrival;
       await deps.placeholderJobs.create(
         { jobId, botId, correspondentId, messageId, kind: media.kind, caption: media.caption, fileName: media.fileName },
-        { mimetype: media.mimetype, mediaPath: null },
+        { mimetype: media.mimetype },
+        staged,
       );
+      onJob();
     };
     return {
       write: (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: media.kind, content: formatPendingMedia(media), status: 'placeholder', mediaJobId })),
@@ -218,23 +234,35 @@ export function createConversations(deps: ConversationsDeps) {
       if (message.media === null) return this.ingestText(arrival, cut(message.text ?? ''));
       const { kind, mimetype, fileName } = message.media;
       const caption = message.media.caption === null ? null : cut(message.media.caption);
-      return this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, randomUUID());
+      return this.ingestMedia(arrival, { kind, mimetype, caption, fileName }, randomUUID(), message.media);
     },
 
     /**
      * Media: placeholder row and job are durable before this resolves; listeners wait for the
-     * result. Media of a kind the bot does not process, and media past the placeholder ceiling, is
-     * kept as a note that it was not processed.
+     * result. The bytes are downloaded (`source`) in the conversation's turn, so history keeps
+     * arrival order (I9), and are durable before the message is acknowledged; a download that
+     * fails becomes the job's note. Media of a kind the bot does not process, and media past the
+     * placeholder ceiling, is kept as a note that it was not processed, and not downloaded.
      */
-    ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string) {
-      return ingest(arrival, (q) => {
-        if (deps.mediaKindsFor?.(arrival.botId).has(media.kind) === false) {
-          return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason: 'media of this kind is not processed for this bot' }), media.kind);
-        }
-        if (pendingIn(q) < maxPending) return mediaPlan(arrival, media, mediaJobId);
-        const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
-        return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason }), media.kind);
-      });
+    async ingestMedia(arrival: Arrival, media: MediaDescriptor, mediaJobId: string, source?: Downloadable) {
+      let staged: StagingOutcome = NOT_STAGED;
+      let taken = false;
+      try {
+        return await ingest(arrival, async (q) => {
+          if (deps.mediaKindsFor?.(arrival.botId).has(media.kind) === false) {
+            return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason: 'media of this kind is not processed for this bot' }), media.kind);
+          }
+          if (pendingIn(q) >= maxPending) {
+            const reason = `${maxPending} earlier media messages of this conversation are still waiting to be processed`;
+            return textPlan(arrival, formatMediaContent(media, { status: 'unreadable', reason }), media.kind);
+          }
+          if (source !== undefined && staged === NOT_STAGED) staged = await deps.staging.stage(source);
+          return mediaPlan(arrival, media, mediaJobId, staged, () => (taken = true));
+        });
+      } finally {
+        // No job refers to the file (a replay, a failed write): it goes now; a retry downloads again.
+        if (!taken && staged.status === 'staged') await deps.staging.release(staged.key).catch((err: unknown) => log.warn({ err, botId: arrival.botId }, 'releasing unused media failed'));
+      }
     },
 
     /** Writes a job's content into its placeholder: history row first, then the live window. */

@@ -1,5 +1,7 @@
 import { backoffDelay } from '../../domain/backoff.ts';
 import type { BackoffPolicy } from '../../domain/backoff.ts';
+import type { MediaOutcome } from '../../domain/media-content.ts';
+import { isMediaKind } from '../../domain/media-kind.ts';
 import type { MediaJobRecord } from '../../ports/media-job-store.port.ts';
 import type { MediaProcessor } from '../../ports/media-processor.port.ts';
 import type { WorkerJob } from '../work-queue/worker.ts';
@@ -8,26 +10,51 @@ import type { MediaJobHost } from './media-job-host.ts';
 /** Wait before a failed job may be claimed again: 1 s, 2 s, 4 s … capped at a minute. */
 export const MEDIA_RETRY: BackoffPolicy = { baseMs: 1000, maxMs: 60_000, jitter: 0.2 };
 
+/** What the shared processing lifecycle needs around one pool's processor. */
+export interface MediaWorkDeps {
+  readonly host: MediaJobHost;
+  readonly staging: { read(key: string, signal?: AbortSignal): Promise<Uint8Array | null> };
+  readonly processorFor: (poolId: string) => MediaProcessor | null;
+  readonly clock: () => number;
+  readonly retry?: BackoffPolicy;
+}
+
 /**
- * Media jobs as a worker carries them out: the processor turns the media into text and the job's
- * actor hears `job.completed`, or `job.failed` (transient, retried with backoff while attempts
- * remain) when the processor threw.
+ * The lifecycle every processor shares, so a processor only turns bytes into text: claim a job of
+ * the pool, read its staged file, process it, and report the outcome to the job's actor, which
+ * stores the result before it finalizes the placeholder (I4) and releases the file after (I10).
+ * Media that never staged ends with the staging failure as its note, without a processor; a
+ * processor that throws is a transient failure, retried with backoff while attempts remain.
  */
-export function mediaJobWork(host: MediaJobHost, processor: MediaProcessor, clock: () => number, kinds?: readonly string[]): WorkerJob<MediaJobRecord> {
+export function mediaJobWork(deps: MediaWorkDeps, poolId: string): WorkerJob<MediaJobRecord> {
+  const { host, clock } = deps;
   return {
-    claim: (owner, leaseMs) => host.claim(owner, leaseMs, kinds),
+    claim: (owner, leaseMs) => host.claim(owner, leaseMs, { pools: [poolId] }),
     heartbeat: (job, leaseUntil) => host.dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil }),
     async perform(job, signal) {
-      let outcome;
+      let outcome: MediaOutcome;
       try {
-        outcome = await processor(job, signal);
+        outcome = await processJob(deps, job, signal);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
-        const retryAt = clock() + backoffDelay(job.attempt, MEDIA_RETRY, Math.random());
+        const retryAt = clock() + backoffDelay(job.attempt, deps.retry ?? MEDIA_RETRY, Math.random());
         await host.dispatch(job.id, { type: 'job.failed', attempt: job.attempt, error, transient: true, retryAt });
         return;
       }
       await host.dispatch(job.id, { type: 'job.completed', attempt: job.attempt, outcome });
     },
   };
+}
+
+async function processJob(deps: MediaWorkDeps, job: MediaJobRecord, signal: AbortSignal): Promise<MediaOutcome> {
+  if (job.stagingError !== null) return { status: 'unreadable', reason: job.stagingError };
+  if (job.mediaKey === null || !isMediaKind(job.kind)) return { status: 'unreadable', reason: 'no media was staged for this message' };
+  // Its pool went away while it ran (the bot's pools changed): the retry goes to the new pool.
+  const processor = deps.processorFor(job.pool);
+  if (processor === null) throw new Error(`media pool "${job.pool}" is no longer configured`);
+  const bytes = await deps.staging.read(job.mediaKey, signal);
+  if (bytes === null) return { status: 'unreadable', reason: 'the staged media file is missing' };
+  signal.throwIfAborted();
+  const { id: jobId, botId, correspondentId, messageId, attempt, kind, mimetype, caption, fileName } = job;
+  return processor({ jobId, botId, correspondentId, messageId, attempt, kind, mimetype, caption, fileName, bytes }, signal);
 }

@@ -1,9 +1,10 @@
-import { rm } from 'node:fs/promises';
 import type { InspectionEvent } from 'xstate';
 import type { FinalizePlaceholderParams, MediaJobEffects, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { MediaJobRecord, MediaJobStore } from '../../ports/media-job-store.port.ts';
-import type { MediaProcessor } from '../../ports/media-processor.port.ts';
+import type { MediaDescriptor } from '../../domain/media-kind.ts';
+import type { MediaPoolRoute } from '../../domain/media-routing.ts';
+import type { MediaProcessors } from '../../ports/media-processor.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
 import { queueLifecycle } from '../work-queue/queue-lifecycle.ts';
@@ -11,6 +12,8 @@ import { createWorker } from '../work-queue/worker.ts';
 import { createMediaJobHost } from './media-job-host.ts';
 import type { JobScope } from './media-job-host.ts';
 import { mediaJobWork } from './media-job-worker.ts';
+import { createMediaPools } from './media-pools.ts';
+import type { MediaStaging, StagingOutcome } from './media-staging.ts';
 
 /** What media jobs write into: the conversation their placeholder lives in. */
 export interface PlaceholderConversation {
@@ -21,9 +24,12 @@ export interface PlaceholderConversation {
 export interface MediaJobsDeps {
   readonly store: MediaJobStore;
   readonly conversations: PlaceholderConversation;
-  readonly processor: MediaProcessor;
+  readonly processors: MediaProcessors;
+  /** The default pools (validated: a catch-all, known processors). */
+  readonly pools: readonly MediaPoolRoute[];
+  readonly staging: MediaStaging;
   readonly owner: string;
-  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
+  readonly worker: { readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly logger: Logger;
   readonly clock: () => number;
   readonly stats: { deadLettered: number; lateResultsDiscarded: number };
@@ -53,13 +59,13 @@ export function createMediaJobs(deps: MediaJobsDeps) {
       durable: true,
       async run(params) {
         await deps.conversations.reopen(params);
-        worker.wake();
+        pools.wakeAll();
       },
     },
     releaseMedia: {
       durable: true,
       async run(_params, { item }) {
-        if (item.mediaPath !== null) await rm(item.mediaPath, { force: true });
+        if (item.mediaKey !== null) await deps.staging.release(item.mediaKey);
       },
     },
     deadLetter: {
@@ -86,34 +92,61 @@ export function createMediaJobs(deps: MediaJobsDeps) {
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
   });
 
-  const worker = createWorker<MediaJobRecord>({
-    job: mediaJobWork(host, deps.processor, deps.clock),
-    owner: deps.owner,
-    concurrency: deps.worker.concurrency,
-    leaseMs: deps.worker.leaseMs,
-    pollMs: deps.worker.pollMs,
-    clock: deps.clock,
-    logger: log,
-    ...(deps.onClaim === undefined ? {} : { onClaim: (job: MediaJobRecord) => deps.onClaim?.(job, deps.clock() - job.createdAt.getTime()) }),
+  const work = { host, staging: deps.staging, processorFor: (poolId: string) => pools.processorFor(poolId), clock: deps.clock };
+  const pools = createMediaPools({
+    defaults: deps.pools,
+    processors: deps.processors,
+    jobs: deps.store,
+    logger: deps.logger,
+    createWorker: (poolId, pool) =>
+      createWorker<MediaJobRecord>({
+        job: mediaJobWork(work, poolId),
+        owner: deps.owner,
+        concurrency: pool.concurrency,
+        leaseMs: deps.worker.leaseMs,
+        pollMs: deps.worker.pollMs,
+        clock: deps.clock,
+        logger: log.child({ pool: poolId }),
+        ...(deps.onClaim === undefined ? {} : { onClaim: (job: MediaJobRecord) => deps.onClaim?.(job, deps.clock() - job.createdAt.getTime()) }),
+      }),
   });
 
   const sweep = () =>
     sweepExpiredLeases(deps.store, ['processing', 'holding'], (job, now) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now }), deps.clock(), log);
-  const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs: deps.worker.leaseMs, log });
+  const lifecycle = queueLifecycle({ host, worker: pools, sweep, leaseMs: deps.worker.leaseMs, log });
 
   return {
     host,
-    /** Creates the job of a media message whose placeholder row is durable, and wakes a worker. */
-    async create(input: Omit<MediaJobInput, 'maxAttempts'>, media: { mimetype: string; mediaPath: string | null }): Promise<MediaJobRecord> {
+    /**
+     * Creates the job of a media message whose placeholder row is durable, routed to the pool that
+     * serves its bot and media, and wakes that pool. A staging failure travels with the job, which
+     * then ends with it as its note.
+     */
+    async create(input: Omit<MediaJobInput, 'maxAttempts'>, media: Pick<MediaDescriptor, 'mimetype'>, staged: StagingOutcome): Promise<MediaJobRecord> {
+      const pool = pools.route(input.botId, { kind: input.kind, mimetype: media.mimetype });
+      const file = staged.status === 'staged'
+        ? { mediaKey: staged.key, sizeBytes: staged.sizeBytes, stagingError: null }
+        : { mediaKey: null, sizeBytes: null, stagingError: staged.reason };
       const job = await host.create(
         { ...input, maxAttempts: deps.worker.maxAttempts },
-        { id: input.jobId, botId: input.botId, kind: input.kind, line: null, lineSeq: null, correspondentId: input.correspondentId, messageId: input.messageId, ...media },
+        {
+          id: input.jobId, botId: input.botId, kind: input.kind, line: null, lineSeq: null, correspondentId: input.correspondentId, messageId: input.messageId,
+          mimetype: media.mimetype, caption: input.caption, fileName: input.fileName, pool, ...file,
+        },
       );
-      worker.wake();
+      pools.wake(pool);
       return job;
     },
+    pools,
     ...lifecycle,
-    stats: () => worker.stats(),
+    start(): void {
+      lifecycle.start();
+      void pools.rerouteStranded().catch((err: unknown) => log.error({ err }, 'moving jobs of pools no longer configured failed'));
+    },
+    stats: () => {
+      const all = Object.values(pools.stats());
+      return { running: all.reduce((n, p) => n + p.running, 0), queued: all.reduce((n, p) => n + p.queued, 0) };
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { statePath, topLevelState } from '../../../machines/state-name.ts';
 import { ParleyError } from '../../domain/errors.ts';
 import type { WorkClaim, WorkItemContext } from '../../domain/work-item.ts';
 import type { StoredEffect } from '../../ports/actor-snapshot-store.port.ts';
-import type { NewWorkItem, WorkItem, WorkItemWrite, WorkQueueStore } from '../../ports/work-queue.port.ts';
+import type { ClaimRequest, NewWorkItem, WorkItem, WorkItemWrite, WorkQueueStore } from '../../ports/work-queue.port.ts';
 import { createDecider } from '../actors/decider.ts';
 import type { PersistedSnapshot } from '../actors/decider.ts';
 import { createEffectRunner } from '../actors/effect-runner.ts';
@@ -35,10 +35,13 @@ export interface RowActorHostOptions<TMachine extends AnyStateMachine, TMap, TDa
   readonly effectRunner?: EffectRunnerOptions<TMap>;
 }
 
+/** Which items a claim may take: some kinds, some pools; any when absent. */
+export type ClaimScope = Pick<ClaimRequest, 'kinds' | 'pools'>;
+
 export interface RowActorHost<TMachine extends AnyStateMachine, TData, TState extends string> {
   create(input: InputFrom<TMachine>, row: Omit<NewWorkItem<TData>, 'machineVersion' | 'snapshot'>): Promise<WorkItem<TData, TState>>;
   /** Claims the fairest due item and records the claim in its snapshot; `null` when none is due. */
-  claim(owner: string, leaseMs: number, kinds?: readonly string[]): Promise<WorkItem<TData, TState> | null>;
+  claim(owner: string, leaseMs: number, only?: ClaimScope): Promise<WorkItem<TData, TState> | null>;
   /** Decides `event` for the item, stores the outcome and its durable effects with compare-and-set, then runs them. */
   dispatch(id: string, event: EventFromLogic<TMachine>): Promise<WorkItem<TData, TState>>;
   get(id: string): Promise<WorkItem<TData, TState> | null>;
@@ -183,10 +186,10 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
         throw err;
       }
     },
-    async claim(owner, leaseMs, kinds) {
+    async claim(owner, leaseMs, only = {}) {
       let claimed: Item | null;
       try {
-        claimed = await options.store.claim({ owner, leaseMs, now: new Date(now()), ...(kinds === undefined ? {} : { kinds }) });
+        claimed = await options.store.claim({ owner, leaseMs, now: new Date(now()), ...only });
       } catch (err) {
         // A claim whose reply was lost may have landed: an item claimed by this owner whose
         // snapshot has not recorded the claim is that one, and is taken up rather than left to

@@ -67,7 +67,7 @@ describe('I5: a result reported after the lease lapsed and the job was claimed a
     // The sweeper returns the lapsed job to the queue and a second worker of the pool claims it.
     const [second] = await eventually(() => processor.running().filter((j) => j.attempt === 2), (jobs) => jobs.length === 1);
     expect(heartbeats.lost).toBeGreaterThan(0);
-    expect(await t.store.mediaJobs.get(first.id)).toMatchObject({ state: 'processing', attempt: 2, owner: first.owner });
+    expect(await t.store.mediaJobs.get(first.id)).toMatchObject({ state: 'processing', attempt: 2, owner: h.runtime.owner });
     expect(processor.running().map((j) => j.attempt).sort()).toEqual([1, 2]);
 
     // The first worker finishes now: its report carries attempt 1 and changes nothing but the count.

@@ -35,6 +35,7 @@ function process(store: Store, options: { listenerDelayMs?: number } = {}) {
     store, history: createHistoryWriter({ history: store.history }), listeners, inspection: createInspectionHub(),
     stats: { writes: 0, conflicts: 0, failedWrites: 0, duplicates: 0 }, logger, clock: () => (now += 1000), limitsFor: () => LIMITS,
     placeholderJobs: { create: async () => undefined },
+    staging: { stage: async () => ({ status: 'failed', reason: 'not staged in this test' }), release: async () => undefined },
   });
   return { conversations, heard, lines };
 }

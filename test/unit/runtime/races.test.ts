@@ -145,7 +145,7 @@ describe('races', () => {
     // The heartbeat lands first; the sweeper's decision, taken from its older listing, comes after.
     await h.runtime.jobs.dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil: listedAt + 60_000 });
     await h.runtime.jobs.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now: listedAt });
-    expect(await t.store.mediaJobs.get(job.id)).toMatchObject({ state: 'processing', attempt: job.attempt, owner: job.owner });
+    expect(await t.store.mediaJobs.get(job.id)).toMatchObject({ state: 'processing', attempt: job.attempt, owner: h.runtime.owner });
     processor.complete(job.id, 'the live worker finished');
     await eventually(() => t.store.mediaJobs.get(job.id), (j) => j?.state === 'delivered');
     expect(h.runtime.stats.lateResultsDiscarded).toBe(0);
