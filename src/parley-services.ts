@@ -27,7 +27,9 @@ export function createParleyServices(deps: ParleyServicesDeps) {
   const store = metrics.instrumentStore(deps.store);
   const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, hooks: { onClaim: metrics.onClaim } });
   const { outbox } = runtime;
-  metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox });
+  metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox,
+    media: { stagedBytes: () => runtime.staging.stagedBytes(), pools: () => runtime.mediaJobs.pools.stats() },
+  });
   const controlPlane = createControlPlane({
     store,
     runtime,

@@ -54,7 +54,12 @@ export function queueMessageView(m: QueueMessage): QueueMessageView {
 }
 
 export function jobView(job: MediaJobRecord): JobView {
-  return { id: job.id, botId: job.botId, correspondentId: job.correspondentId, kind: job.kind, state: job.state, attempt: job.attempt, error: job.error };
+  return {
+    id: job.id, botId: job.botId, correspondentId: job.correspondentId, messageId: job.messageId, kind: job.kind, mimetype: job.mimetype,
+    // Rows written before media was staged lack these fields.
+    pool: job.pool ?? null, sizeBytes: job.sizeBytes ?? null,
+    state: job.state, statePath: job.statePath, attempt: job.attempt, error: job.error, createdAt: job.createdAt, updatedAt: job.updatedAt,
+  };
 }
 
 export function outboxView(r: OutboxRecord): OutboxEntry {

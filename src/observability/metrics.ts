@@ -19,6 +19,11 @@ export interface MetricsSource {
   readonly stats: { readonly conflicts: number; readonly lateResultsDiscarded: number; readonly duplicates: number; readonly deadLettered: number };
   readonly countJobs: () => Promise<Partial<Record<MediaJobState, number>>>;
   readonly outbox?: { readonly stats: { readonly sent: number; readonly retried: number; readonly failed: number } };
+  /** Bytes of media staged now, and the jobs each pool runs and holds queued in this process. */
+  readonly media?: {
+    stagedBytes(): number;
+    pools(): Record<string, { running: number; queued: number; concurrency: number }>;
+  };
 }
 
 export interface MetricsOptions {
@@ -89,6 +94,35 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers,
     collect() {
       this.set(source?.conversations.actors().length ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: 'parley_media_staged_bytes',
+    help: 'Bytes of downloaded media waiting for their job (counted against MEDIA_QUOTA_BYTES).',
+    registers,
+    collect() {
+      this.set(source?.media?.stagedBytes() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'parley_media_pool_running',
+    help: 'Media jobs a pool is processing in this instance; its concurrency is parley_media_pool_concurrency.',
+    labelNames: ['pool'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [pool, stats] of Object.entries(source?.media?.pools() ?? {})) this.set({ pool }, stats.running);
+    },
+  });
+  new Gauge({
+    name: 'parley_media_pool_concurrency',
+    help: 'Media jobs a pool may process at once in this instance.',
+    labelNames: ['pool'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [pool, stats] of Object.entries(source?.media?.pools() ?? {})) this.set({ pool }, stats.concurrency);
     },
   });
 

@@ -10,6 +10,7 @@ import { inspectRoutes } from '../../src/http/inspect.routes.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { MediaToProcess } from '../../src/ports/media-processor.port.ts';
 import { testMedia } from '../support/test-media.ts';
+import type { MediaSetup, RuntimeDeps } from '../../src/runtime/parley-runtime.ts';
 import type { ProviderEvent, ProviderFactory, ProviderHandlers } from '../../src/ports/provider.port.ts';
 import type { Store } from '../../src/ports/store.port.ts';
 import { createActorDirectory } from '../../src/observability/actor-directory.ts';
@@ -110,7 +111,15 @@ export interface Api {
 
 /** The real runtime, control plane and Fastify app on `store`, with the simulator and the fake provider. */
 /** What a test may set on the API it starts. */
-export type ApiOptions = Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & { rateLimit?: { max: number; timeWindow: number }; maxInboundTextChars?: number; maxBots?: number; authThrottle?: AuthThrottle };
+export type ApiOptions = Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & {
+  rateLimit?: { max: number; timeWindow: number };
+  maxInboundTextChars?: number;
+  maxBots?: number;
+  authThrottle?: AuthThrottle;
+  /** The real media pipeline (processors, pools, store); by default one pool runs the steered processor. */
+  media?: MediaSetup;
+  worker?: RuntimeDeps['worker'];
+};
 
 /**
  * An API on its own test store for the surrounding `describe`: started (with `runningBots`
@@ -144,10 +153,10 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
   const services = createParleyServices({
     store,
     providers: { simulator: simulator.factory, baileys: whatsapp.factory },
-    media: testMedia((job) => processor.process(job)),
+    media: app.media ?? testMedia((job) => processor.process(job)),
     logger,
     simulator,
-    worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 1 },
+    worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 1, ...app.worker },
     historyWindowMs: 1,
     outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
     metrics: { defaultMetrics: false },

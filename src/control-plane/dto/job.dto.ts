@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { MediaJobState } from '../../ports/media-job-store.port.ts';
-import { BOT_ID_PATTERN, Nullable, StringEnum } from './common.dto.ts';
+import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
 /** Every media-job state; the compile-time check below fails when the port gains one. */
 export const JOB_STATES = ['pending', 'processing', 'holding', 'completed', 'delivered', 'failed', 'discarded'] as const satisfies readonly MediaJobState[];
@@ -25,10 +25,17 @@ export const JobView = Type.Object({
   id: Type.String(),
   botId: Type.String(),
   correspondentId: Type.String(),
-  kind: Type.String(),
+  messageId: Type.Integer({ description: 'The placeholder message the job finalizes' }),
+  kind: Type.String({ description: 'Media kind: voice, audio, image, sticker, video, document' }),
+  mimetype: Type.String(),
+  pool: Nullable(Type.String({ description: 'The worker pool the job is routed to' })),
+  sizeBytes: Nullable(Type.Integer({ minimum: 0, description: 'Size of the staged file; null when the media could not be staged' })),
   state: StringEnum(JOB_STATES),
+  statePath: Type.String({ description: 'Full machine state, e.g. failed.notified' }),
   attempt: Type.Integer({ minimum: 0 }),
-  error: Nullable(Type.String()),
+  error: Nullable(Type.String({ description: 'Why the last attempt failed, or why the media could not be read' })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
 }, { $id: 'JobView' });
 export type JobView = Static<typeof JobView>;
 
