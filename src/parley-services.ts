@@ -1,6 +1,7 @@
 import { createBotQueueLimits } from './control-plane/bot-queue-limits.ts';
 import { createBotMediaKinds } from './control-plane/bot-media-kinds.ts';
 import { createControlPlane } from './control-plane/control-plane.ts';
+import { poolsOf } from './control-plane/bot-settings.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { MetricsOptions } from './observability/metrics.ts';
 import { createParleyRuntime } from './runtime/parley-runtime.ts';
@@ -54,6 +55,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
       for (const bot of await store.bots.list()) {
         queueLimits.remember(bot);
         mediaKinds.remember(bot);
+        await runtime.mediaJobs.pools.setBotPools(bot.id, poolsOf(bot));
       }
       await runtime.start();
     },

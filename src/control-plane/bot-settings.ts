@@ -4,9 +4,12 @@ import { ParleyError } from '../domain/errors.ts';
 import { mergePatch } from '../domain/merge-patch.ts';
 import type { JsonObject } from '../domain/merge-patch.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
+import { MEDIA_PROCESSOR_NAMES } from '../domain/media-pools.ts';
+import { validatePools } from '../domain/media-routing.ts';
+import type { MediaPoolRoute } from '../domain/media-routing.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 import { AiSettings, MediaSettings, QueueSettings } from './dto/bot.dto.ts';
-import type { BotPatchBody, BotSettings } from './dto/bot.dto.ts';
+import type { BotPatchBody, BotSettings, MediaSettings as MediaSettingsType } from './dto/bot.dto.ts';
 
 /** The sections the API knows; a stored bot may hold others, owned by other layers. */
 const SECTIONS: readonly string[] = ['queue', 'ai', 'media'];
@@ -24,6 +27,10 @@ export function checkSettings(settings: JsonObject): BotSettings & Record<string
   }
   if (ai !== undefined && !Value.Check(AiSettings, ai)) throw shapeError('ai', AiSettings, ai);
   if (media !== undefined && !Value.Check(MediaSettings, media)) throw shapeError('media', MediaSettings, media);
+  if (media?.pools !== undefined) {
+    const problems = validatePools(botPools(media.pools), MEDIA_PROCESSOR_NAMES);
+    if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.media.pools', problem: problems.join('; ') }, { details: { field: 'media.pools', problems } });
+  }
   return { ...settings, ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }) };
 }
 
@@ -67,4 +74,15 @@ function shapeError(section: string, schema: TSchema, value: unknown): ParleyErr
   const [first] = Value.Errors(schema, value);
   const field = `body.${section}${first?.path.replaceAll('/', '.') ?? ''}`;
   return ParleyError.of('VALIDATION_FAILED', { field, problem: first?.message ?? 'is not valid' }, { details: { field: section } });
+}
+
+/** A bot's pools as routing reads them: an omitted list of kinds or mime types means any. */
+export function botPools(pools: NonNullable<MediaSettingsType['pools']>): MediaPoolRoute[] {
+  return pools.map((p) => ({ name: p.name, kinds: p.kinds ?? [], mimetypes: p.mimetypes ?? [], processor: p.processor, concurrency: p.concurrency }));
+}
+
+/** The pools a stored bot runs its media on; `undefined` for the configured ones. */
+export function poolsOf(record: { readonly settings: JsonObject }): MediaPoolRoute[] | undefined {
+  const pools = knownSettings(record.settings).media?.pools;
+  return pools === undefined ? undefined : botPools(pools);
 }

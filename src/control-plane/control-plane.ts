@@ -9,7 +9,7 @@ import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
 import type { BotMediaKinds } from './bot-media-kinds.ts';
-import { checkSettings, patchedSettings } from './bot-settings.ts';
+import { checkSettings, patchedSettings, poolsOf } from './bot-settings.ts';
 import { createLanes } from '../runtime/actors/lanes.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, decodeQueueCursor, encodeJobCursor, encodeQueueCursor } from './page-cursors.ts';
@@ -102,6 +102,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       deps.queueLimits.remember(record);
       deps.mediaKinds.remember(record);
+      await runtime.mediaJobs.pools.setBotPools(record.id, poolsOf(record));
       return view(record);
     },
 
@@ -115,6 +116,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         deps.queueLimits.remember(record);
         deps.mediaKinds.remember(record);
         await runtime.conversations.applyLimits(id);
+        await runtime.mediaJobs.pools.setBotPools(id, poolsOf(record));
         return view(record);
       });
     },
@@ -152,6 +154,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       deps.queueLimits.forget(id);
       deps.mediaKinds.forget(id);
+      await runtime.mediaJobs.pools.setBotPools(id, undefined);
       deps.metrics?.forgetBot(id);
       deps.simulator?.forget(id);
     },

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
+import { MEDIA_PROCESSOR_NAMES } from '../../domain/media-pools.ts';
 import { QUEUE_LIMIT_CEILINGS, TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
 import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
@@ -50,11 +51,28 @@ const mediaSchemas = {
     pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$',
     description: 'BCP-47 language hint for the media processors, e.g. "de" or "pt-BR"',
   }),
+  pools: Type.Array(
+    Type.Object(
+      {
+        name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Unique within the bot' }),
+        kinds: Type.Optional(Type.Array(StringEnum(MEDIA_KINDS), { uniqueItems: true, maxItems: MEDIA_KINDS.length, description: 'Kinds this pool takes; omitted or empty: any' })),
+        mimetypes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.+-]+/(\\*|[A-Za-z0-9.+-]+)$', maxLength: 100 }), { maxItems: 50, description: 'Exact (`audio/ogg`) or family (`text/*`); omitted or empty: any' })),
+        processor: StringEnum(MEDIA_PROCESSOR_NAMES),
+        concurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Jobs of this bot the pool processes at once per instance' }),
+      },
+      { additionalProperties: false },
+    ),
+    {
+      minItems: 1,
+      maxItems: 20,
+      description: 'The bot\'s own worker pools, replacing the configured ones for its media: routed by kind, then exact mime type, then family; exactly one pool without kinds and mime types catches the rest. Omitted: the configured pools.',
+    },
+  ),
 };
 
 /** Media processing settings. */
 export const MediaSettings = Type.Object(
-  { kinds: Type.Optional(mediaSchemas.kinds), language: Type.Optional(mediaSchemas.language) },
+  { kinds: Type.Optional(mediaSchemas.kinds), language: Type.Optional(mediaSchemas.language), pools: Type.Optional(mediaSchemas.pools) },
   { additionalProperties: false, description: 'Media processing settings' },
 );
 export type MediaSettings = Static<typeof MediaSettings>;
@@ -100,6 +118,8 @@ export const BotPatchBody = Type.Object(
       {
         kinds: Type.Optional(Nullable(mediaSchemas.kinds)),
         language: Type.Optional(Nullable(mediaSchemas.language)),
+        // A list is replaced whole (RFC 7396); null goes back to the configured pools.
+        pools: Type.Optional(Nullable(mediaSchemas.pools)),
       },
       { additionalProperties: false },
     ))),

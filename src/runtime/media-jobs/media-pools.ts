@@ -11,6 +11,7 @@ export interface PoolWorker {
   wake(): void;
   halt(): void;
   stop(graceMs?: number): Promise<void>;
+  retire(): Promise<void>;
   stats(): { running: number; queued: number };
 }
 
@@ -44,6 +45,8 @@ export function createMediaPools(deps: MediaPoolsDeps) {
   const log = deps.logger.child({ scope: 'media-pools' });
   const pools = new Map<string, RunningPool>();
   const botPools = new Map<string, readonly MediaPoolRoute[]>();
+  // Workers of removed pools finishing what they run; a shutdown still waits for (or halts) them.
+  const retiring = new Map<PoolWorker, Promise<void>>();
   let running = false;
 
   const add = (poolId: string, route: MediaPoolRoute): void => {
@@ -99,16 +102,15 @@ export function createMediaPools(deps: MediaPoolsDeps) {
       if (JSON.stringify(before) === JSON.stringify(routes)) return;
       if (routes === undefined) botPools.delete(botId);
       else botPools.set(botId, routes);
-      const stopping: Promise<void>[] = [];
       for (const old of before ?? []) {
         const id = botPoolId(botId, old.name);
         const pool = pools.get(id);
         pools.delete(id);
-        if (pool !== undefined) stopping.push(pool.worker.stop());
+        // What it runs finishes and reports as usual; it claims nothing more.
+        if (pool !== undefined) retiring.set(pool.worker, pool.worker.retire().finally(() => retiring.delete(pool.worker)));
       }
       for (const fresh of routes ?? []) add(botPoolId(botId, fresh.name), fresh);
       const moved = await reroute(botId);
-      await Promise.all(stopping);
       if (moved > 0) log.info({ botId, moved }, 'media jobs moved to the bot\'s new pools');
       for (const fresh of routes ?? []) pools.get(botPoolId(botId, fresh.name))?.worker.wake();
       if (routes === undefined) this.wakeAll();
@@ -135,11 +137,11 @@ export function createMediaPools(deps: MediaPoolsDeps) {
     },
     halt(): void {
       running = false;
-      for (const pool of pools.values()) pool.worker.halt();
+      for (const worker of [...[...pools.values()].map((p) => p.worker), ...retiring.keys()]) worker.halt();
     },
     async stop(graceMs?: number): Promise<void> {
       running = false;
-      await Promise.all([...pools.values()].map((p) => p.worker.stop(graceMs)));
+      await Promise.all([...[...pools.values()].map((p) => p.worker), ...retiring.keys()].map((w) => w.stop(graceMs)));
     },
     /** Jobs running and queued in this process, per pool. */
     stats(): Record<string, { running: number; queued: number; concurrency: number }> {

@@ -53,7 +53,7 @@ export function createMediaStaging(deps: MediaStagingDeps) {
   const sizes = new Map<string, number>();
   let staged = 0;
   let reserved = 0;
-  const mb = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MB`;
+  const mb = (bytes: number) => (bytes >= 1024 ** 2 ? `${+(bytes / 1024 ** 2).toFixed(1)} MB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KB` : `${bytes} bytes`);
 
   async function attempt(source: Downloadable, key: string, maxBytes: number): Promise<number> {
     const bytes = await source.download();

@@ -119,6 +119,12 @@ export function createWorker<TItem extends { readonly id: string }>(options: Wor
       await pool.onIdle();
       clearTimeout(abort);
     },
+    /** Stops claiming and lets the work under way finish, however long it takes (its pool was removed). */
+    async retire(): Promise<void> {
+      running = false;
+      clearInterval(poller);
+      await pool.onIdle();
+    },
     stats: () => ({ running: pool.pending, queued: pool.size }),
   };
 }
