@@ -22,7 +22,7 @@ export function createMemoryMediaStore(): MediaStore & { readonly files: Readonl
         if (size > maxBytes) throw new MediaTooLargeError(maxBytes);
         chunks.push(chunk);
       }
-      files.set(key, { bytes: Buffer.concat(chunks), modifiedAt: new Date() });
+      files.set(key, { bytes: new Uint8Array(Buffer.concat(chunks)), modifiedAt: new Date() });
       return { sizeBytes: size };
     },
     async get(key) {
