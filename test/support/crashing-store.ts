@@ -1,5 +1,7 @@
 import type { Store } from '../../src/ports/store.port.ts';
-import { interceptStore } from './store-proxy.ts';
+import type { MediaStore } from '../../src/ports/media-store.port.ts';
+import { interceptRepository, interceptStore } from './store-proxy.ts';
+import type { StoreCall } from './store-proxy.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
   actors: ['insert', 'compareAndSet', 'markResident', 'delete', 'deleteByBot'],
@@ -8,6 +10,7 @@ const WRITES: Readonly<Record<string, readonly string[]>> = {
   bots: ['create', 'update', 'delete'],
   outbox: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   authState: ['set', 'clear'],
+  media: ['put', 'delete'],
 };
 
 export class ProcessDied extends Error {
@@ -30,9 +33,7 @@ export function crashingStore(store: Store) {
   const seen = new Map<string, number>();
   let dead = false;
   const log: string[] = [];
-  const wrapped = interceptStore(
-    store,
-    async (label, _args, call) => {
+  const intercept: StoreCall = async (label, _args, call) => {
       if (dead) throw new ProcessDied(label);
       const [name = '', op = ''] = label.split('.');
       if (WRITES[name]?.includes(op)) {
@@ -53,11 +54,12 @@ export function crashingStore(store: Store) {
         }
       }
       return call();
-    },
-    () => (dead ? Promise.reject(new ProcessDied('ping')) : store.ping()),
-  );
+  };
+  const wrapped = interceptStore(store, intercept, () => (dead ? Promise.reject(new ProcessDied('ping')) : store.ping()));
   return {
     store: wrapped,
+    /** The media store on the same process: its writes (`media.put`, `media.delete`) die with it. */
+    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept),
     /** The process dies right before the `n`-th write from now. */
     arm(n: number) {
       crashBeforeWrite = writes + n;

@@ -1,5 +1,7 @@
 import type { Store } from '../../src/ports/store.port.ts';
-import { interceptStore } from './store-proxy.ts';
+import type { MediaStore } from '../../src/ports/media-store.port.ts';
+import { interceptRepository, interceptStore } from './store-proxy.ts';
+import type { StoreCall } from './store-proxy.ts';
 
 /** One planned transient fault: the next call of `label` whose arguments `when` accepts fails once. */
 interface Fault {
@@ -24,7 +26,7 @@ export class TransientStoreError extends Error {
 export function faultyStore(store: Store) {
   const faults: Fault[] = [];
   const calls: string[] = [];
-  const wrapped = interceptStore(store, async (label, args, call) => {
+  const intercept: StoreCall = async (label, args, call) => {
     calls.push(label);
     const fault = faults.find((f) => !f.fired && f.label === label && f.when(args));
     if (fault?.at === 'before') {
@@ -37,7 +39,8 @@ export function faultyStore(store: Store) {
       throw new TransientStoreError(label);
     }
     return result;
-  });
+  };
+  const wrapped = interceptStore(store, intercept);
   const plan = (at: Fault['at']) => (label: string, when: Fault['when'] = () => true): Fault => {
     const fault: Fault = { label, when, at, fired: false };
     faults.push(fault);
@@ -45,6 +48,8 @@ export function faultyStore(store: Store) {
   };
   return {
     store: wrapped,
+    /** The media store with the same planned faults (`media.put`, `media.delete`). */
+    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept),
     /** The next matching call fails without reaching the store. */
     failOnce: plan('before'),
     /** The next matching call is applied, then its caller gets an error (a lost reply). */

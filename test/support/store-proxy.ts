@@ -8,15 +8,7 @@ export type StoreCall = (label: string, args: unknown[], call: () => Promise<unk
  * the real call happens (the crash and fault test stores). `ping` is the store's own unless given.
  */
 export function interceptStore(store: Store, intercept: StoreCall, ping: () => Promise<void> = () => store.ping()): Store {
-  const wrap = <T extends object>(name: string, repo: T): T =>
-    new Proxy(repo, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        const label = `${name}.${String(prop)}`;
-        return (...args: unknown[]) => intercept(label, args, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-      },
-    });
+  const wrap = <T extends object>(name: string, repo: T): T => interceptRepository(name, repo, intercept);
   return {
     actors: wrap('actors', store.actors),
     mediaJobs: wrap('mediaJobs', store.mediaJobs),
@@ -27,4 +19,19 @@ export function interceptStore(store: Store, intercept: StoreCall, ping: () => P
     ping,
     close: async () => {},
   };
+}
+
+/**
+ * One repository (or the media store, `media.put`) with every method call passed through
+ * `intercept`. Listing iterators (`media.list`) pass untouched: they write nothing.
+ */
+export function interceptRepository<T extends object>(name: string, repo: T, intercept: StoreCall): T {
+  return new Proxy(repo, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || prop === 'list') return value;
+      const label = `${name}.${String(prop)}`;
+      return (...args: unknown[]) => intercept(label, args, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
 }

@@ -3,6 +3,8 @@ import { crashingStore } from '../../support/crashing-store.ts';
 import { connectedBot, eventually, startRuntime } from '../../support/runtime-harness.ts';
 import type { Harness } from '../../support/runtime-harness.ts';
 import { openTestStore } from '../../support/test-store.ts';
+import { createMemoryMediaStore } from '../../support/memory-media-store.ts';
+import { testMedia } from '../../support/test-media.ts';
 
 const CID = '4915550200';
 const PID = 'WAMID-CRASH';
@@ -24,7 +26,7 @@ const describePoint = (p: WritePoint) => `${p.label} #${p.occurrence}`;
 async function referencePath(): Promise<WritePoint[]> {
   const t = await openTestStore('parley_crash');
   const crashing = crashingStore(t.store);
-  const h = await startRuntime(crashing.store, { processor: PROCESSOR, worker: WORKER });
+  const h = await startRuntime(crashing.store, { media: testMedia(PROCESSOR, { concurrency: 1, store: crashing.media(createMemoryMediaStore()) }), worker: WORKER });
   try {
     const bot = await connectedBot(h);
     const from = crashing.log.length;
@@ -47,7 +49,9 @@ async function crashAt(point: WritePoint): Promise<boolean> {
   const t = await openTestStore('parley_crash');
   const crashing = crashingStore(t.store);
   const processor = PROCESSOR;
-  const first: Harness = await startRuntime(crashing.store, { processor, worker: WORKER });
+  // The staging directory outlives the process; only the writes of the first process die with it.
+  const files = createMemoryMediaStore();
+  const first: Harness = await startRuntime(crashing.store, { media: testMedia(processor, { concurrency: 1, store: crashing.media(files) }), worker: WORKER });
   const second: Harness[] = [];
   try {
     const bot = await connectedBot(first);
@@ -62,7 +66,7 @@ async function crashAt(point: WritePoint): Promise<boolean> {
     if (acked) expect(before.map((r) => r.providerMessageId)).toEqual([PID]);
 
     const hourLater = () => Date.now() + 3_600_000;
-    const h = await startRuntime(t.store, { processor, clock: hourLater });
+    const h = await startRuntime(t.store, { media: testMedia(processor, { store: files }), clock: hourLater });
     second.push(h);
     await eventually(() => h.runtime.bots.state(bot), (s) => s === 'connected');
     // An unacknowledged message is delivered again by the provider.
@@ -85,6 +89,11 @@ async function crashAt(point: WritePoint): Promise<boolean> {
     expect(new Set(heard.map((d) => d.deliveryId)).size).toBe(1);
     expect(heard.filter((d) => !d.recovered).length).toBeLessThanOrEqual(1);
     expect(jobs[0]!.attempt).toBeGreaterThanOrEqual(1);
+    // I10: the staged file is gone once the job is delivered, wherever the process died; a file
+    // staged for a download the crash left unacknowledged is the janitor's, once it is old.
+    await eventually(() => files.files.size, (n) => n <= 1);
+    await h.runtime.janitor.run();
+    expect([...files.files.keys()]).toEqual([]);
     return died;
   } finally {
     first.runtime.halt();
@@ -98,7 +107,7 @@ describe('crash recovery of the media-job path', () => {
     const path = await referencePath();
     const labels = path.map((p) => p.label);
     // The path has the writes it should before any crash is tried.
-    expect(labels).toEqual(expect.arrayContaining(['history.append', 'mediaJobs.insert', 'mediaJobs.claim', 'history.finalize']));
+    expect(labels).toEqual(expect.arrayContaining(['media.put', 'history.append', 'mediaJobs.insert', 'mediaJobs.claim', 'history.finalize', 'media.delete']));
     expect(labels.filter((l) => l === 'mediaJobs.compareAndSet').length).toBeGreaterThanOrEqual(3);
     const missed: string[] = [];
     for (const point of path) {

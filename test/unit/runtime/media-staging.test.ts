@@ -7,6 +7,11 @@ import { createMemoryMediaStore } from '../../support/memory-media-store.ts';
 
 const logger = createLogger('silent');
 const limits = (over: Partial<StagingLimits> = {}): StagingLimits => ({ ...DEFAULT_STAGING_LIMITS, downloadBackoff: { baseMs: 1, maxMs: 2, jitter: 0 }, ...over });
+const listed = async (store: MediaStore) => {
+  const keys: string[] = [];
+  for await (const file of store.list()) keys.push(file.key);
+  return keys;
+};
 const bytes = (n: number) => new Uint8Array(n).fill(7);
 const source = (n: number, declared: number | null = n) => ({ sizeBytes: declared, download: async () => bytes(n) });
 
@@ -29,7 +34,7 @@ describe('media staging', () => {
     await s.release(staged.key);
     expect(s.stagedBytes()).toBe(0);
     expect(await s.read(staged.key)).toBeNull();
-    expect([...(await Array.fromAsync(store.list()))]).toEqual([]);
+    expect(await listed(store)).toEqual([]);
   });
 
   it('starts from what an earlier process left staged, so the quota holds across restarts', async () => {
@@ -46,7 +51,7 @@ describe('media staging', () => {
     expect(await s.stage(source(2 * 1024 * 1024))).toEqual({ status: 'failed', reason: 'the file is larger than the 1 MB limit' });
     expect(await s.stage(source(2 * 1024 * 1024, null))).toEqual({ status: 'failed', reason: 'the file is larger than the 1 MB limit' });
     expect(s.stagedBytes()).toBe(0);
-    expect(await Array.fromAsync(store.list())).toEqual([]);
+    expect(await listed(store)).toEqual([]);
   });
 
   it('refuses media past the running quota, counting downloads still under way', async () => {
@@ -79,6 +84,6 @@ describe('media staging', () => {
     const flaky: MediaStore = { ...store, list: () => store.list(), put: async (...args) => (failures-- > 0 ? Promise.reject(new Error('disk hiccup')) : store.put(...args)) };
     const { s } = await staging({}, flaky);
     expect(await s.stage(source(10))).toMatchObject({ status: 'staged', sizeBytes: 10 });
-    expect(await Array.fromAsync(store.list())).toHaveLength(1);
+    expect(await listed(store)).toHaveLength(1);
   });
 });

@@ -3,6 +3,8 @@ import { faultyStore } from '../../support/faulty-store.ts';
 import { connectedBot, eventually, startRuntime } from '../../support/runtime-harness.ts';
 import type { Harness } from '../../support/runtime-harness.ts';
 import { openTestStore } from '../../support/test-store.ts';
+import { createMemoryMediaStore } from '../../support/memory-media-store.ts';
+import { testMedia } from '../../support/test-media.ts';
 
 const CID = '4915550600';
 const WRITES = new Set([
@@ -10,6 +12,7 @@ const WRITES = new Set([
   'history.append', 'history.finalize', 'history.settleOutbound',
   'mediaJobs.insert', 'mediaJobs.claim', 'mediaJobs.compareAndSet', 'mediaJobs.acknowledgeEffects',
   'outbox.insert', 'outbox.claim', 'outbox.compareAndSet', 'outbox.acknowledgeEffects',
+  'media.put', 'media.delete',
 ]);
 
 interface FaultPoint {
@@ -47,7 +50,9 @@ async function conversation(h: Harness, bot: string): Promise<void> {
 async function run(point: FaultPoint | null, at: 'before' | 'after' = 'before') {
   const t = await openTestStore('parley_faults');
   const faulty = faultyStore(t.store);
-  const h = await startRuntime(faulty.store, { outbox: { pollMs: 20, retry: { baseMs: 10, maxMs: 20, jitter: 0 } }, worker: { pollMs: 20, leaseMs: 1_000, concurrency: 2 } });
+  const files = createMemoryMediaStore();
+  const media = testMedia(async (m) => ({ status: 'processed', text: `text of ${m.kind}` }), { concurrency: 2, store: faulty.media(files) });
+  const h = await startRuntime(faulty.store, { media, outbox: { pollMs: 20, retry: { baseMs: 10, maxMs: 20, jitter: 0 } }, worker: { pollMs: 20, leaseMs: 1_000 } });
   try {
     const bot = await connectedBot(h);
     await h.runtime.bots.actor(bot).flush();
@@ -82,6 +87,8 @@ async function run(point: FaultPoint | null, at: 'before' | 'after' = 'before') 
     expect(new Set(heard.map((d) => d.deliveryId)).size).toBe(3);
     // The reply went out once.
     expect(h.provider.sent.filter((s) => s.botId === bot).map((s) => s.text)).toEqual(['on my way']);
+    // I10: the staged voice note was released once its job was done.
+    await eventually(() => files.files.size, (n) => n === 0, 10_000);
     // The window holds what history holds.
     const window = (await h.runtime.conversations.queue(bot, CID)).getSnapshot().context.window;
     expect(window.messages.map((m) => m.id)).toEqual(rows.map((r) => r.seq));
@@ -102,7 +109,7 @@ describe('one transient fault on each write of the inbound, media and outbox pat
     });
     const labels = new Set(points.map((p) => p.label));
     // The path has the writes it should before any fault is tried.
-    for (const label of ['history.append', 'history.finalize', 'history.settleOutbound', 'mediaJobs.insert', 'mediaJobs.compareAndSet', 'outbox.insert', 'outbox.compareAndSet', 'actors.compareAndSet']) {
+    for (const label of ['media.put', 'media.delete', 'history.append', 'history.finalize', 'history.settleOutbound', 'mediaJobs.insert', 'mediaJobs.compareAndSet', 'outbox.insert', 'outbox.compareAndSet', 'actors.compareAndSet']) {
       expect(labels).toContain(label);
     }
     const failures: string[] = [];
