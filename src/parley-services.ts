@@ -8,7 +8,7 @@ import { createParleyRuntime } from './runtime/parley-runtime.ts';
 import type { RuntimeDeps } from './runtime/parley-runtime.ts';
 import type { SimulatorControl } from './control-plane/simulator-control.ts';
 
-export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'mediaKindsFor' | 'hooks'> {
+export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'mediaKindsFor' | 'languageFor' | 'hooks'> {
   /** Most bots the control plane lets exist. */
   readonly maxBots?: number;
   readonly simulator?: SimulatorControl;
@@ -26,7 +26,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
   const mediaKinds = createBotMediaKinds();
   const metrics = createMetrics(metricsOptions);
   const store = metrics.instrumentStore(deps.store);
-  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, hooks: { onClaim: metrics.onClaim } });
+  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, languageFor: mediaKinds.languageFor, hooks: { onClaim: metrics.onClaim } });
   const { outbox } = runtime;
   metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox,
     media: { stagedBytes: () => runtime.staging.stagedBytes(), pools: () => runtime.mediaJobs.pools.stats() },

@@ -7,21 +7,28 @@ const EVERY_KIND: ReadonlySet<MediaKind> = new Set(MEDIA_KINDS);
 
 /**
  * The media kinds each bot turns into text (`media.kinds`; every kind when unset), which ingestion
- * reads synchronously inside a conversation's turn. Told of every bot at start-up and as bots are
+ * reads synchronously inside a conversation's turn, and its language hint for the processors. Told of every bot at start-up and as bots are
  * created, patched and deleted.
  */
 export function createBotMediaKinds() {
   const kinds = new Map<string, ReadonlySet<MediaKind>>();
+  const languages = new Map<string, string>();
   const remember = (record: Pick<BotRecord, 'id' | 'settings'>): void => {
     // Read tolerantly: a bot stored before `media` had a schema processes every kind.
-    const chosen = knownSettings(record.settings).media?.kinds;
-    if (chosen === undefined) kinds.delete(record.id);
-    else kinds.set(record.id, new Set(chosen));
+    const media = knownSettings(record.settings).media;
+    if (media?.kinds === undefined) kinds.delete(record.id);
+    else kinds.set(record.id, new Set(media.kinds));
+    if (media?.language === undefined) languages.delete(record.id);
+    else languages.set(record.id, media.language);
   };
   return {
     mediaKindsFor: (botId: string): ReadonlySet<MediaKind> => kinds.get(botId) ?? EVERY_KIND,
+    languageFor: (botId: string): string | null => languages.get(botId) ?? null,
     remember,
-    forget: (botId: string): void => void kinds.delete(botId),
+    forget: (botId: string): void => {
+      kinds.delete(botId);
+      languages.delete(botId);
+    },
   };
 }
 

@@ -15,6 +15,8 @@ export interface MediaToProcess {
   readonly mimetype: string;
   readonly caption: string | null;
   readonly fileName: string | null;
+  /** The bot's BCP-47 language hint (`media.language`), for processors that take one. */
+  readonly language: string | null;
   readonly bytes: Uint8Array;
 }
 

@@ -46,6 +46,8 @@ export interface RuntimeDeps {
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
   readonly limitsFor?: (botId: string) => QueueLimits;
+  /** A bot's language hint for its media (`media.language`); none when absent. */
+  readonly languageFor?: (botId: string) => string | null;
   /** Media kinds a bot turns into text; every kind when absent. */
   readonly mediaKindsFor?: (botId: string) => ReadonlySet<MediaKind>;
   /** How long a conversation's queue stays in memory untouched. */
@@ -102,6 +104,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const mediaJobs = createMediaJobs({
     store: deps.store.mediaJobs, conversations, processors: deps.media.processors, pools: deps.media.pools, staging, owner, worker, logger: deps.logger, clock, stats,
     inspect: inspection.inspect,
+    ...(deps.languageFor === undefined ? {} : { languageFor: deps.languageFor }),
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
   });
   const jobs = mediaJobs.host;

@@ -14,6 +14,8 @@ export interface AudioInput {
   readonly bytes: Uint8Array;
   readonly mimetype: string;
   readonly fileName: string | null;
+  /** A BCP-47 hint; its primary language (`pt` of `pt-BR`) is what the transcription API takes. */
+  readonly language?: string | null;
 }
 
 export const NO_KEY_TRANSCRIPTION = 'transcription unavailable: no OpenAI key configured';
@@ -56,11 +58,17 @@ export async function transcribeAudio(client: OpenAI | null, settings: MediaProc
   try {
     const file = await toFile(audio.bytes, `audio.${extension}`, { type: mimetype });
     const result = await client.audio.transcriptions.create(
-      { file, model: settings.openai.transcriptionModel, response_format: 'json' },
+      { file, model: settings.openai.transcriptionModel, response_format: 'json', ...languageOf(audio.language) },
       { signal: deadline.signal },
     );
     return { status: 'processed', text: result.text.trim() };
   } catch (error) {
     return classifyOpenAiError(error, 'transcription', deadline);
   }
+}
+
+// ISO-639-1 is what the API accepts; a region or script subtag would be refused.
+function languageOf(hint: string | null | undefined): { language?: string } {
+  const primary = hint?.split('-')[0]?.toLowerCase();
+  return primary !== undefined && /^[a-z]{2}$/.test(primary) ? { language: primary } : {};
 }

@@ -39,7 +39,7 @@ export function createVideoProcessor(settings: MediaProcessorSettings, client: O
       const extracted = await extract(binary, input, scratch, deadline);
       if (typeof extracted === 'string') return unreadable(extracted);
       const [transcript, frame] = await Promise.all([
-        extracted.audio && transcribeAudio(client, settings, { bytes: extracted.audio, mimetype: 'audio/ogg', fileName: 'audio.ogg' }, deadline),
+        extracted.audio && transcribeAudio(client, settings, { bytes: extracted.audio, mimetype: 'audio/ogg', fileName: 'audio.ogg', language: media.language }, deadline),
         extracted.frame && describeImage(client, settings, extracted.frame, 'video-frame', deadline),
       ]);
       return compose(transcript, frame);

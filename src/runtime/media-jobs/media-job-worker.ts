@@ -15,6 +15,8 @@ export interface MediaWorkDeps {
   readonly host: MediaJobHost;
   readonly staging: { read(key: string, signal?: AbortSignal): Promise<Uint8Array | null> };
   readonly processorFor: (poolId: string) => MediaProcessor | null;
+  /** The bot's language hint for its media; none when absent. */
+  readonly languageFor?: (botId: string) => string | null;
   readonly clock: () => number;
   readonly retry?: BackoffPolicy;
 }
@@ -56,5 +58,6 @@ async function processJob(deps: MediaWorkDeps, job: MediaJobRecord, signal: Abor
   if (bytes === null) return { status: 'unreadable', reason: 'the staged media file is missing' };
   signal.throwIfAborted();
   const { id: jobId, botId, correspondentId, messageId, attempt, kind, mimetype, caption, fileName } = job;
-  return processor({ jobId, botId, correspondentId, messageId, attempt, kind, mimetype, caption, fileName, bytes }, signal);
+  const language = deps.languageFor?.(botId) ?? null;
+  return processor({ jobId, botId, correspondentId, messageId, attempt, kind, mimetype, caption, fileName, language, bytes }, signal);
 }

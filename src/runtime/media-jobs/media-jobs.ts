@@ -28,6 +28,8 @@ export interface MediaJobsDeps {
   /** The default pools (validated: a catch-all, known processors). */
   readonly pools: readonly MediaPoolRoute[];
   readonly staging: MediaStaging;
+  /** The bot's language hint for its media (`media.language`). */
+  readonly languageFor?: (botId: string) => string | null;
   readonly owner: string;
   readonly worker: { readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly logger: Logger;
@@ -92,7 +94,10 @@ export function createMediaJobs(deps: MediaJobsDeps) {
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
   });
 
-  const work = { host, staging: deps.staging, processorFor: (poolId: string) => pools.processorFor(poolId), clock: deps.clock };
+  const work = {
+    host, staging: deps.staging, processorFor: (poolId: string) => pools.processorFor(poolId), clock: deps.clock,
+    ...(deps.languageFor === undefined ? {} : { languageFor: deps.languageFor }),
+  };
   const pools = createMediaPools({
     defaults: deps.pools,
     processors: deps.processors,

@@ -16,9 +16,9 @@ export function settingsFor(url: string | null, overrides: Partial<MediaProcesso
 let jobs = 0;
 
 /** A job's media as the runtime hands it over; the ids only matter to logs. */
-export function mediaOf(kind: MediaKind, mimetype: string, bytes: Uint8Array, fileName: string | null = null): MediaToProcess {
+export function mediaOf(kind: MediaKind, mimetype: string, bytes: Uint8Array, fileName: string | null = null, language: string | null = null): MediaToProcess {
   jobs++;
-  return { jobId: `job-${jobs}`, botId: 'bot-1', correspondentId: '15550001111@s.whatsapp.net', messageId: jobs, attempt: 1, kind, mimetype, caption: null, fileName, bytes };
+  return { jobId: `job-${jobs}`, botId: 'bot-1', correspondentId: '15550001111@s.whatsapp.net', messageId: jobs, attempt: 1, kind, mimetype, caption: null, fileName, language, bytes };
 }
 
 /** A signal that never aborts, for calls whose caller is not shutting down. */
