@@ -73,7 +73,8 @@ describe('bot media settings', () => {
       ['POST', '/v1/bots', { id: 'twice', provider: 'simulator', media: { kinds: ['voice', 'voice'] } }, 'body.media.kinds'],
       ['POST', '/v1/bots', { id: 'bad-language', provider: 'simulator', media: { language: 'german language' } }, 'body.media.language'],
       ['POST', '/v1/bots', { id: 'long-language', provider: 'simulator', media: { language: `de${'-abcdefgh'.repeat(10)}` } }, 'body.media.language'],
-      ['PATCH', '/v1/bots/known', { media: { pools: [{ name: 'voice' }] } }, 'body.media.pools'],
+      ['PATCH', '/v1/bots/known', { media: { pools: [{ name: 'voice' }] } }, 'body.media.pools.0.processor'],
+      ['PATCH', '/v1/bots/known', { media: { pools: [{ name: 'all', processor: 'noop', concurrency: 1, apiKey: 'x' }] } }, 'body.media.pools.0.apiKey'],
       ['PATCH', '/v1/bots/known', { media: { nested: { deeper: {} } } }, 'body.media.nested'],
     ] as const) {
       const res = await env.api.request(method, url, body);

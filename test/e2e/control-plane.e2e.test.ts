@@ -284,7 +284,11 @@ describe('REST control plane', () => {
       const queue = await eventually(async () => (await api.request('GET', '/v1/bots/bot-media/correspondents/gate-1/messages')).json<QueueJson>(), (q) => q.messages.length === 1);
       expect(queue.messages[0]).toMatchObject({ id: 1, mediaJobId: row!.mediaJobId, providerMessageId: 'WA-V1' });
       const jobs = (await api.request('GET', '/v1/jobs?botId=bot-media')).json<{ jobs: JobJson[] }>().jobs;
-      expect(jobs).toEqual([{ id: row!.mediaJobId, botId: 'bot-media', correspondentId: 'gate-1', kind: 'voice', state: expect.stringMatching(/pending|processing/), attempt: expect.any(Number), error: null }]);
+      expect(jobs).toEqual([{
+        id: row!.mediaJobId, botId: 'bot-media', correspondentId: 'gate-1', messageId: row!.seq, kind: 'voice', mimetype: 'audio/ogg', pool: 'media', sizeBytes: 4,
+        state: expect.stringMatching(/pending|processing/), statePath: expect.stringMatching(/pending|processing/), attempt: expect.any(Number), error: null,
+        createdAt: expect.any(String), updatedAt: expect.any(String),
+      }]);
       expect((await api.request('GET', '/v1/bots/bot-media')).json()).toMatchObject({ pendingMediaJobs: 1, queues: { correspondents: 1, messages: 1, placeholders: 1 } });
 
       await eventually(() => api.processor.waiting(), (n) => n === 1);

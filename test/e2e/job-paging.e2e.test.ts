@@ -74,8 +74,8 @@ describe('GET /v1/jobs paging', () => {
 
   it('answers 100 jobs when no limit is given', async () => {
     const docs = Array.from({ length: 105 }, (_, i) => ({
-      _id: `bulk-${String(i).padStart(3, '0')}`, botId: 'bot-bulk', correspondentId: '1777', kind: 'image', state: 'delivered', attempt: 1, error: null,
-      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+      _id: `bulk-${String(i).padStart(3, '0')}`, botId: 'bot-bulk', correspondentId: '1777', messageId: i + 1, kind: 'image', mimetype: 'image/png', pool: 'image', sizeBytes: 10,
+      state: 'delivered', statePath: 'delivered', attempt: 1, error: null, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)), updatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
     }));
     await t.db.collection(COLLECTIONS.mediaJobs).insertMany(docs as never[]);
     const first = (await api.request('GET', '/v1/jobs?botId=bot-bulk')).json<JobPageJson>();
