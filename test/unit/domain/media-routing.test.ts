@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePool, validatePools } from '../../../src/domain/media-routing.ts';
 import type { MediaPoolRoute } from '../../../src/domain/media-routing.ts';
+import { defaultPools } from '../../../src/domain/media-pools.ts';
 
 const pool = (name: string, kinds: MediaPoolRoute['kinds'], mimetypes: string[], processor = name): MediaPoolRoute => ({
   name,
@@ -61,5 +62,23 @@ describe('media routing', () => {
       'pool "a" needs concurrency >= 1 (got 0)',
       'no catch-all pool (one with no kinds and no mime types) for media nothing else accepts',
     ]);
+  });
+});
+
+describe('the built-in pools', () => {
+  const builtIn = defaultPools(4);
+  it.each([
+    ['voice', 'audio/ogg; codecs=opus', 'audio'],
+    ['audio', 'audio/mpeg', 'audio'],
+    ['image', 'image/webp', 'image'],
+    ['sticker', 'image/webp', 'sticker'],
+    ['video', 'video/mp4', 'video'],
+    ['document', 'application/pdf', 'document'],
+    ['document', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'document'],
+    ['document', 'text/csv', 'document'],
+    ['document', 'application/json', 'document'],
+    ['document', 'application/x-msdownload', 'other'],
+  ] as const)('send %s %s to the %s pool', (kind, mimetype, expected) => {
+    expect(resolvePool(builtIn, { kind, mimetype })?.name).toBe(expected);
   });
 });
