@@ -59,7 +59,7 @@ export function crashingStore(store: Store) {
   return {
     store: wrapped,
     /** The media store on the same process: its writes (`media.put`, `media.delete`) die with it. */
-    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept),
+    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept, ['list']),
     /** The process dies right before the `n`-th write from now. */
     arm(n: number) {
       crashBeforeWrite = writes + n;

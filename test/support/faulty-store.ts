@@ -49,7 +49,7 @@ export function faultyStore(store: Store) {
   return {
     store: wrapped,
     /** The media store with the same planned faults (`media.put`, `media.delete`). */
-    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept),
+    media: (files: MediaStore): MediaStore => interceptRepository('media', files, intercept, ['list']),
     /** The next matching call fails without reaching the store. */
     failOnce: plan('before'),
     /** The next matching call is applied, then its caller gets an error (a lost reply). */

@@ -23,13 +23,14 @@ export function interceptStore(store: Store, intercept: StoreCall, ping: () => P
 
 /**
  * One repository (or the media store, `media.put`) with every method call passed through
- * `intercept`. Listing iterators (`media.list`) pass untouched: they write nothing.
+ * `intercept`, but those named in `untouched` (the media store's listing iterator, which is no
+ * promise and writes nothing).
  */
-export function interceptRepository<T extends object>(name: string, repo: T, intercept: StoreCall): T {
+export function interceptRepository<T extends object>(name: string, repo: T, intercept: StoreCall, untouched: readonly string[] = []): T {
   return new Proxy(repo, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function' || prop === 'list') return value;
+      if (typeof value !== 'function' || untouched.includes(String(prop))) return value;
       const label = `${name}.${String(prop)}`;
       return (...args: unknown[]) => intercept(label, args, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     },
