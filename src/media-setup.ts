@@ -32,7 +32,7 @@ export async function createMediaSetup(config: Config): Promise<MediaSetup> {
     pools: config.mediaPools ?? defaultPools(config.mediaWorkerConcurrency),
     store: await openMediaStore(config),
     staging: { quotaBytes: config.mediaQuotaBytes, maxFileBytes: config.mediaMaxFileBytes },
-    janitor: { intervalMs: config.janitorIntervalMs, staleMs: config.janitorStaleMs },
+    janitor: { intervalMs: config.janitorIntervalMs, staleMs: config.janitorStaleMs, failedRetentionMs: config.mediaFailedRetentionMs },
   };
 }
 

@@ -251,6 +251,12 @@ export const CONFIG_OPTIONS = {
     defaultText: '3600000',
     parse: integer(1000, 86_400_000, 3_600_000),
   },
+  mediaFailedRetentionMs: {
+    env: 'MEDIA_FAILED_RETENTION_MS',
+    doc: 'A failed media job keeps its staged file this long, so POST /v1/jobs/:id/retry can process it again; then the janitor discards the job and deletes the file.',
+    defaultText: '86400000',
+    parse: integer(60_000, 365 * 86_400_000, 86_400_000),
+  },
   janitorStaleMs: {
     env: 'JANITOR_STALE_MS',
     doc: 'A media job or placeholder older than this without a live lease is dead-lettered with a note to its conversation.',

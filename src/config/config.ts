@@ -54,6 +54,8 @@ export interface Config {
   /** The media janitor's period, and the age past which unprocessed media is dead-lettered. */
   readonly janitorIntervalMs: number;
   readonly janitorStaleMs: number;
+  /** How long a failed job keeps its staged file for a retry. */
+  readonly mediaFailedRetentionMs: number;
   /** A claimed job whose worker stopped heartbeating is claimable again after this long. */
   readonly mediaJobLeaseMs: number;
   /** Attempts before a media job fails for good. */

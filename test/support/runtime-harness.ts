@@ -91,6 +91,10 @@ export function controlledProcessor() {
     complete(jobId: string, text: string, attempt?: number) {
       take(jobId, attempt)?.resolve({ status: 'processed', text });
     },
+    /** Ends the job's run with any outcome, e.g. media that could not be read. */
+    answer(jobId: string, outcome: MediaOutcome, attempt?: number) {
+      take(jobId, attempt)?.resolve(outcome);
+    },
     fail(jobId: string, message: string, attempt?: number) {
       take(jobId, attempt)?.reject(new Error(message));
     },

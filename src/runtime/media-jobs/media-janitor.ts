@@ -14,17 +14,20 @@ export interface JanitorOptions {
   readonly staleMs: number;
   /** A staged file no job refers to is removed once it is this old (its job may still be on the way). */
   readonly orphanGraceMs: number;
+  /** A failed job keeps its staged file this long for an operator's retry; then it is discarded and the file released. */
+  readonly failedRetentionMs: number;
   /** Items looked at per kind and run. */
   readonly batch: number;
 }
 
-export const DEFAULT_JANITOR: JanitorOptions = { intervalMs: 3_600_000, staleMs: 3 * 3_600_000, orphanGraceMs: 10 * 60_000, batch: 1000 };
+export const DEFAULT_JANITOR: JanitorOptions = { intervalMs: 3_600_000, staleMs: 3 * 3_600_000, orphanGraceMs: 10 * 60_000, failedRetentionMs: 86_400_000, batch: 1000 };
 
 /** What one run did. */
 export interface JanitorReport {
   readonly deadLettered: number;
   readonly placeholdersEnded: number;
   readonly orphansRemoved: number;
+  readonly failedDiscarded: number;
 }
 
 export interface MediaJanitorDeps extends Partial<JanitorOptions> {
@@ -41,13 +44,15 @@ export interface MediaJanitorDeps extends Partial<JanitorOptions> {
  * Ends what nothing else will (DESIGN §6): jobs left unprocessed past the stale age without a live
  * lease are dead-lettered through their machine (a note reaches the conversation, and a worker
  * still running finds its result fenced off); a placeholder whose job was never stored is ended
- * with a note; staged files no job refers to are removed. Jobs held for a stopped bot wait for it.
+ * with a note; staged files no job refers to are removed; failed jobs past their retention are
+ * discarded, which releases their files. Jobs held for a stopped bot wait for it.
  */
 export function createMediaJanitor(deps: MediaJanitorDeps) {
   const options: JanitorOptions = {
     intervalMs: deps.intervalMs ?? DEFAULT_JANITOR.intervalMs,
     staleMs: deps.staleMs ?? DEFAULT_JANITOR.staleMs,
     orphanGraceMs: deps.orphanGraceMs ?? DEFAULT_JANITOR.orphanGraceMs,
+    failedRetentionMs: deps.failedRetentionMs ?? DEFAULT_JANITOR.failedRetentionMs,
     batch: deps.batch ?? DEFAULT_JANITOR.batch,
   };
   const log = deps.logger.child({ scope: 'media-janitor' });
@@ -97,14 +102,33 @@ export function createMediaJanitor(deps: MediaJanitorDeps) {
     return count;
   }
 
+  // Oldest first, page by page, until jobs are too young to have failed long enough ago.
+  async function discardExpiredFailures(now: number): Promise<number> {
+    const cutoff = now - options.failedRetentionMs;
+    let count = 0;
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const page = await deps.jobs.list({ statePaths: ['failed.notified'], limit: options.batch, ...(after === undefined ? {} : { after }) });
+      for (const job of page) {
+        if (job.mediaKey === null || job.updatedAt.getTime() >= cutoff) continue;
+        await deps.host.dispatch(job.id, { type: 'job.discarded' });
+        count += 1;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < options.batch || last.createdAt.getTime() >= cutoff) return count;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
   async function runOnce(): Promise<JanitorReport> {
     const now = deps.clock();
     const report = {
       deadLettered: await deadLetterStale(now),
       placeholdersEnded: await endOrphanPlaceholders(now),
       orphansRemoved: await sweepOrphanFiles(now),
+      failedDiscarded: await discardExpiredFailures(now),
     };
-    if (report.deadLettered + report.placeholdersEnded + report.orphansRemoved > 0) log.warn(report, 'janitor ended stale media work');
+    if (report.deadLettered + report.placeholdersEnded + report.orphansRemoved + report.failedDiscarded > 0) log.warn(report, 'janitor ended stale media work');
     return report;
   }
 

@@ -29,7 +29,7 @@ async function start(options: { failJobInserts?: number } = {}) {
   const files = createMemoryMediaStore();
   const h = await startRuntime(store, {
     clock: () => clock.now,
-    media: { ...testMedia(processor.processor, { concurrency: 1, store: files }), janitor: { intervalMs: HOUR, staleMs: 3 * HOUR, orphanGraceMs: 0 } },
+    media: { ...testMedia(processor.processor, { concurrency: 1, store: files }), janitor: { intervalMs: HOUR, staleMs: 3 * HOUR, orphanGraceMs: 0, failedRetentionMs: 24 * HOUR } },
     worker: { pollMs: 20, leaseMs: 60_000, maxAttempts: 3 },
   });
   running.push(h);
@@ -48,7 +48,7 @@ describe('media janitor', () => {
     const waiting = (await t.store.mediaJobs.list({ botId: bot })).find((j) => j.id !== runningJob.id);
     expect(waiting?.state).toBe('pending');
 
-    expect(await h.runtime.janitor.run()).toEqual({ deadLettered: 0, placeholdersEnded: 0, orphansRemoved: 0 });
+    expect(await h.runtime.janitor.run()).toEqual({ deadLettered: 0, placeholdersEnded: 0, orphansRemoved: 0, failedDiscarded: 0 });
     clock.now += 4 * HOUR;
     // The running job's worker renews its lease: it is not stale, however old.
     await h.runtime.jobs.dispatch(runningJob.id, { type: 'job.heartbeat', attempt: runningJob.attempt, leaseUntil: clock.now + 60_000 });
@@ -103,5 +103,25 @@ describe('media janitor', () => {
     clock.now += 1000;
     expect(await h.runtime.janitor.run()).toMatchObject({ orphansRemoved: 1 });
     expect([...files.files.keys()]).toEqual(before.filter((k) => k !== orphan));
+  });
+
+  it('keeps a failed job\'s file for a retry until its retention ends, then discards the job and deletes the file', async () => {
+    const { t, h, clock, processor, files } = await start();
+    const bot = await connectedBot(h);
+    await h.provider.media(bot, CID, 'voice', 'V-unreadable');
+    const job = await processor.next();
+    processor.answer(job.id, { status: 'unreadable', reason: 'transcription unavailable: no OpenAI key configured' });
+    await eventually(() => t.store.mediaJobs.get(job.id), (j) => j?.statePath === 'failed.notified');
+    expect(files.files.size).toBe(1);
+    clock.now += 23 * HOUR;
+    expect(await h.runtime.janitor.run()).toMatchObject({ failedDiscarded: 0 });
+    expect(files.files.size).toBe(1);
+    clock.now += 2 * HOUR;
+    expect(await h.runtime.janitor.run()).toMatchObject({ failedDiscarded: 1 });
+    expect(await t.store.mediaJobs.get(job.id)).toMatchObject({ state: 'discarded' });
+    expect(files.files.size).toBe(0);
+    expect(h.runtime.staging.stagedBytes()).toBe(0);
+    // The conversation keeps its note.
+    expect(await contents(h, bot)).toEqual(['[Voice message] (could not be processed: transcription unavailable: no OpenAI key configured)']);
   });
 });
