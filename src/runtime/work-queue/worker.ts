@@ -39,6 +39,10 @@ export function createWorker<TItem extends { readonly id: string }>(options: Wor
   let again = false;
   let poller: NodeJS.Timeout | undefined;
   const inFlight = new Set<AbortController>();
+  // Claimed and not yet finished. Counted here, not read from the p-queue: a run that just ended
+  // is still pending there when it asks for more work, and its slot would look taken until the
+  // next poll.
+  let active = 0;
 
   async function pump(): Promise<void> {
     if (!running) return;
@@ -50,9 +54,10 @@ export function createWorker<TItem extends { readonly id: string }>(options: Wor
     try {
       do {
         again = false;
-        while (running && pool.size + pool.pending < options.concurrency) {
+        while (running && active < options.concurrency) {
           const item = await options.job.claim(options.owner, options.leaseMs);
           if (item === null) break;
+          active += 1;
           options.onClaim?.(item);
           void pool.add(() => run(item));
         }
@@ -88,6 +93,7 @@ export function createWorker<TItem extends { readonly id: string }>(options: Wor
     } finally {
       clearInterval(beat);
       inFlight.delete(controller);
+      active -= 1;
       void pump();
     }
   }
