@@ -72,16 +72,21 @@ describe('Parley killed with SIGKILL in the middle of a burst', () => {
       await Promise.all(CORRESPONDENTS.map(async (cid) => {
         for (let i = 0; i < PER_CORRESPONDENT; i++) expect((await inbound(p, cid, i)).status).toBe(202);
       }));
-      const jobs = await p.eventually(async () => (await p.json<{ jobs: { state: string }[] }>(`/v1/jobs?botId=${BOT}`)).jobs, (j) => j.length > 0 && j.every((x) => x.state === 'delivered'));
+      // This process has no OpenAI key: every voice note ends with that note, visibly not a success.
+      const jobs = await p.eventually(
+        async () => (await p.json<{ jobs: { state: string; statePath: string; error: string | null }[] }>(`/v1/jobs?botId=${BOT}`)).jobs,
+        (j) => j.length > 0 && j.every((x) => x.statePath === 'failed.notified'),
+      );
       expect(jobs).toHaveLength(CORRESPONDENTS.length * (PER_CORRESPONDENT / 5));
+      expect(new Set(jobs.map((j) => j.error))).toEqual(new Set(['transcription unavailable: no OpenAI key configured']));
 
       for (const cid of CORRESPONDENTS) {
         const rows = (await p.json<{ messages: HistoryRow[] }>(`/v1/bots/${BOT}/correspondents/${cid}/history?limit=1000`)).messages;
         // Once each, numbered without gaps, in the order the phone sent them (I9).
         expect(rows.map((r) => r.providerMessageId)).toEqual(Array.from({ length: PER_CORRESPONDENT }, (_, i) => messageId(cid, i)));
         expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: PER_CORRESPONDENT }, (_, i) => i + 1));
-        // Every voice note was finalized in place; none is left waiting.
-        expect(rows.filter((r) => r.kind === 'voice').every((r) => r.status === 'final')).toBe(true);
+        // Every voice note was finalized in place, with its note; none is left waiting.
+        expect(rows.filter((r) => r.kind === 'voice').every((r) => r.status === 'failed')).toBe(true);
         const queue = (await p.json<{ messages: { id: number; mediaJobId: string | null }[] }>(`/v1/bots/${BOT}/correspondents/${cid}/messages`)).messages;
         expect(queue.filter((m) => m.mediaJobId !== null)).toEqual([]);
         expect(queue.map((m) => m.id)).toEqual([...queue.map((m) => m.id)].sort((a, b) => a - b));

@@ -14,7 +14,7 @@ function controlPlane(create: () => Promise<BotRecord> = async () => record) {
   let finishDelete = () => {};
   const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
   const store = { bots: { get: async (id: string) => (id === record.id ? record : null) } } as unknown as Store;
-  const runtime = { bots: { delete: () => deleting, create, ids: () => [] } } as unknown as ParleyRuntime;
+  const runtime = { bots: { delete: () => deleting, create, ids: () => [] }, mediaJobs: { pools: { setBotPools: async () => undefined } } } as unknown as ParleyRuntime;
   const queueLimits = { remember() {}, forget() {} } as unknown as BotQueueLimits;
   const outbox = { send: () => Promise.reject(new Error('not used')), retry: () => Promise.reject(new Error('not used')) };
   return { cp: createControlPlane({ store, runtime, queueLimits, mediaKinds: createBotMediaKinds(), outbox, providers: ['simulator'] }), finishDelete: () => finishDelete() };

@@ -47,7 +47,7 @@ describe('contract schemas', () => {
   it('serialize correspondents, jobs, QR, send and simulator answers', async () => {
     const cases: [FastifySchema, unknown][] = [
       [{ response: { 200: CorrespondentList } }, { correspondents: [{ id: 'c', messages: 1, characters: 2, placeholders: 0, lastAcceptedAt: null }], nextCursor: null }],
-      [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [{ id: 'j', botId: 'b', correspondentId: 'c', kind: 'voice', state: 'failed', attempt: 3, error: 'boom' }], nextCursor: 'abc' }],
+      [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [{ id: 'j', botId: 'b', correspondentId: 'c', messageId: 4, kind: 'voice', mimetype: 'audio/ogg', pool: 'audio', sizeBytes: 12, state: 'failed', statePath: 'failed.notified', attempt: 3, error: 'boom', createdAt: '1970-01-01T00:00:00.000Z', updatedAt: '1970-01-01T00:00:00.000Z' }], nextCursor: 'abc' }],
       [{ querystring: JobListQuery, response: { 200: JobList } }, { jobs: [], nextCursor: null }],
       [{ response: { 200: QrView } }, { qr: null }],
       [{ response: { 200: SendMessageAccepted } }, { id: 'o1', state: 'pending' }],
