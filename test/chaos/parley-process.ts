@@ -8,6 +8,12 @@ import { eventually } from '../support/runtime-harness.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
 const API_KEY = `chaos-${randomBytes(16).toString('hex')}`;
+/**
+ * MEDIA_DIR of the processes given no DATA_DIR: one for every process this module starts, so
+ * media staged before a kill is still there after the restart (as on a real disk), and not the
+ * default ./data/media, which is relative to the working directory: the repository.
+ */
+let sharedMediaDir: string | undefined;
 
 export interface ParleyProcess {
   /** Resolves with the signal that ended the process, or its exit code. */
@@ -23,19 +29,40 @@ export interface ParleyProcess {
   /** Reads the history collection directly, for when the process is gone. */
   storedHistory(botId: string): Promise<{ providerMessageId: string | null }[]>;
   dropDatabase(): Promise<void>;
+  /** The Prometheus exposition of `GET /metrics`. */
+  metrics(): Promise<string>;
+  /** Everything the process wrote to stdout and stderr so far, for failure messages. */
+  output(): string;
+}
+
+/**
+ * The store the process runs on, and any further environment (it overrides the defaults below).
+ * Pass the same DATA_DIR to every life of one test to keep all its files across a kill, as a real
+ * disk would (MEDIA_DIR is then DATA_DIR/media unless given); without it each process gets a
+ * fresh DATA_DIR, and every process of the test file shares one temporary MEDIA_DIR.
+ */
+export interface ParleyEnv {
+  readonly MONGODB_URI: string;
+  readonly MONGODB_DB: string;
+  readonly [name: string]: string;
 }
 
 /** Runs `src/main.ts` as its own process on the given store, as `npm start` would. */
-export async function startParleyProcess(env: { MONGODB_URI: string; MONGODB_DB: string }): Promise<ParleyProcess> {
+export async function startParleyProcess(env: ParleyEnv): Promise<ParleyProcess> {
   let out = '';
   let err = '';
+  const dataDir = env['DATA_DIR'] ?? mkdtempSync(path.join(tmpdir(), 'parley-chaos-'));
+  const mediaDir = env['DATA_DIR'] === undefined ? (sharedMediaDir ??= mkdtempSync(path.join(tmpdir(), 'parley-chaos-media-'))) : path.join(dataDir, 'media');
   const child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env['PATH'] ?? '',
       HOME: process.env['HOME'] ?? tmpdir(),
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-chaos-')),
+      DATA_DIR: dataDir,
+      MEDIA_DIR: mediaDir,
       PORT: '0',
       HOST: '127.0.0.1',
+      // Each life compiles the same modules again: cached, a restart takes about half the time.
+      NODE_COMPILE_CACHE: path.join(tmpdir(), 'parley-chaos-compile-cache'),
       API_KEY,
       LOG_LEVEL: 'info',
       // A burst of thousands of requests is the point here, not something to throttle.
@@ -104,6 +131,12 @@ export async function startParleyProcess(env: { MONGODB_URI: string; MONGODB_DB:
         await client.close();
       }
     },
+    async metrics() {
+      const res = await fetch(`${base}/metrics`);
+      if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
+      return res.text();
+    },
+    output: () => `${out}${err}`,
   };
   return self;
 }

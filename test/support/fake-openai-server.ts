@@ -69,7 +69,12 @@ export const RATE_LIMIT_RETRY_MS = 50;
 
 const ROUTES: Readonly<Record<string, FakeRoute>> = { 'POST /v1/audio/transcriptions': 'transcriptions', 'POST /v1/chat/completions': 'chat' };
 
-export async function startFakeOpenAi(): Promise<FakeOpenAi> {
+export interface FakeOpenAiOptions {
+  /** Milliseconds every request waits before it is answered, as a real model takes its time; 0 by default. */
+  readonly delayMs?: number | (() => number);
+}
+
+export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
   const calls: FakeCall[] = [];
   const failures: Record<FakeRoute, FakeFailure[]> = { transcriptions: [], chat: [] };
   const replies: Record<FakeRoute, FakeReply> = { transcriptions: defaultReply, chat: defaultReply };
@@ -84,6 +89,8 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
     calls.push(call);
     const malformed = call.model === null || (call.route === 'transcriptions' && call.sha256 === null);
     call.answer = malformed ? 400 : (failures[call.route].shift() ?? 'ok');
+    const delayMs = typeof options.delayMs === 'function' ? options.delayMs() : (options.delayMs ?? 0);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (call.answer !== 'ok') return fail(response, call.answer);
     const text = replies[call.route](call);
     if (call.route === 'transcriptions') return sendJson(response, 200, { text });
