@@ -20,7 +20,7 @@ const media = {
   ...testMedia(echo),
   processors: {
     test: echo,
-    noop: async () => ({ status: 'processed' as const, text: 'own pool' }),
+    noop: async (m: { language: string | null }) => ({ status: 'processed' as const, text: m.language === null ? 'own pool' : `own pool (${m.language})` }),
     // Holds its job until the test lets go, so a job can be caught waiting in a pool.
     document: (m: { kind: string }, signal: AbortSignal) =>
       new Promise<{ status: 'processed'; text: string }>((resolve, reject) => {
@@ -71,6 +71,18 @@ describe('a bot\'s own media pools (PATCH /v1/bots/:id media.pools)', () => {
     expect(await eventually(() => queue(env.api, 'default-pools', '1555'), (c) => c.length === 1 && !c[0]!.includes('processing'))).toEqual(['[Voice message] default pool saw voice']);
     expect((await jobsOf(env.api, 'own-pools')).map((j) => j.pool)).toEqual(['own-pools/everything']);
     expect((await jobsOf(env.api, 'default-pools')).map((j) => j.pool)).toEqual(['media']);
+  });
+
+  it('hands the bot\'s language hint to its processors, and a changed hint to the next message', async () => {
+    await runningBot(env.api, 'speaks', 'simulator', { media: { language: 'pt-BR', pools: [{ name: 'all', processor: 'noop', concurrency: 1 }] } });
+    await env.api.request('POST', '/v1/bots/speaks/simulator/inbound', voiceNote('1555', { providerMessageId: 'L-1' }));
+    await eventually(() => queue(env.api, 'speaks', '1555'), (c) => c.length === 1 && !c[0]!.includes('processing'));
+    await env.api.request('PATCH', '/v1/bots/speaks', { media: { language: 'de' } });
+    await env.api.request('POST', '/v1/bots/speaks/simulator/inbound', voiceNote('1555', { providerMessageId: 'L-2' }));
+    expect(await eventually(() => queue(env.api, 'speaks', '1555'), (c) => c.length === 2 && !c[1]!.includes('processing'))).toEqual([
+      '[Voice message] own pool (pt-BR)',
+      '[Voice message] own pool (de)',
+    ]);
   });
 
   it('moves jobs still waiting to the pools that serve them after a change, and back to the configured ones when removed', async () => {

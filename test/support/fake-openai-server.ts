@@ -28,6 +28,8 @@ export interface TranscriptionCall extends CallBase {
   readonly route: 'transcriptions';
   readonly fileName: string | null;
   readonly mimetype: string | null;
+  /** The `language` form field, when the client sent one. */
+  readonly language: string | null;
   readonly bytes: number;
   /** Hex sha256 of the uploaded file; null without a file field. */
   readonly sha256: string | null;
@@ -140,6 +142,7 @@ async function transcriptionCall(body: Buffer, contentType: string, authorizatio
   // The platform's multipart parser (the same one fetch uses), so boundaries and quoting are read as a real server would.
   const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData().catch(() => null);
   const model = form?.get('model');
+  const language = form?.get('language');
   const file = form?.get('file');
   const isFile = file instanceof File;
   const bytes = isFile ? new Uint8Array(await file.arrayBuffer()) : null;
@@ -149,6 +152,7 @@ async function transcriptionCall(body: Buffer, contentType: string, authorizatio
     model: typeof model === 'string' ? model : null,
     fileName: isFile ? file.name : null,
     mimetype: isFile ? file.type : null,
+    language: typeof language === 'string' ? language : null,
     bytes: bytes?.byteLength ?? 0,
     sha256: bytes === null ? null : sha256(bytes),
     answer: 'ok',

@@ -25,6 +25,13 @@ const transcriptionCalls = (): TranscriptionCall[] => fake.calls.filter((call) =
 const expectedText = (): string => `transcript of ${sha256(voice).slice(0, 8)}`;
 
 describe('transcription processor', () => {
+  it('sends the primary language of the bot\'s hint, and none without one', async () => {
+    await transcriber()(mediaOf('voice', 'audio/ogg', voice, null, 'pt-BR'), running);
+    await transcriber()(mediaOf('voice', 'audio/ogg', voice), running);
+    await transcriber()(mediaOf('voice', 'audio/ogg', voice, null, 'x-klingon'), running);
+    expect(transcriptionCalls().map((c) => c.language)).toEqual(['pt', null, null]);
+  });
+
   it('uploads the voice note once, as a named ogg file with model and key, and returns the transcript', async () => {
     const outcome = await transcriber()(mediaOf('voice', 'audio/ogg; codecs=opus', voice), running);
 
