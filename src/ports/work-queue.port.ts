@@ -57,6 +57,8 @@ export interface WorkItemWrite<TState extends string = string> {
   readonly snapshot: unknown;
   /** Durable effects the transition decided, appended to the item's unacknowledged ones; none when absent. */
   readonly effects?: readonly StoredEffect[];
+  /** Ids of stored effects that are done, removed in the same atomic write (as `acknowledgeEffects` would); none when absent. */
+  readonly acknowledge?: readonly string[];
 }
 
 export interface ClaimRequest {

@@ -30,11 +30,11 @@ export function createFairSequencer(db: Db, collection: string = COLLECTIONS.med
     async next(botId: string): Promise<number> {
       floorLoaded ??= loadFloor();
       await floorLoaded;
-      const _id = key(botId);
-      await guard('counters.floor', () => counters.updateOne({ _id }, { $max: { seq: floor } }, { upsert: true }));
-      const doc = await guard('counters.next', () =>
-        counters.findOneAndUpdate({ _id }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }),
-      );
+      // One atomic write: seq = max(seq, floor) + 1, the bot's counter created at floor + 1. An update
+      // pipeline, as `$max` and `$inc` on one field cannot share an update; `$ifNull` for a new
+      // counter, whose missing `seq` not every engine leaves out of `$max`.
+      const next = [{ $set: { seq: { $add: [{ $max: [{ $ifNull: ['$seq', floor] }, floor] }, 1] } } }];
+      const doc = await guard('counters.next', () => counters.findOneAndUpdate({ _id: key(botId) }, next, { upsert: true, returnDocument: 'after' }));
       return doc?.seq ?? floor + 1;
     },
     observeClaimed(seq: number): void {

@@ -126,13 +126,29 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       return toItem(doc);
     },
     async compareAndSet(id, expectedVersion, write, now) {
-      const { effects = [], ...fields } = write;
+      const { effects = [], acknowledge = [], ...fields } = write;
+      const set = { ...fields, notBefore: fields.notBefore ?? new Date(0), updatedAt: now };
       // The driver's update types cannot follow fields the port adds per queue; this is a plain update.
-      const update: Document = {
-        $set: { ...fields, notBefore: fields.notBefore ?? new Date(0), updatedAt: now },
-        $inc: { version: 1 },
-        ...(effects.length === 0 ? {} : { $push: { effects: { $each: [...effects] } } }),
-      };
+      const update: Document | Document[] = acknowledge.length === 0
+        ? {
+            $set: set,
+            $inc: { version: 1 },
+            ...(effects.length === 0 ? {} : { $push: { effects: { $each: [...effects] } } }),
+          }
+        : // `$pull` and `$push` on one field cannot share an update: a pipeline filters out the
+          // acknowledged effects and appends the new ones, every value taken literally.
+          [{
+            $set: {
+              ...Object.fromEntries(Object.entries(set).map(([field, value]) => [field, { $literal: value }])),
+              version: { $add: ['$version', 1] },
+              effects: {
+                $concatArrays: [
+                  { $filter: { input: { $ifNull: ['$effects', []] }, cond: { $not: [{ $in: ['$$this.id', { $literal: [...acknowledge] }] }] } } },
+                  { $literal: [...effects] },
+                ],
+              },
+            },
+          }];
       const doc = await guard(label('compareAndSet'), () => items.findOneAndUpdate({ _id: id, version: expectedVersion }, update, { returnDocument: 'after' }));
       return doc === null ? null : toItem(doc);
     },

@@ -1,3 +1,4 @@
+import type { MediaJobEvent } from '../../../machines/media-job.machine.ts';
 import { backoffDelay } from '../../domain/backoff.ts';
 import type { BackoffPolicy } from '../../domain/backoff.ts';
 import type { MediaOutcome } from '../../domain/media-content.ts';
@@ -27,23 +28,47 @@ export interface MediaWorkDeps {
  * stores the result before it finalizes the placeholder (I4) and releases the file after (I10).
  * Media that never staged ends with the staging failure as its note, without a processor; a
  * processor that throws is a transient failure, retried with backoff while attempts remain.
+ *
+ * The worker holds each job it runs as its latest write left it (the claim, then each report) and
+ * reports on it with compare-and-set on that version: no read unless something else wrote in
+ * between (a sweep, a bot stopping), when the report is decided again on the row as read.
  */
 export function mediaJobWork(deps: MediaWorkDeps, poolId: string): WorkerJob<MediaJobRecord> {
   const { host, clock } = deps;
+  // Jobs this worker runs, each as its latest write left it.
+  const held = new Map<string, MediaJobRecord>();
+
+  async function report(job: MediaJobRecord, event: MediaJobEvent): Promise<MediaJobRecord> {
+    const item = held.get(job.id);
+    const after = await host.dispatch(job.id, event, item === undefined ? {} : { held: item });
+    // A slower report (a heartbeat) must not put back an older version; a finished job stays gone.
+    const latest = held.get(job.id);
+    if (latest !== undefined && latest.version < after.version) held.set(job.id, after);
+    return after;
+  }
+
   return {
-    claim: (owner, leaseMs) => host.claim(owner, leaseMs, { pools: [poolId] }),
-    heartbeat: (job, leaseUntil) => host.dispatch(job.id, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil }),
+    async claim(owner, leaseMs) {
+      const job = await host.claim(owner, leaseMs, { pools: [poolId] });
+      if (job !== null) held.set(job.id, job);
+      return job;
+    },
+    heartbeat: (job, leaseUntil) => report(job, { type: 'job.heartbeat', attempt: job.attempt, leaseUntil }),
     async perform(job, signal) {
-      let outcome: MediaOutcome;
       try {
-        outcome = await processJob(deps, job, signal);
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
-        const retryAt = clock() + backoffDelay(job.attempt, deps.retry ?? MEDIA_RETRY, Math.random());
-        await host.dispatch(job.id, { type: 'job.failed', attempt: job.attempt, error, transient: true, retryAt });
-        return;
+        let outcome: MediaOutcome;
+        try {
+          outcome = await processJob(deps, job, signal);
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          const retryAt = clock() + backoffDelay(job.attempt, deps.retry ?? MEDIA_RETRY, Math.random());
+          await report(job, { type: 'job.failed', attempt: job.attempt, error, transient: true, retryAt });
+          return;
+        }
+        await report(job, { type: 'job.completed', attempt: job.attempt, outcome });
+      } finally {
+        held.delete(job.id);
       }
-      await host.dispatch(job.id, { type: 'job.completed', attempt: job.attempt, outcome });
     },
   };
 }

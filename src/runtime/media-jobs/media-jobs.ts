@@ -52,9 +52,11 @@ export function createMediaJobs(deps: MediaJobsDeps) {
   const effects = {
     finalizePlaceholder: {
       durable: true,
-      async run(params, { item }) {
+      async run(params, { item, effectId }) {
         await deps.conversations.finalize(params);
-        await host.dispatch(item.id, { type: 'job.delivered' });
+        // The job as the write that stored this effect left it; the delivered write also removes
+        // this effect, whose work is done by then (one write instead of two).
+        await host.dispatch(item.id, { type: 'job.delivered' }, { held: item, acknowledge: effectId === null ? [] : [effectId] });
       },
     },
     reopenPlaceholder: {
@@ -117,7 +119,7 @@ export function createMediaJobs(deps: MediaJobsDeps) {
   });
 
   const sweep = () =>
-    sweepExpiredLeases(deps.store, ['processing', 'holding'], (job, now) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now }), deps.clock(), log);
+    sweepExpiredLeases(deps.store, ['processing', 'holding'], (job, now) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now }, { held: job }), deps.clock(), log);
   const lifecycle = queueLifecycle({ host, worker: pools, sweep, leaseMs: deps.worker.leaseMs, log });
 
   return {

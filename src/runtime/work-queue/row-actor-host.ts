@@ -38,12 +38,28 @@ export interface RowActorHostOptions<TMachine extends AnyStateMachine, TMap, TDa
 /** Which items a claim may take: some kinds, some pools; any when absent. */
 export type ClaimScope = Pick<ClaimRequest, 'kinds' | 'pools'>;
 
+export interface DispatchOptions<TItem> {
+  /**
+   * The item as the caller last saw it (the claim it holds, the item a write returned): the event
+   * is decided on it and written with compare-and-set on its version, which only succeeds if the
+   * row is still exactly that item. A lost race, or a decision that would write nothing, reads
+   * the row and decides again, so the outcome is the one a fresh read would have had.
+   */
+  readonly held?: TItem;
+  /**
+   * Stored effects of this item that are done, removed in the same write as the transition: for
+   * an effect handler whose last step is this dispatch (its work is done before the write). When
+   * nothing is written, the caller's effect runner acknowledges them as usual.
+   */
+  readonly acknowledge?: readonly string[];
+}
+
 export interface RowActorHost<TMachine extends AnyStateMachine, TData, TState extends string> {
   create(input: InputFrom<TMachine>, row: Omit<NewWorkItem<TData>, 'machineVersion' | 'snapshot'>): Promise<WorkItem<TData, TState>>;
   /** Claims the fairest due item and records the claim in its snapshot; `null` when none is due. */
   claim(owner: string, leaseMs: number, only?: ClaimScope): Promise<WorkItem<TData, TState> | null>;
   /** Decides `event` for the item, stores the outcome and its durable effects with compare-and-set, then runs them. */
-  dispatch(id: string, event: EventFromLogic<TMachine>): Promise<WorkItem<TData, TState>>;
+  dispatch(id: string, event: EventFromLogic<TMachine>, options?: DispatchOptions<WorkItem<TData, TState>>): Promise<WorkItem<TData, TState>>;
   get(id: string): Promise<WorkItem<TData, TState> | null>;
   /** Runs the effects a crash left unacknowledged; resolves with how many items had some. */
   recoverEffects(): Promise<number>;
@@ -63,7 +79,8 @@ const WRITE_RETRY: RetryPolicy = { attempts: 4, baseMs: 50, maxMs: 1000 };
  * guard applied to the freshest state (I5), and whatever the machine keeps in its snapshot is
  * durable before any effect of that decision runs (I4). Effects run after the write, inside the
  * call that decided them, and are acknowledged once done; unacknowledged ones run again after a
- * restart.
+ * restart. A caller that holds the item at a known version (the claim it works on, the item an
+ * effect ran for) saves the read: the decision is tried on that item and only a lost race reads.
  */
 export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData, TState extends string>(
   options: RowActorHostOptions<TMachine, TMap, TData, TState>,
@@ -74,6 +91,9 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
   const decider = createDecider(options.machine, options.effects, options.inspect);
   const inspected = (id: string) => ({ id, sessionId: id, logic: options.machine });
   const runners = new Set<ReturnType<typeof createEffectRunner<TMap, RowScope<Item>>>>();
+  // Stored effects a transition's write already removed (`DispatchOptions.acknowledge`): the run
+  // that ran them has nothing left to acknowledge for them.
+  const removedByWrite = new Set<string>();
   let halted = false;
 
   const claimOf = (snapshot: unknown): WorkItemContext => (snapshot as { context: WorkItemContext }).context;
@@ -94,7 +114,9 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
       await runner.run(runs, (r) => ({ item, recovered, effectId: r.storedId }), (id) => acknowledged.push(id));
     } finally {
       runners.delete(runner);
-      if (acknowledged.length > 0 && !halted) await options.store.acknowledgeEffects(item.id, acknowledged);
+      const left = acknowledged.filter((id) => !removedByWrite.has(id));
+      for (const r of runs) if (r.storedId !== null) removedByWrite.delete(r.storedId);
+      if (left.length > 0 && !halted) await options.store.acknowledgeEffects(item.id, left);
     }
   }
 
@@ -139,8 +161,21 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
     }
   }
 
-  async function apply(record: Item, event: Event | null): Promise<Item> {
+  /**
+   * Decides `event` (and any claim the snapshot lacks) on `record` and writes the outcome. A
+   * record that is not `fresh` (held by the caller, maybe older than the row) is trusted only
+   * through a successful compare-and-set on its version: a decision on it that writes nothing is
+   * made again on the row as read.
+   */
+  async function apply(record: Item, event: Event | null, fresh: boolean, acknowledge: readonly string[] = []): Promise<Item> {
     let current = record;
+    let trusted = fresh;
+    const reread = async (): Promise<Item> => {
+      const row = await options.store.get(current.id);
+      if (row === null) throw new ParleyError('NOT_FOUND', `work item ${current.id} not found`);
+      trusted = true;
+      return row;
+    };
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
       const events = [...catchUp(current), ...(event === null ? [] : [event])];
       if (events.length === 0) return current;
@@ -155,19 +190,23 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
         stored.push({ id, type: String(effect.type), params: effect.params });
         return { effect, storedId: id };
       });
-      // An unchanged snapshot that asks for nothing durable is already as it should be.
+      // An unchanged snapshot that asks for nothing durable is already as it should be, if it is the row's.
       if (stored.length === 0 && sameData(persisted, current.snapshot)) {
+        if (!trusted) {
+          current = await reread();
+          continue;
+        }
         await run(current, runs, false);
         return current;
       }
-      const written = await writeOnce(current, toWrite(decided.snapshot, persisted, stored));
+      const write = toWrite(decided.snapshot, persisted, stored);
+      const written = await writeOnce(current, acknowledge.length === 0 ? write : { ...write, acknowledge });
       if (written !== null) {
+        for (const id of acknowledge) removedByWrite.add(id);
         await run(written, runs, false);
         return written;
       }
-      const fresh = await options.store.get(current.id);
-      if (fresh === null) throw new ParleyError('NOT_FOUND', `work item ${current.id} not found`);
-      current = fresh;
+      current = await reread();
     }
     throw new ParleyError('STORE_WRITE_CONFLICT', `work item ${record.id}: too many concurrent writers`);
   }
@@ -198,15 +237,16 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
         claimed = mine.find((item) => item.attempt > claimOf(item.snapshot).attempt) ?? null;
         if (claimed === null) throw err;
       }
-      return claimed === null ? null : apply(claimed, null);
+      return claimed === null ? null : apply(claimed, null, true);
     },
-    async dispatch(id, event) {
-      const record = await options.store.get(id);
+    async dispatch(id, event, { held, acknowledge = [] } = {}) {
+      const holding = held !== undefined && held.id === id;
+      const record = holding ? held : await options.store.get(id);
       if (record === null) throw new ParleyError('NOT_FOUND', `work item ${id} not found`);
       if (record.machineVersion !== options.machineVersion) {
         throw new ParleyError('INCOMPATIBLE_SNAPSHOT', `work item ${id} was stored by machine version ${record.machineVersion}; this build runs version ${options.machineVersion}`);
       }
-      return apply(record, event);
+      return apply(record, event, !holding, acknowledge);
     },
     get: (id) => options.store.get(id),
     async recoverEffects() {
