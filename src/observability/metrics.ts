@@ -105,26 +105,19 @@ export function createMetrics(options: MetricsOptions = {}) {
       this.set(source?.media?.stagedBytes() ?? 0);
     },
   });
-  new Gauge({
-    name: 'parley_media_pool_running',
-    help: 'Media jobs a pool is processing in this instance; its concurrency is parley_media_pool_concurrency.',
-    labelNames: ['pool'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [pool, stats] of Object.entries(source?.media?.pools() ?? {})) this.set({ pool }, stats.running);
-    },
-  });
-  new Gauge({
-    name: 'parley_media_pool_concurrency',
-    help: 'Media jobs a pool may process at once in this instance.',
-    labelNames: ['pool'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [pool, stats] of Object.entries(source?.media?.pools() ?? {})) this.set({ pool }, stats.concurrency);
-    },
-  });
+  const perPool = (name: string, help: string, read: (pool: { running: number; concurrency: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [pool, stats] of Object.entries(source?.media?.pools() ?? {})) this.set({ pool }, read(stats));
+      },
+    });
+  perPool('parley_media_pool_running', 'Media jobs a pool is processing in this instance; its concurrency is parley_media_pool_concurrency.', (p) => p.running);
+  perPool('parley_media_pool_concurrency', 'Media jobs a pool may process at once in this instance.', (p) => p.concurrency);
 
   new Gauge({
     name: 'parley_media_jobs',

@@ -413,6 +413,9 @@ describe('REST control plane', () => {
       expect(text).toMatch(/^parley_queue_messages\{bot="bot-chat"\} 5$/m);
       expect(text).toMatch(/^parley_queue_placeholders\{bot="bot-chat"\} 0$/m);
       expect(text).toMatch(/^parley_queues_resident [1-9]\d*$/m);
+      expect(text).toMatch(/^parley_media_staged_bytes \d+$/m);
+      expect(text).toMatch(/^parley_media_pool_concurrency\{pool="media"\} 4$/m);
+      expect(text).toMatch(/^parley_media_pool_running\{pool="media"\} \d+$/m);
       expect(text).toMatch(/^parley_media_jobs\{state="delivered"\} [1-9]\d*$/m);
       expect(text).toMatch(/^parley_media_jobs\{state="failed"\} \d+$/m);
       for (const histogram of ['pickup', 'processing', 'end_to_end']) {
