@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Store } from '../../src/ports/store.port.ts';
-import type { NewWorkItem, WorkItemWrite, WorkQueueStore } from '../../src/ports/work-queue.port.ts';
+import type { NewWorkItem, WorkQueueStore } from '../../src/ports/work-queue.port.ts';
 import { useTestStore } from '../support/test-store.ts';
+import { LEASE, QUEUES, T0, at, write } from './work-queues-under-test.ts';
 
-const T0 = new Date('2026-01-01T00:00:00Z');
-const at = (ms: number): Date => new Date(T0.getTime() + ms);
-const LEASE = 30_000;
-
-interface QueueUnderTest {
-  readonly name: string;
-  readonly of: (store: Store) => WorkQueueStore<object>;
-  readonly data: (id: string) => object;
-}
-
-const QUEUES: readonly QueueUnderTest[] = [
-  {
-    name: 'media jobs',
-    of: (s) => s.mediaJobs,
-    data: () => ({ correspondentId: 'c1', messageId: 1, mimetype: 'audio/ogg', mediaKey: null, sizeBytes: null, stagingError: null, pool: 'media', caption: null, fileName: null }),
-  },
-  { name: 'outbox', of: (s) => s.outbox, data: (id) => ({ correspondentId: 'c1', text: `text of ${id}`, seq: 1 }) },
-];
-
-const write = (over: Partial<WorkItemWrite>): WorkItemWrite => ({
-  state: 'pending', statePath: 'pending', attempt: 1, owner: null, leaseUntil: null, notBefore: null, error: null,
-  machineVersion: 1, snapshot: { value: over.statePath ?? 'pending' }, ...over,
-});
 const effect = (id: string, n: number) => ({ id, type: 'recordSent', params: { n } });
 
 /**
