@@ -119,6 +119,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
   const janitor = createMediaJanitor({
     jobs: deps.store.mediaJobs, host: jobs, history: deps.store.history, conversations, staging, clock, logger: deps.logger,
+    rerouteStranded: () => mediaJobs.pools.rerouteStranded(),
     ...deps.media.janitor,
   });
 

@@ -28,6 +28,7 @@ export interface JanitorReport {
   readonly placeholdersEnded: number;
   readonly orphansRemoved: number;
   readonly failedDiscarded: number;
+  readonly rerouted: number;
 }
 
 export interface MediaJanitorDeps extends Partial<JanitorOptions> {
@@ -36,6 +37,8 @@ export interface MediaJanitorDeps extends Partial<JanitorOptions> {
   readonly history: Pick<HistoryStore, 'listPlaceholders'>;
   readonly conversations: { finalize(params: FinalizePlaceholderParams): Promise<void> };
   readonly staging: { list(): AsyncIterable<StagedFile>; release(key: string): Promise<void> };
+  /** Moves unclaimed jobs of pools that no longer exist to the pools that serve them; resolves with how many. */
+  readonly rerouteStranded?: () => Promise<number>;
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -127,8 +130,10 @@ export function createMediaJanitor(deps: MediaJanitorDeps) {
       placeholdersEnded: await endOrphanPlaceholders(now),
       orphansRemoved: await sweepOrphanFiles(now),
       failedDiscarded: await discardExpiredFailures(now),
+      // A pool change whose move of waiting jobs failed halfway leaves them here, not waiting forever.
+      rerouted: (await deps.rerouteStranded?.()) ?? 0,
     };
-    if (report.deadLettered + report.placeholdersEnded + report.orphansRemoved + report.failedDiscarded > 0) log.warn(report, 'janitor ended stale media work');
+    if (report.deadLettered + report.placeholdersEnded + report.orphansRemoved + report.failedDiscarded + report.rerouted > 0) log.warn(report, 'janitor ended stale media work');
     return report;
   }
 

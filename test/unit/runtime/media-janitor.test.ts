@@ -19,11 +19,15 @@ afterEach(async () => {
 });
 
 /** A runtime whose clock the test moves, one worker slot, the janitor driven by hand. */
-async function start(options: { failJobInserts?: number } = {}) {
+async function start(options: { failJobInserts?: number; failPoolMoves?: () => boolean } = {}) {
   const t = await openTestStore('parley_janitor');
   opened.push(t);
   let inserts = options.failJobInserts ?? 0;
-  const store = interceptStore(t.store, (label, _args, call) => (label === 'mediaJobs.insert' && inserts-- > 0 ? Promise.reject(new Error('insert lost')) : call()));
+  const store = interceptStore(t.store, (label, _args, call) => {
+    if (label === 'mediaJobs.insert' && inserts-- > 0) return Promise.reject(new Error('insert lost'));
+    if (label === 'mediaJobs.assignPool' && options.failPoolMoves?.() === true) return Promise.reject(new Error('store blip'));
+    return call();
+  });
   const clock = { now: Date.now() };
   const processor = controlledProcessor();
   const files = createMemoryMediaStore();
@@ -48,7 +52,7 @@ describe('media janitor', () => {
     const waiting = (await t.store.mediaJobs.list({ botId: bot })).find((j) => j.id !== runningJob.id);
     expect(waiting?.state).toBe('pending');
 
-    expect(await h.runtime.janitor.run()).toEqual({ deadLettered: 0, placeholdersEnded: 0, orphansRemoved: 0, failedDiscarded: 0 });
+    expect(await h.runtime.janitor.run()).toEqual({ deadLettered: 0, placeholdersEnded: 0, orphansRemoved: 0, failedDiscarded: 0, rerouted: 0 });
     clock.now += 4 * HOUR;
     // The running job's worker renews its lease: it is not stale, however old.
     await h.runtime.jobs.dispatch(runningJob.id, { type: 'job.heartbeat', attempt: runningJob.attempt, leaseUntil: clock.now + 60_000 });
@@ -123,5 +127,26 @@ describe('media janitor', () => {
     expect(h.runtime.staging.stagedBytes()).toBe(0);
     // The conversation keeps its note.
     expect(await contents(h, bot)).toEqual(['[Voice message] (could not be processed: transcription unavailable: no OpenAI key configured)']);
+  });
+
+  it('moves jobs a failed pool change left in a pool that no longer exists to the pools that serve them', async () => {
+    let failing = false;
+    const { t, h, processor } = await start({ failPoolMoves: () => failing });
+    const bot = await connectedBot(h);
+    const pools = h.runtime.mediaJobs.pools;
+    await pools.setBotPools(bot, [{ name: 'own', kinds: [], mimetypes: [], processor: 'test', concurrency: 1 }]);
+    await h.provider.media(bot, CID, 'voice', 'V-running');
+    const running = await processor.next();
+    await h.provider.media(bot, CID, 'voice', 'V-waiting');
+    const waiting = (await t.store.mediaJobs.list({ botId: bot })).find((j) => j.id !== running.id)!;
+    expect(waiting).toMatchObject({ state: 'pending', pool: `${bot}/own` });
+
+    failing = true;
+    await expect(pools.setBotPools(bot, undefined)).rejects.toThrow('store blip');
+    failing = false;
+    expect(await t.store.mediaJobs.get(waiting.id)).toMatchObject({ state: 'pending', pool: `${bot}/own` });
+    expect(await h.runtime.janitor.run()).toMatchObject({ rerouted: 1 });
+    expect(await t.store.mediaJobs.get(waiting.id)).toMatchObject({ pool: 'media' });
+    await eventually(() => processor.running().map((j) => j.id), (ids) => ids.includes(waiting.id));
   });
 });
