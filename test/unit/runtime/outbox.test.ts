@@ -83,6 +83,8 @@ describe('outbox deliveries', () => {
     await outbox.send(BOT, TO, 'two');
     await eventually(() => states(t.store), (rows) => rows.every(([, state]) => state === 'sent'));
     expect(s.sent).toEqual(['one', 'two']);
+    // History is told after the sent state is stored, so it may trail the rows by a moment.
+    await eventually(async () => mem.settled.length, (n) => n >= 2);
     expect(mem.settled).toEqual([{ seq: 1, status: 'sent' }, { seq: 2, status: 'sent' }]);
   });
 
