@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { effects } from './effect.ts';
-import type { BotContext, BotEffects, BotEvent, BotInput, BotParams } from './bot.types.ts';
+import type { BotContext, BotEffects, BotEvent, BotInput, BotParams, BotStateName } from './bot.types.ts';
 
 /** The machine's input, context, events and effect parameter types. */
 export type * from './bot.types.ts';
@@ -18,6 +18,17 @@ const scheduleReconnect = {
   type: 'scheduleReconnect',
   params: ({ context }: Args) => ({ botId: context.botId, attempt: context.attempt, retryAt: context.retryAt ?? 0 }),
 } as const;
+
+/** Entered `state`: durable, so a crash between the decision and its announcement still announces it. */
+const announce = (state: BotStateName) =>
+  ({
+    type: 'announceState',
+    params: ({ context }: Args) => ({
+      botId: context.botId,
+      state,
+      reason: state === 'reconnecting' ? context.lastDisconnect : state === 'failed' ? context.lastError : null,
+    }),
+  }) as const;
 
 /** Every running state can be stopped, lose its session, or have the provider give up. */
 const goingDown = {
@@ -86,6 +97,7 @@ export const botMachine = setup({
       holdMediaJobs: true,
       flushIngestion: true,
       discardCredentials: true,
+      announceState: true,
     }),
   },
 }).createMachine({
@@ -102,24 +114,30 @@ export const botMachine = setup({
   }),
   initial: 'stopped',
   states: {
+    // No entry effect: the first state is not announced (machines decide nothing on creation);
+    // the way back here from `stopping` announces it.
     stopped: {
       on: { 'bot.start': { target: 'starting', actions: ['resetSession', connectProvider] } },
     },
     starting: {
+      entry: announce('starting'),
       on: { ...goingDown, ...dropped, ...connectionNews },
     },
     'awaiting-qr': {
+      entry: announce('awaiting-qr'),
       on: { ...goingDown, ...dropped, ...connectionNews, 'provider.qr': { actions: ['storeQr', publishQr] } },
     },
     connecting: {
+      entry: announce('connecting'),
       on: { ...goingDown, ...dropped, 'provider.qr': connectionNews['provider.qr'], 'provider.connected': connectionNews['provider.connected'] },
     },
     connected: {
-      entry: ['markConnected', { type: 'reapMediaJobs', params: bot }, { type: 'resumeOutbox', params: bot }],
+      entry: ['markConnected', { type: 'reapMediaJobs', params: bot }, { type: 'resumeOutbox', params: bot }, announce('connected')],
       exit: { type: 'holdOutbox', params: bot },
       on: { ...goingDown, ...dropped },
     },
     reconnecting: {
+      entry: announce('reconnecting'),
       exit: { type: 'cancelReconnect', params: ({ context }) => ({ botId: context.botId, attempt: context.attempt }) },
       on: {
         ...goingDown,
@@ -128,21 +146,22 @@ export const botMachine = setup({
       },
     },
     stopping: {
-      entry: [{ type: 'disconnectProvider', params: bot }, { type: 'flushIngestion', params: bot }, { type: 'holdMediaJobs', params: bot }],
+      entry: [{ type: 'disconnectProvider', params: bot }, { type: 'flushIngestion', params: bot }, { type: 'holdMediaJobs', params: bot }, announce('stopping')],
       on: {
         'provider.logged-out': { actions: 'markLoggedOut' },
         'bot.stopped': [
           { guard: 'wasLoggedOut', target: 'logged-out', actions: 'clearRetry' },
           { guard: 'hasFailed', target: 'failed', actions: 'clearRetry' },
-          { target: 'stopped', actions: 'clearRetry' },
+          { target: 'stopped', actions: ['clearRetry', announce('stopped')] },
         ],
       },
     },
     'logged-out': {
-      entry: { type: 'discardCredentials', params: bot },
+      entry: [{ type: 'discardCredentials', params: bot }, announce('logged-out')],
       on: { 'bot.start': { target: 'starting', actions: ['resetSession', connectProvider] } },
     },
     failed: {
+      entry: announce('failed'),
       on: { 'bot.start': { target: 'starting', actions: ['resetSession', connectProvider] } },
     },
   },

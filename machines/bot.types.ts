@@ -66,6 +66,16 @@ export interface CancelReconnectParams extends BotParams {
   readonly attempt: number;
 }
 
+/** The bot's top-level states, as `bot.state` events name them. */
+export type BotStateName = 'stopped' | 'starting' | 'awaiting-qr' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'logged-out' | 'failed';
+
+/** Tell whoever listens (webhooks) that the bot entered `state`, and why when it went down or away. */
+export interface AnnounceStateParams extends BotParams {
+  readonly state: BotStateName;
+  /** The disconnect behind `reconnecting`, the error behind `failed`; `null` otherwise. */
+  readonly reason: string | null;
+}
+
 /** Every effect of the bot machine and its params. */
 export interface BotEffects {
   readonly connectProvider: ConnectProviderParams;
@@ -79,4 +89,5 @@ export interface BotEffects {
   readonly holdMediaJobs: BotParams;
   readonly flushIngestion: BotParams;
   readonly discardCredentials: BotParams;
+  readonly announceState: AnnounceStateParams;
 }

@@ -18,6 +18,7 @@ import { machineDiagrams } from './observability/machine-diagrams.ts';
 import { createLogger } from './logging/logger.ts';
 import { createMediaSetup } from './media-setup.ts';
 import { createParleyServices } from './parley-services.ts';
+import { createOpenAiReplyGenerator } from './adapters/openai/openai-reply-generator.ts';
 
 /** The composition root: reads config, picks the store, wires adapters into the app, serves. */
 async function main(): Promise<void> {
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   const secrets = createSecretBox(await resolveSecretKey(config, logger), config.secretKeysPrevious);
   const store = await openMongoStore({ uri: mongo.uri, dbName: config.mongodbDb, serverSelectionTimeoutMS: config.mongodbServerSelectionTimeoutMs, logger: logger.child({ scope: 'store' }), secrets });
   // Secrets sealed under an earlier key, or stored before encryption, are sealed again with the current key.
-  void store.authState.reseal().then(
+  void Promise.all([store.authState.reseal(), store.webhookSubscriptions.reseal()]).then(
+    (counts) => ({ resealed: counts.reduce((n, c) => n + c.resealed, 0), unreadable: counts.reduce((n, c) => n + c.unreadable, 0) }),
+  ).then(
     ({ resealed, unreadable }) => logger[unreadable > 0 ? 'warn' : 'info']({ resealed, unreadable }, `secrets at rest: ${resealed} re-encrypted with the current key, ${unreadable} under no configured key`),
     (err: unknown) => logger.error({ err }, 'secrets at rest: re-encryption failed; it is tried again at the next start'),
   );
@@ -56,10 +59,17 @@ async function main(): Promise<void> {
     store,
     providers: { simulator: simulator.factory },
     media: await createMediaSetup(config),
+    ai: {
+      generator: config.openaiApiKey === undefined
+        ? null
+        : createOpenAiReplyGenerator({ apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl ?? null, timeoutMs: config.openaiReplyTimeoutMs }),
+      defaultModel: config.openaiReplyModel,
+    },
     logger,
     simulator,
     worker: { leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
     outbox: { leaseMs: config.outboxLeaseMs },
+    webhooks: { retryDelaysMs: config.webhookRetryDelaysMs, timeoutMs: config.webhookTimeoutMs, denyPrivate: config.webhookDenyPrivate },
     queueIdleMs: config.queueIdleMs,
     maxInboundTextChars: config.inboundTextMaxChars,
     maxResidentQueues: config.maxResidentQueues,

@@ -1,5 +1,9 @@
 import { createBotQueueLimits } from './control-plane/bot-queue-limits.ts';
 import { createBotMediaKinds } from './control-plane/bot-media-kinds.ts';
+import { createBotReplySettings } from './control-plane/bot-reply-settings.ts';
+import type { BackoffPolicy } from './domain/backoff.ts';
+import { DEFAULT_REPLY_MODEL } from './domain/reply-settings.ts';
+import type { ReplyGenerator } from './ports/reply-generator.port.ts';
 import { createControlPlane } from './control-plane/control-plane.ts';
 import { poolsOf } from './control-plane/bot-settings.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -7,8 +11,22 @@ import type { MetricsOptions } from './observability/metrics.ts';
 import { createParleyRuntime } from './runtime/parley-runtime.ts';
 import type { RuntimeDeps } from './runtime/parley-runtime.ts';
 import type { SimulatorControl } from './control-plane/simulator-control.ts';
+import { createWebhookSetup } from './webhook-setup.ts';
+import type { WebhookOptions } from './webhook-setup.ts';
 
-export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'mediaKindsFor' | 'languageFor' | 'hooks'> {
+/** The model AI replies come from; AI stays off for every bot when absent. */
+export interface AiSetup {
+  /** `null` without an OpenAI key: bots that enable AI are warned about, and stay quiet. */
+  readonly generator: ReplyGenerator | null;
+  /** The model of bots whose settings name none. */
+  readonly defaultModel: string;
+  readonly retry?: BackoffPolicy;
+}
+
+export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'mediaKindsFor' | 'languageFor' | 'hooks' | 'replies' | 'webhooks'> {
+  readonly ai?: AiSetup;
+  /** Event webhooks: WEBHOOK_* settings, or a sender and resolver of a test's own. */
+  readonly webhooks?: WebhookOptions;
   /** Most bots the control plane lets exist. */
   readonly maxBots?: number;
   readonly simulator?: SimulatorControl;
@@ -21,14 +39,18 @@ export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'med
  * Prometheus registry and the control plane the routes call.
  */
 export function createParleyServices(deps: ParleyServicesDeps) {
-  const { simulator, metrics: metricsOptions, maxBots, ...runtimeDeps } = deps;
+  const { simulator, metrics: metricsOptions, maxBots, ai, webhooks: webhookOptions, ...runtimeDeps } = deps;
   const queueLimits = createBotQueueLimits();
   const mediaKinds = createBotMediaKinds();
+  const replySettings = createBotReplySettings(ai?.defaultModel ?? DEFAULT_REPLY_MODEL, (botId) => {
+    if (ai?.generator == null) deps.logger.warn({ botId }, 'AI replies are enabled for this bot but no OpenAI API key is configured (OPENAI_API_KEY): AI stays off');
+  });
+  const replies = { generator: ai?.generator ?? null, settingsFor: replySettings.settingsFor, ...(ai?.retry === undefined ? {} : { retry: ai.retry }) };
   const metrics = createMetrics(metricsOptions);
   const store = metrics.instrumentStore(deps.store);
-  const runtime = createParleyRuntime({ ...runtimeDeps, store, limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, languageFor: mediaKinds.languageFor, hooks: { onClaim: metrics.onClaim } });
+  const runtime = createParleyRuntime({ ...runtimeDeps, store, replies, webhooks: createWebhookSetup(webhookOptions), limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, languageFor: mediaKinds.languageFor, hooks: { onClaim: metrics.onClaim } });
   const { outbox } = runtime;
-  metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox,
+  metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox, replies: runtime.replies, webhooks: runtime.webhooks,
     media: { stagedBytes: () => runtime.staging.stagedBytes(), pools: () => runtime.mediaJobs.pools.stats() },
   });
   const controlPlane = createControlPlane({
@@ -36,6 +58,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     runtime,
     queueLimits,
     mediaKinds,
+    replySettings,
     providers: Object.keys(deps.providers),
     outbox,
     metrics,
@@ -55,6 +78,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
       for (const bot of await store.bots.list()) {
         queueLimits.remember(bot);
         mediaKinds.remember(bot);
+        replySettings.remember(bot);
         await runtime.mediaJobs.pools.setBotPools(bot.id, poolsOf(bot));
       }
       await runtime.start();

@@ -18,6 +18,10 @@ export interface Config {
   readonly memoryServer: 'auto' | 'off';
   readonly openaiApiKey: string | undefined;
   readonly openaiBaseUrl: string | undefined;
+  /** Chat model of AI replies when a bot names none. */
+  readonly openaiReplyModel: string;
+  /** One AI reply call's time limit. */
+  readonly openaiReplyTimeoutMs: number;
   readonly dataDir: string;
   readonly mediaDir: string;
   /** Encrypts secrets at rest; unset means the key file in `dataDir` (see `resolveSecretKey`). */
@@ -70,6 +74,12 @@ export interface Config {
   readonly queueIdleMs: number;
   /** An outbound message whose sender died is sent again after this long. */
   readonly outboxLeaseMs: number;
+  /** Delays before each retry of a webhook delivery; their number is the number of retries. */
+  readonly webhookRetryDelaysMs: readonly number[];
+  /** One webhook delivery attempt's time limit. */
+  readonly webhookTimeoutMs: number;
+  /** Refuse webhook receivers on loopback, private, link-local and similar addresses. */
+  readonly webhookDenyPrivate: boolean;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Largest body of a media-carrying route. */

@@ -123,6 +123,18 @@ export const MEDIA_CONFIG_OPTIONS = {
     defaultText: 'gpt-4o-mini',
     parse: text(/^[A-Za-z0-9._:/-]{1,100}$/, 'must be a model name', 'gpt-4o-mini'),
   },
+  openaiReplyModel: {
+    env: 'OPENAI_REPLY_MODEL',
+    doc: 'Chat model of AI replies for bots whose `ai.model` names none.',
+    defaultText: 'gpt-4o-mini',
+    parse: text(/^[A-Za-z0-9._:/-]{1,100}$/, 'must be a model name', 'gpt-4o-mini'),
+  },
+  openaiReplyTimeoutMs: {
+    env: 'OPENAI_REPLY_TIMEOUT_MS',
+    doc: 'Time limit of one call for an AI reply; a slower call is retried with backoff like a server error, up to three calls per reply.',
+    defaultText: '60000',
+    parse: integer(1000, 600_000, 60_000),
+  },
   openaiMaxRetries: {
     env: 'OPENAI_MAX_RETRIES',
     doc: 'Retries, with backoff, of an OpenAI call that met a rate limit (429), a server error (5xx) or a network failure; after them the job is retried later, then ends with a note.',

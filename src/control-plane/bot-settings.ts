@@ -4,6 +4,7 @@ import { ParleyError } from '../domain/errors.ts';
 import { mergePatch } from '../domain/merge-patch.ts';
 import type { JsonObject } from '../domain/merge-patch.ts';
 import { validateLimits } from '../domain/queue-limits.ts';
+import { replySettingsProblems } from '../domain/reply-settings.ts';
 import { MEDIA_PROCESSOR_NAMES } from '../domain/media-pools.ts';
 import { validatePools } from '../domain/media-routing.ts';
 import type { MediaPoolRoute } from '../domain/media-routing.ts';
@@ -26,6 +27,10 @@ export function checkSettings(settings: JsonObject): BotSettings & Record<string
     if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.queue', problem: problems.join('; ') }, { details: { field: 'queue' } });
   }
   if (ai !== undefined && !Value.Check(AiSettings, ai)) throw shapeError('ai', AiSettings, ai);
+  if (ai !== undefined) {
+    const problems = replySettingsProblems(ai);
+    if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.ai', problem: problems.join('; ') }, { details: { field: 'ai' } });
+  }
   if (media !== undefined && !Value.Check(MediaSettings, media)) throw shapeError('media', MediaSettings, media);
   if (media?.pools !== undefined) {
     const problems = validatePools(botPools(media.pools), MEDIA_PROCESSOR_NAMES);

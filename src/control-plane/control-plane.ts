@@ -20,6 +20,9 @@ import { queuePage, queueSummaries, queueWindow } from './queue-summaries.ts';
 import type { QueueReader, QueueSummary } from './queue-summaries.ts';
 import { SIMULATOR_PROVIDER } from './simulator-control.ts';
 import type { SimulatorControl } from './simulator-control.ts';
+import { createWebhookControl } from './webhook-control.ts';
+import type { BotReplySettings } from './bot-reply-settings.ts';
+import type { ReplyView } from '../runtime/replies/replies.ts';
 
 /** Conversations on one page of `GET /v1/bots/:id/correspondents` unless the request asks for another number. */
 export const DEFAULT_CORRESPONDENT_PAGE = 100;
@@ -33,6 +36,8 @@ export interface ControlPlaneDeps {
   readonly queueLimits: BotQueueLimits;
   /** Media kinds each bot processes, read by ingestion; told of every settings change. */
   readonly mediaKinds: BotMediaKinds;
+  /** AI reply settings each bot runs with, read by the reply runtime; told of every settings change. */
+  readonly replySettings?: BotReplySettings;
   /** Provider kinds this process can run. */
   readonly providers: readonly string[];
   readonly simulator?: SimulatorControl;
@@ -80,6 +85,8 @@ export function createControlPlane(deps: ControlPlaneDeps) {
   }
 
   return {
+    ...createWebhookControl(runtime.webhooks),
+
     async createBot(request: BotCreateBody): Promise<BotView> {
       if (!deps.providers.includes(request.provider)) {
         const problem = `provider ${request.provider} is not available in this process (available: ${deps.providers.join(', ')})`;
@@ -102,6 +109,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       deps.queueLimits.remember(record);
       deps.mediaKinds.remember(record);
+      deps.replySettings?.remember(record);
       await runtime.mediaJobs.pools.setBotPools(record.id, poolsOf(record));
       return view(record);
     },
@@ -115,6 +123,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         if (record === null || removing.has(id)) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
         deps.queueLimits.remember(record);
         deps.mediaKinds.remember(record);
+        deps.replySettings?.remember(record);
         await runtime.conversations.applyLimits(id);
         await runtime.mediaJobs.pools.setBotPools(id, poolsOf(record));
         return view(record);
@@ -129,6 +138,23 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
     async getBot(id: string): Promise<BotView> {
       return view(await botRecord(id));
+    },
+
+    /** A conversation's AI reply: its state, pause, counts and last error. */
+    async aiStatus(id: string, correspondentId: string): Promise<ReplyView> {
+      await botRecord(id);
+      return runtime.replies.view(id, correspondentId);
+    },
+
+    /** Pauses the AI in one conversation for `durationMs`, or until resumed when absent; a reply being made is dropped. */
+    async pauseAi(id: string, correspondentId: string, durationMs: number | null): Promise<ReplyView> {
+      await botRecord(id);
+      return runtime.replies.pause(id, correspondentId, durationMs);
+    },
+
+    async resumeAi(id: string, correspondentId: string): Promise<ReplyView> {
+      await botRecord(id);
+      return runtime.replies.resume(id, correspondentId);
     },
 
     async startBot(id: string): Promise<BotView> {
@@ -154,6 +180,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       }
       deps.queueLimits.forget(id);
       deps.mediaKinds.forget(id);
+      deps.replySettings?.forget(id);
       await runtime.mediaJobs.pools.setBotPools(id, undefined);
       deps.metrics?.forgetBot(id);
       deps.simulator?.forget(id);

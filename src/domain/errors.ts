@@ -22,6 +22,8 @@ export const ERROR_CATALOGUE = {
   LIMIT_REACHED: { status: 409, message: 'This instance holds its maximum of {limit} {what} ({setting})' },
   JOB_NOT_RETRYABLE: { status: 409, message: 'Media job {id} is {state}; only failed jobs can be retried' },
   MESSAGE_NOT_RETRYABLE: { status: 409, message: 'Outgoing message {id} is {state}; only failed messages can be retried' },
+  DELIVERY_NOT_RETRYABLE: { status: 409, message: 'Webhook delivery {id} is {state}; only failed deliveries can be retried' },
+  WEBHOOK_URL_REFUSED: { status: 400, message: 'url: {reason}' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is larger than {limit} bytes' },
   RATE_LIMITED: { status: 429, message: 'Rate limit exceeded, retry in {after}' },
   TOO_MANY_LARGE_BODIES: { status: 429, message: 'More than {limit} large request bodies are being received at once; retry shortly' },

@@ -1,5 +1,6 @@
 /** Who wrote a message: the person on the other side, the bot itself, or Parley. */
-export type MessageSource = 'user' | 'bot' | 'system';
+/** `owner`: the account owner, writing from the phone rather than through Parley. */
+export type MessageSource = 'user' | 'bot' | 'owner' | 'system';
 
 /** The author of a message as the provider reports it. */
 export interface Sender {

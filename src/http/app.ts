@@ -17,11 +17,13 @@ import { registerRateLimit } from './rate-limit.plugin.ts';
 import { registerSharedSchemas } from './schemas/shared-schemas.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { conversationRoutes } from './routes/conversations.routes.ts';
+import { aiRoutes } from './routes/ai.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import type { MetricsEndpoint } from './routes/metrics.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
+import { webhookRoutes } from './routes/webhooks.routes.ts';
 
 /** Of every route but the media-carrying ones, which take `HttpLimits.mediaBodyLimit`. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -93,9 +95,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await registerRateLimit(v1, api.rateLimit ?? DEFAULT_RATE_LIMIT);
         await v1.register(botRoutes(api.controlPlane));
         await v1.register(conversationRoutes(api.controlPlane));
+        await v1.register(aiRoutes(api.controlPlane));
         await v1.register(messageRoutes(api.controlPlane));
         await v1.register(jobRoutes(api.controlPlane));
         await v1.register(simulatorRoutes(api.controlPlane));
+        await v1.register(webhookRoutes(api.controlPlane));
       },
       { prefix: '/v1' },
     );

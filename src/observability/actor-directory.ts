@@ -3,7 +3,7 @@ import { statePath } from '../../machines/state-name.ts';
 import type { InspectionHub } from '../runtime/actors/inspection-hub.ts';
 
 /** The actor kinds the directory recognizes; also the machine names of their diagrams. */
-export type InspectedKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox-delivery';
+export type InspectedKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox-delivery' | 'conversation-reply' | 'webhook-delivery';
 
 /** One decided event: the state before and after it (equal for a self-transition). */
 export interface TransitionRecord {
@@ -59,12 +59,12 @@ export interface ActorDirectoryOptions {
   readonly clock?: () => number;
 }
 
-const DEFAULT_MAX_ACTORS: Record<InspectedKind, number> = { bot: 10_000, 'correspondent-queue': 1_000, 'media-job': 300, 'outbox-delivery': 300 };
+const DEFAULT_MAX_ACTORS: Record<InspectedKind, number> = { bot: 10_000, 'correspondent-queue': 1_000, 'media-job': 300, 'outbox-delivery': 300, 'conversation-reply': 1_000, 'webhook-delivery': 300 };
 const TEXT_LIMIT = 200;
 
 // XState machine ids, which survive `machine.provide()` (the runtime's effect collectors).
 const KIND_BY_MACHINE_ID: Readonly<Record<string, InspectedKind>> = {
-  bot: 'bot', correspondentQueue: 'correspondent-queue', mediaJob: 'media-job', outboxDelivery: 'outbox-delivery',
+  bot: 'bot', correspondentQueue: 'correspondent-queue', mediaJob: 'media-job', outboxDelivery: 'outbox-delivery', conversationReply: 'conversation-reply', webhookDelivery: 'webhook-delivery',
 };
 
 /**
@@ -78,7 +78,7 @@ export function createActorDirectory(hub: InspectionHub, options: ActorDirectory
   const maxActors = { ...DEFAULT_MAX_ACTORS, ...options.maxActors };
   // A Map keeps insertion order; re-inserting on update makes iteration least-recently-updated first.
   const entries = new Map<string, ActorEntry>();
-  const counts: Record<InspectedKind, number> = { bot: 0, 'correspondent-queue': 0, 'media-job': 0, 'outbox-delivery': 0 };
+  const counts: Record<InspectedKind, number> = { bot: 0, 'correspondent-queue': 0, 'media-job': 0, 'outbox-delivery': 0, 'conversation-reply': 0, 'webhook-delivery': 0 };
   const listeners = new Set<(change: DirectoryChange) => void>();
   const removedBots = new Set<string>();
 
@@ -181,8 +181,10 @@ function kindOf(actorRef: unknown, context: object): InspectedKind | null {
   if (typeof machineId === 'string' && KIND_BY_MACHINE_ID[machineId] !== undefined) return KIND_BY_MACHINE_ID[machineId];
   // Fallback for logic without a known id: the context shape tells the machines apart.
   if ('jobId' in context) return 'media-job';
+  if ('subscriptionId' in context) return 'webhook-delivery';
   if ('deliveryId' in context) return 'outbox-delivery';
   if ('window' in context && 'correspondentId' in context) return 'correspondent-queue';
+  if ('answeredThrough' in context) return 'conversation-reply';
   if ('maxReconnectAttempts' in context) return 'bot';
   return null;
 }
@@ -226,5 +228,21 @@ export function summarize(kind: InspectedKind, c: Readonly<Record<string, unknow
         notBefore: num(c['notBefore']), sent: typeof c['providerMessageId'] === 'string', error: text(c['error']),
         discardedReports: num(c['discardedReports']), botConnected: c['botConnected'] === true,
       };
+    case 'webhook-delivery':
+      // Ids, the event type and the receiver's answers: never the body, the URL or the secret.
+      return {
+        subscriptionId: text(c['subscriptionId']), eventId: text(c['eventId']), eventType: text(c['eventType']),
+        attempt: num(c['attempt']), attemptBudget: num(c['attemptBudget']), owner: text(c['owner']), leaseUntil: num(c['leaseUntil']),
+        notBefore: num(c['notBefore']), lastStatus: num(c['lastStatus']), error: text(c['error']), discardedReports: num(c['discardedReports']),
+      };
+    case 'conversation-reply': {
+      // The reply's text is a message body: never shown.
+      const reply = (c['reply'] ?? null) as { id?: unknown; throughSeq?: unknown; attempt?: unknown } | null;
+      return {
+        correspondentId: text(c['correspondentId']), answeredThrough: num(c['answeredThrough']), latestSeq: num(c['latestSeq']),
+        replyId: text(reply?.id), throughSeq: num(reply?.throughSeq), attempt: num(reply?.attempt), deadline: num(c['deadline']),
+        pausedBy: text(c['pausedBy']), sent: num(c['sent']), failed: num(c['failed']), dropped: num(c['dropped']), lastError: text(c['lastError']),
+      };
+    }
   }
 }

@@ -6,9 +6,11 @@
 
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { BOT_MACHINE_VERSION, botMachine } from '../../machines/bot.machine.ts';
+import { CONVERSATION_REPLY_MACHINE_VERSION, conversationReplyMachine } from '../../machines/conversation-reply.machine.ts';
 import { CORRESPONDENT_QUEUE_MACHINE_VERSION, correspondentQueueMachine } from '../../machines/correspondent-queue.machine.ts';
 import { MEDIA_JOB_MACHINE_VERSION, mediaJobMachine } from '../../machines/media-job.machine.ts';
 import { OUTBOX_DELIVERY_MACHINE_VERSION, outboxDeliveryMachine } from '../../machines/outbox-delivery.machine.ts';
+import { WEBHOOK_DELIVERY_MACHINE_VERSION, webhookDeliveryMachine } from '../../machines/webhook-delivery.machine.ts';
 
 export interface DiagramSource {
   readonly name: string;
@@ -21,6 +23,8 @@ export const MACHINES: readonly DiagramSource[] = [
   { name: 'correspondent-queue', version: CORRESPONDENT_QUEUE_MACHINE_VERSION, machine: correspondentQueueMachine },
   { name: 'media-job', version: MEDIA_JOB_MACHINE_VERSION, machine: mediaJobMachine },
   { name: 'outbox-delivery', version: OUTBOX_DELIVERY_MACHINE_VERSION, machine: outboxDeliveryMachine },
+  { name: 'webhook-delivery', version: WEBHOOK_DELIVERY_MACHINE_VERSION, machine: webhookDeliveryMachine },
+  { name: 'conversation-reply', version: CONVERSATION_REPLY_MACHINE_VERSION, machine: conversationReplyMachine },
 ];
 
 type Transition = AnyStateNode['transitions'] extends Map<string, (infer T)[]> ? T : never;

@@ -19,6 +19,10 @@ export interface MetricsSource {
   readonly stats: { readonly conflicts: number; readonly lateResultsDiscarded: number; readonly duplicates: number; readonly deadLettered: number };
   readonly countJobs: () => Promise<Partial<Record<MediaJobState, number>>>;
   readonly outbox?: { readonly stats: { readonly sent: number; readonly retried: number; readonly failed: number } };
+  /** Webhook delivery attempts by how they ended, and reports fencing turned away. */
+  readonly webhooks?: { readonly stats: { readonly delivered: number; readonly retried: number; readonly failed: number; readonly lateReportsDiscarded: number } };
+  /** AI replies by how they ended; see `ReplyStats`. */
+  readonly replies?: { readonly stats: { readonly queued: number; readonly retried: number; readonly failed: number; readonly dropped: number; readonly abandoned: number; readonly lateResults: number } };
   /** Bytes of media staged now, and the jobs each pool runs and holds queued in this process. */
   readonly media?: {
     stagedBytes(): number;
@@ -159,6 +163,36 @@ export function createMetrics(options: MetricsOptions = {}) {
   fromStats('parley_outbox_sent_total', 'Outbound messages sent.', (s) => s.outbox?.stats.sent);
   fromStats('parley_outbox_retries_total', 'Outbound sends that failed and were rescheduled.', (s) => s.outbox?.stats.retried);
   fromStats('parley_outbox_failed_total', 'Outbound messages that failed for good.', (s) => s.outbox?.stats.failed);
+  /** A counter with one series per outcome, read from a stats object when scraped. */
+  function byOutcome<const K extends string>(name: string, help: string, outcomes: readonly K[], read: (s: MetricsSource) => Readonly<Record<K, number>> | undefined) {
+    return new Counter({
+      name,
+      help,
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const stats = source === undefined ? undefined : read(source);
+        if (stats === undefined) return;
+        for (const outcome of outcomes) this.inc({ outcome }, stats[outcome]);
+      },
+    });
+  }
+  byOutcome(
+    'parley_webhook_deliveries_total',
+    'Webhook delivery attempts by outcome: delivered, retried (to be tried again) or failed (for good, until an operator retries it).',
+    ['delivered', 'retried', 'failed'],
+    (s) => s.webhooks?.stats,
+  );
+  fromStats('parley_webhook_late_reports_discarded_total', 'Webhook delivery reports discarded because their attempt was no longer current.', (s) => s.webhooks?.stats.lateReportsDiscarded);
+
+  byOutcome(
+    'parley_ai_replies_total',
+    'AI replies by outcome: queued (handed to the outbox), retried (a model call failed and is tried again), failed (given up), dropped (a human took over), abandoned (AI switched off meanwhile).',
+    ['queued', 'retried', 'failed', 'dropped', 'abandoned'],
+    (s) => s.replies?.stats,
+  );
+  fromStats('parley_ai_late_answers_discarded_total', 'Model answers that arrived for a reply no longer being made.', (s) => s.replies?.stats.lateResults);
 
   function remember<V>(map: Map<string, V>, key: string, value: V): void {
     map.delete(key);

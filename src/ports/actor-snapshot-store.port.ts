@@ -1,5 +1,5 @@
 /** Kinds of persisted actors. */
-export type ActorKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox';
+export type ActorKind = 'bot' | 'correspondent-queue' | 'media-job' | 'outbox' | 'conversation-reply';
 
 /** An effect stored with the decision that asked for it, until the runtime acknowledges it. */
 export interface StoredEffect {
@@ -62,7 +62,10 @@ export interface ActorSnapshotStore {
    * Records of one kind, ordered by id. `fields` names snapshot paths (`context.window.totalChars`)
    * to read instead of the whole snapshot, so a summary need not carry every message body.
    */
-  list(filter: { kind: ActorKind; botId?: string; states?: readonly string[]; resident?: true }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
+  list(
+    filter: { kind: ActorKind; botId?: string; states?: readonly string[]; resident?: true; /** Only actors with unacknowledged effects. */ withEffects?: true },
+    options?: { fields?: readonly string[] },
+  ): Promise<ActorRecord[]>;
   /**
    * Marks the actor held in memory (before it first writes after a load) or no longer held (after
    * its last write before unloading). Not a compare-and-set: residency is not part of the snapshot.

@@ -13,7 +13,7 @@ export interface HistoryRecord {
   /** WhatsApp's message id for inbound messages; replays of the same id are stored once. */
   readonly providerMessageId: string | null;
   readonly direction: 'inbound' | 'outbound';
-  readonly source: 'user' | 'bot' | 'system';
+  readonly source: 'user' | 'bot' | 'owner' | 'system';
   readonly sender: string;
   /**
    * What the queue window shows of an inbound message besides its content; absent on outbound
@@ -64,6 +64,8 @@ export interface HistoryStore {
   list(botId: string, correspondentId: string, options?: { limit?: number; beforeSeq?: number }): Promise<HistoryRecord[]>;
   /** The row of a provider message in one chat (provider ids are unique per chat, not per account). */
   findByProviderMessageId(botId: string, correspondentId: string, providerMessageId: string): Promise<HistoryRecord | null>;
+  /** The outbound row of an outbox delivery, `null` when none was written. */
+  findOutbound(botId: string, correspondentId: string, outboxId: string): Promise<HistoryRecord | null>;
   /** Placeholder rows accepted before `before`, oldest first (the janitor's stale check). */
   listPlaceholders(before: Date, limit: number): Promise<HistoryRecord[]>;
   /** Highest seq per correspondent of a bot, used to keep new ids above recovered ones. */

@@ -25,6 +25,11 @@ export interface InboundMessage {
   readonly originatingAt: number | null;
   readonly text: string | null;
   readonly media: InboundMedia | null;
+  /**
+   * Written from the bot's own account, by someone other than Parley (the owner on the phone).
+   * A provider that also reports Parley's own sends this way leaves them out. Absent: false.
+   */
+  readonly fromMe?: boolean;
 }
 
 /** Connection lifecycle as a provider reports it; the bot machine decides what follows. */
@@ -54,6 +59,11 @@ export interface ProviderSession {
   stop(): Promise<void>;
   /** Sends a text; resolves with the provider's message id. */
   send(to: string, text: string): Promise<{ providerMessageId: string }>;
+  /**
+   * Shows the correspondent that the bot is typing (`composing`) or stopped (`paused`), where the
+   * provider supports it; best effort.
+   */
+  sendPresence?(to: string, presence: 'composing' | 'paused'): Promise<void>;
   /** A pairing code for linking by phone number, where the provider supports it. */
   requestPairingCode?(phoneNumber: string): Promise<string>;
 }

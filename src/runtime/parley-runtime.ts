@@ -20,7 +20,15 @@ import { createMediaJobs } from './media-jobs/media-jobs.ts';
 import { DEFAULT_STAGING_LIMITS, createMediaStaging } from './media-jobs/media-staging.ts';
 import type { StagingLimits } from './media-jobs/media-staging.ts';
 import { createOutbox } from './outbox/outbox.ts';
+import { createReplies } from './replies/replies.ts';
+import type { BackoffPolicy } from '../domain/backoff.ts';
+import { resolveReplySettings } from '../domain/reply-settings.ts';
+import type { ReplySettings } from '../domain/reply-settings.ts';
+import type { ReplyGenerator } from '../ports/reply-generator.port.ts';
 import type { OutboxDeps } from './outbox/outbox.ts';
+import type { WebhookSender, WebhookUrlPolicy } from '../ports/webhook-sender.port.ts';
+import { createWebhooks } from './webhooks/webhooks.ts';
+import type { WebhooksDeps } from './webhooks/webhooks.ts';
 
 export const DEFAULT_LIMITS: QueueLimits = { maxMessages: 100, maxCharacters: 20_000, maxAgeDays: 7, maxCharactersPerMessage: 4_000 };
 
@@ -34,17 +42,29 @@ export interface MediaSetup {
   readonly janitor?: Partial<JanitorOptions>;
 }
 
+/** How AI replies are made: the model, and each bot's settings. */
+export interface ReplySetup {
+  /** `null` without an OpenAI key: AI stays off, with a warning for bots that enable it. */
+  readonly generator: ReplyGenerator | null;
+  readonly settingsFor: (botId: string) => ReplySettings;
+  readonly retry?: BackoffPolicy;
+}
+
 /** Everything the runtime needs, injected by the composition root (or a test). */
 export interface RuntimeDeps {
   readonly store: Store;
   readonly providers: Readonly<Record<string, ProviderFactory>>;
   readonly media: MediaSetup;
+  /** AI replies; off for every bot when absent. */
+  readonly replies?: ReplySetup;
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly instanceId?: string;
   readonly worker?: { leaseMs?: number; pollMs?: number; maxAttempts?: number };
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
+  /** Event webhooks: how deliveries go out, which URLs may subscribe, retries and timing. */
+  readonly webhooks?: WebhookSetup;
   readonly limitsFor?: (botId: string) => QueueLimits;
   /** A bot's language hint for its media (`media.language`); none when absent. */
   readonly languageFor?: (botId: string) => string | null;
@@ -64,6 +84,14 @@ export interface RuntimeDeps {
     readonly onClaim?: (job: MediaJobRecord, pickupMs: number) => void;
   };
 }
+
+/** What event webhooks are given; without a sender every delivery fails, saying so. */
+export interface WebhookSetup extends Partial<Pick<WebhooksDeps, 'retryDelaysMs' | 'leaseMs' | 'pollMs' | 'refreshMs' | 'concurrency'>> {
+  readonly sender?: WebhookSender;
+  readonly policy?: WebhookUrlPolicy;
+}
+
+const NO_SENDER: WebhookSender = { send: async () => ({ outcome: 'fail', status: null, error: 'this process has no webhook sender' }) };
 
 /** Counters the runtime keeps for metrics, benchmarks and tests. */
 export interface RuntimeStats {
@@ -87,6 +115,20 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const staging = createMediaStaging({ store: deps.media.store, limits: { ...DEFAULT_STAGING_LIMITS, ...deps.media.staging }, logger: deps.logger });
   const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
 
+  // Events are published from the durable effects that make them happen, so a crash between an
+  // event and its delivery rows publishes it again, under the same id (stored once).
+  const { sender = NO_SENDER, policy, ...webhookTiming } = deps.webhooks ?? {};
+  const webhooks = createWebhooks({
+    subscriptions: deps.store.webhookSubscriptions, deliveries: deps.store.webhookDeliveries, sender, owner, logger: deps.logger, clock,
+    inspect: inspection.inspect, ...(policy === undefined ? {} : { policy }), ...webhookTiming,
+  });
+  // A failed listener leaves the notification to be made again only after a few quick tries (and
+  // then at the next start): publishing waits out a store outage instead.
+  listeners.add(async (m) => {
+    const data = { botId: m.botId, correspondentId: m.correspondentId, messageId: m.messageId, content: m.content, source: m.source, mediaJobId: m.mediaJobId };
+    await webhooks.publishPatiently({ id: `message.received:${m.deliveryId}`, type: 'message.received', at: clock(), data });
+  });
+
   // Conversations create media jobs and media jobs finalize conversations: each gets the other
   // as a narrow port, bound here once both exist.
   const conversations = createConversations({
@@ -106,6 +148,9 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     inspect: inspection.inspect,
     ...(deps.languageFor === undefined ? {} : { languageFor: deps.languageFor }),
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
+    onFailed: async ({ id, botId, correspondentId, messageId, jobId, kind, error }) => {
+      await webhooks.publish({ id: `media.failed:${id}`, type: 'media.failed', at: clock(), data: { botId, correspondentId, messageId, mediaJobId: jobId, kind, error } });
+    },
   });
   const jobs = mediaJobs.host;
 
@@ -114,6 +159,11 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     bots: { connectedSession: (botId) => (bots.has(botId) && bots.state(botId) === 'connected' ? bots.session(botId) : undefined) },
     history: conversations.outbound,
     owner, logger: deps.logger, clock, inspect: inspection.inspect,
+    onSettled: async ({ id, status, botId, correspondentId, seq, deliveryId, text, providerMessageId, error }) => {
+      const type = status === 'sent' ? 'message.sent' : 'message.failed';
+      const outcome = status === 'sent' ? { providerMessageId } : { error };
+      await webhooks.publish({ id: `${type}:${id}`, type, at: clock(), data: { botId, correspondentId, messageId: seq, outboxId: deliveryId, text, ...outcome } });
+    },
     ...deps.outbox,
   });
 
@@ -122,6 +172,23 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     rerouteStranded: () => mediaJobs.pools.rerouteStranded(),
     ...deps.media.janitor,
   });
+
+  const replySetup = deps.replies ?? { generator: null, settingsFor: () => resolveReplySettings(undefined, '') };
+  const replies = createReplies({
+    store: deps.store,
+    windowOf: async (botId, correspondentId) => (await conversations.queue(botId, correspondentId)).getSnapshot().context.window,
+    outbox,
+    presence: (botId) => {
+      if (!bots.has(botId) || bots.state(botId) !== 'connected') return undefined;
+      const session = bots.session(botId);
+      return session?.sendPresence === undefined ? undefined : (to, presence) => session.sendPresence?.(to, presence) ?? Promise.resolve();
+    },
+    generator: replySetup.generator,
+    settingsFor: replySetup.settingsFor,
+    logger: deps.logger, clock, inspect: inspection.inspect,
+    ...(replySetup.retry === undefined ? {} : { retry: replySetup.retry }),
+  });
+  listeners.add((message) => replies.onMessage(message));
 
   const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
   const bots = createBots({
@@ -138,14 +205,27 @@ export function createParleyRuntime(deps: RuntimeDeps) {
         if (performance.now() >= deadline) return false;
       }
     },
-    onMessage: (botId) => (message) => conversations.receive(botId, message).then(() => undefined),
-    purge: async (botId) => void (await purge(botId)),
+    onMessage: (botId) => async (message) => {
+      if (message.fromMe !== true) return void (await conversations.receive(botId, message));
+      // The owner's message is durable, and the AI paused, before the provider may acknowledge it.
+      const recorded = await conversations.recordOwn(botId, message);
+      const seq = recorded.messageId ?? (await deps.store.history.maxSeq(botId, message.correspondentId));
+      await replies.ownerWrote(botId, message.correspondentId, seq);
+    },
+    purge: async (botId) => {
+      replies.dropBot(botId);
+      await purge(botId);
+    },
     onCreated: (botId) => conversations.admitBot(botId),
     onConnection: (botId, connected) => (connected ? outbox.resume(botId) : outbox.hold(botId)),
+    onStateChanged: async ({ id, botId, state, reason }) => {
+      await webhooks.publishPatiently({ id: `bot.state:${id}`, type: 'bot.state', at: clock(), data: { botId, state, reason } });
+    },
   });
 
   return {
-    bots, conversations, jobs, mediaJobs, outbox, listeners, inspection, stats, history, owner, staging, janitor,
+    bots, conversations, jobs, mediaJobs, outbox, listeners, replies, inspection, stats, history, owner, staging, janitor,
+    webhooks,
 
     /**
      * Runs media-job effects a crash left unacknowledged and sweeps its leases, then starts the
@@ -158,8 +238,10 @@ export function createParleyRuntime(deps: RuntimeDeps) {
       mediaJobs.start();
       janitor.start();
       await outbox.start();
+      await webhooks.start();
       const [queues, botCount] = await Promise.all([conversations.restoreAll(), bots.restoreAll()]);
       conversations.start();
+      await replies.start();
       log.info({ bots: botCount, queues, swept, recovered }, 'runtime started');
     },
 
@@ -170,7 +252,9 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     halt(): void {
       janitor.stop();
       mediaJobs.halt();
+      replies.halt();
       outbox.halt();
+      webhooks.halt();
       bots.halt();
       conversations.halt();
     },
@@ -178,11 +262,14 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     /** Closes sessions (bots keep their state, media jobs stay where they are), waits for workers, flushes history and every snapshot. */
     async shutdown(graceMs = 5000): Promise<void> {
       janitor.stop();
+      await replies.stop();
       await outbox.stop(graceMs);
       await mediaJobs.stop(graceMs);
       await bots.shutdown();
       await history.flush(graceMs);
       await conversations.flush();
+      // Last: events the steps above published are stored; what is left is sent after the restart.
+      await webhooks.stop(graceMs);
     },
   };
 }

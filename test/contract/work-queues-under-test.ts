@@ -30,6 +30,13 @@ export const QUEUES: readonly QueueUnderTest[] = [
     claimedState: 'sending',
     lines: true,
   },
+  {
+    name: 'webhook deliveries',
+    of: (s) => s.webhookDeliveries,
+    data: (id) => ({ subscriptionId: 'wh-1', eventId: `event of ${id}`, eventType: 'message.received', body: `{"id":"${id}"}`, eventAt: T0 }),
+    claimedState: 'delivering',
+    lines: false,
+  },
 ];
 
 /** A transition's write, pending unless `over` says otherwise. */

@@ -17,7 +17,9 @@ import { createActorDirectory } from '../../src/observability/actor-directory.ts
 import type { ActorDirectory } from '../../src/observability/actor-directory.ts';
 import { machineDiagrams } from '../../src/observability/machine-diagrams.ts';
 import { createParleyServices } from '../../src/parley-services.ts';
+import type { AiSetup } from '../../src/parley-services.ts';
 import type { ParleyServices } from '../../src/parley-services.ts';
+import type { WebhookOptions } from '../../src/webhook-setup.ts';
 import { eventually } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
@@ -119,6 +121,10 @@ export type ApiOptions = Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & {
   /** The real media pipeline (processors, pools, store); by default one pool runs the steered processor. */
   media?: MediaSetup;
   worker?: RuntimeDeps['worker'];
+  /** Event webhooks; by default the real HTTP sender with short retries and quick pickup. */
+  webhooks?: WebhookOptions;
+  /** The model AI replies come from; AI is off for every bot when absent. */
+  ai?: AiSetup;
 };
 
 /**
@@ -159,9 +165,11 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
     worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 1, ...app.worker },
     historyWindowMs: 1,
     outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
+    webhooks: { retryDelaysMs: [50, 50], pollMs: 50, timeoutMs: 2_000, ...app.webhooks },
     metrics: { defaultMetrics: false },
     ...(app.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: app.maxInboundTextChars }),
     ...(app.maxBots === undefined ? {} : { maxBots: app.maxBots }),
+    ...(app.ai === undefined ? {} : { ai: app.ai }),
   });
   const directory = createActorDirectory(services.runtime.inspection);
   // One count of failed keys for /v1 and /inspect, as main.ts wires it.

@@ -11,7 +11,7 @@ import { installErrorHandler } from '../../src/http/error-handler.ts';
 import { inspectRoutes } from '../../src/http/inspect.routes.ts';
 import { createActorDirectory } from '../../src/observability/actor-directory.ts';
 import type { ActorDirectory } from '../../src/observability/actor-directory.ts';
-import { machineDiagrams } from '../../src/observability/machine-diagrams.ts';
+import { MACHINES, machineDiagrams } from '../../src/observability/machine-diagrams.ts';
 import { controlledProcessor, eventually, startRuntime } from '../support/runtime-harness.ts';
 import type { Harness } from '../support/runtime-harness.ts';
 import { openTestStore } from '../support/test-store.ts';
@@ -75,7 +75,7 @@ describe('/inspect in a real browser', () => {
     expect(bearer.status).toBe(200);
     expect(await bearer.json()).toMatchObject({ actors: expect.any(Array) });
     const diagrams = await fetch(`${base}/inspect/diagrams`, { headers: { authorization: `Bearer ${API_KEY}` } });
-    expect(Object.keys(((await diagrams.json()) as { diagrams: object }).diagrams)).toEqual(['bot', 'correspondent-queue', 'media-job', 'outbox-delivery']);
+    expect(Object.keys(((await diagrams.json()) as { diagrams: object }).diagrams)).toEqual(MACHINES.map((m) => m.name));
     const mermaid = await fetch(`${base}/inspect/assets/mermaid.min.js`);
     expect(mermaid.headers.get('content-encoding')).toBe('gzip');
     // Read to the end: a response the client stops reading keeps its connection busy, and app.close() waits for it.

@@ -77,6 +77,9 @@ describe('every documented route under fuzzed requests', () => {
   }
 });
 
+/** A receiver nobody listens on: its deliveries fail, so a failed one is there to retry. */
+const DEAD_RECEIVER = 'http://127.0.0.1:9/fuzz-hook';
+
 /**
  * Ids the generated requests use besides random ones, so valid ids reach the happy paths: a
  * running simulator bot with a conversation and a failed media job, a stopped one, and a fake
@@ -110,7 +113,19 @@ async function fixtures(api: Api): Promise<Record<string, string[]>> {
     async () => (await api.request('GET', '/v1/bots/fz-wa/outbox')).json<{ messages: { id: string; state: string }[] }>().messages,
     (list) => !made.has('fz-wa') || list.some((message) => message.state === 'failed'),
   );
+  const hooks = (await api.request('GET', '/v1/webhooks')).json<{ webhooks: { id: string; url: string }[] }>().webhooks;
+  let hook = hooks.find((h) => h.url === DEAD_RECEIVER)?.id;
+  if (hook === undefined) {
+    hook = (await api.request('POST', '/v1/webhooks', { url: DEAD_RECEIVER, events: ['*'] })).json<{ id: string }>().id;
+    await api.request('POST', '/v1/bots/fz-live/simulator/inbound', { from: '4915550001', text: 'for the hook' });
+  }
+  const deliveries = await eventually(
+    async () => (await api.request('GET', `/v1/webhooks/${hook}/deliveries`)).json<{ deliveries: { id: string; state: string }[] }>().deliveries,
+    (list) => list.some((d) => d.state === 'failed'),
+  );
   return {
+    webhooks: [hook],
+    deliveries: deliveries.map((d) => d.id),
     bots: ['fz-live', 'fz-idle', 'fz-wa'],
     correspondents: ['4915550001', 'fz-broken'],
     jobs: jobs.map((job) => job.id),

@@ -9,7 +9,7 @@ import type { EffectDurability } from './runtime-target.ts';
 // Every effect is stored and acknowledged here, so the mechanism is walked on every transition.
 const effects: EffectDurability<BotEffects> = {
   connectProvider: true, disconnectProvider: true, publishQr: true, reapMediaJobs: true, resumeOutbox: true, holdOutbox: true,
-  scheduleReconnect: true, cancelReconnect: true, holdMediaJobs: true, flushIngestion: true, discardCredentials: true,
+  scheduleReconnect: true, cancelReconnect: true, holdMediaJobs: true, flushIngestion: true, discardCredentials: true, announceState: true,
 };
 const runtime = { kind: 'bot', machineVersion: BOT_MACHINE_VERSION, effects } as const;
 

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SnapshotFrom, StateValue } from 'xstate';
 import { botMachine } from '../../machines/bot.machine.ts';
-import type { BotContext, BotEvent, ScheduleReconnectParams } from '../../machines/bot.machine.ts';
+import type { AnnounceStateParams, BotContext, BotEvent, ScheduleReconnectParams } from '../../machines/bot.machine.ts';
 import type { MachineModel, Observation, PathInvariants } from './model-types.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -63,6 +63,8 @@ function invariants(): PathInvariants<BotEvent, BotContext> {
       if (types.includes('holdMediaJobs') && entered !== 'stopping') throw new Error('media jobs held outside stopping');
       if ((entered === 'connected') !== types.includes('reapMediaJobs')) throw new Error('reapMediaJobs must run exactly on connecting');
       if ((entered === 'logged-out') !== types.includes('discardCredentials')) throw new Error('credentials discarded outside logged-out');
+      const announced = after.effects.filter((e) => e.type === 'announceState').map((e) => (e.params as AnnounceStateParams).state);
+      if (!isDeepStrictEqual(announced, entered === null ? [] : [entered])) throw new Error(`announced [${announced}] on ${from} → ${to}`);
       if (from === 'connected' && entered !== null && !types.includes('holdOutbox')) throw new Error('left connected without holding the outbox');
 
       const schedule = after.effects.find((e) => e.type === 'scheduleReconnect');

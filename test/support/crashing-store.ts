@@ -10,6 +10,8 @@ const WRITES: Readonly<Record<string, readonly string[]>> = {
   bots: ['create', 'update', 'delete'],
   outbox: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   authState: ['set', 'clear'],
+  webhookSubscriptions: ['create', 'delete'],
+  webhookDeliveries: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   media: ['put', 'delete'],
 };
 

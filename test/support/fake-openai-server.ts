@@ -44,8 +44,16 @@ export interface ChatImage {
   readonly height: number | null;
 }
 
+/** One message of a chat call whose content is a plain string (as AI replies send them). */
+export interface ChatTurnCall {
+  readonly role: string;
+  readonly content: string;
+}
+
 export interface ChatCall extends CallBase {
   readonly route: 'chat';
+  /** Messages whose content is a plain string, in order: the conversation an AI reply sends. */
+  readonly turns: readonly ChatTurnCall[];
   readonly texts: readonly string[];
   readonly images: readonly ChatImage[];
 }
@@ -74,6 +82,8 @@ const ROUTES: Readonly<Record<string, FakeRoute>> = { 'POST /v1/audio/transcript
 export interface FakeOpenAiOptions {
   /** Milliseconds every request waits before it is answered, as a real model takes its time; 0 by default. */
   readonly delayMs?: number | (() => number);
+  /** Port on 127.0.0.1; any free one by default. */
+  readonly port?: number;
 }
 
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
@@ -111,7 +121,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       if (!response.headersSent) sendJson(response, 500, errorBody(`fake server error: ${String(error)}`, 'server_error'));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('fake OpenAI server is not listening on TCP');
 
@@ -167,7 +177,8 @@ async function chatCall(body: Buffer, authorization: string | null): Promise<Cha
   const texts = parts.flatMap((part) => (part['type'] === 'text' && typeof part['text'] === 'string' ? [part['text']] : []));
   const urls = parts.flatMap((part) => asRecord(part['image_url'])['url'] ?? []).filter((url) => typeof url === 'string');
   const model = record['model'];
-  return { route: 'chat', authorization, model: typeof model === 'string' ? model : null, texts, images: await Promise.all(urls.map(decodeImage)), answer: 'ok' };
+  const turns = messages.map(asRecord).flatMap((m) => (typeof m['content'] === 'string' && typeof m['role'] === 'string' ? [{ role: m['role'], content: m['content'] }] : []));
+  return { route: 'chat', authorization, model: typeof model === 'string' ? model : null, turns, texts, images: await Promise.all(urls.map(decodeImage)), answer: 'ok' };
 }
 
 async function decodeImage(url: string): Promise<ChatImage> {

@@ -16,6 +16,8 @@ export function interceptStore(store: Store, intercept: StoreCall, ping: () => P
     bots: wrap('bots', store.bots),
     outbox: wrap('outbox', store.outbox),
     authState: wrap('authState', store.authState),
+    webhookSubscriptions: wrap('webhookSubscriptions', store.webhookSubscriptions),
+    webhookDeliveries: wrap('webhookDeliveries', store.webhookDeliveries),
     ping,
     close: async () => {},
   };

@@ -65,9 +65,10 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
       );
       return doc === null ? null : toRecord({ ...doc, snapshot: next.snapshot, effects: [...(next.effects ?? [])] });
     },
-    async list({ kind, botId, states, resident }, options = {}) {
+    async list({ kind, botId, states, resident, withEffects }, options = {}) {
       const filter: Record<string, unknown> = { kind };
       if (resident === true) filter['resident'] = true;
+      if (withEffects === true) filter['effects.0'] = { $exists: true };
       if (botId !== undefined) filter['botId'] = botId;
       if (states !== undefined) filter['state'] = { $in: [...states] };
       const projection = options.fields === undefined ? undefined : snapshotProjection(options.fields);

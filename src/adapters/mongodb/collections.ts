@@ -9,6 +9,8 @@ export const COLLECTIONS = {
   // A new name: rows of the outbox before it was a work queue have another shape and are not read.
   outbox: 'outbox_deliveries',
   authState: 'auth_state',
+  webhookSubscriptions: 'webhook_subscriptions',
+  webhookDeliveries: 'webhook_deliveries',
   counters: 'counters',
 } as const;
 
@@ -56,6 +58,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     },
     { key: { botId: 1, correspondentId: 1, seq: 1 }, name: 'conversation_seq_unique', unique: true },
     { key: { botId: 1, mediaJobId: 1 }, name: 'botId_mediaJobId', sparse: true },
+    // An AI reply queued again after a crash finds the row its first run wrote.
+    { key: { botId: 1, correspondentId: 1, outboxId: 1 }, name: 'conversation_outboxId', partialFilterExpression: { outboxId: { $type: 'string' } } },
     // The janitor looks for placeholders left waiting; finalized rows never enter this index.
     { key: { acceptedAt: 1 }, name: 'placeholder_age', partialFilterExpression: { status: 'placeholder' } },
   ],
@@ -68,5 +72,16 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.authState]: [
     { key: { botId: 1, type: 1 }, name: 'botId_type' },
+  ],
+  // A subscription's deliveries are listed and deleted by its id, which the work queue's `botId` holds.
+  [COLLECTIONS.webhookDeliveries]: [
+    { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
+    { key: { botId: 1, state: 1 }, name: 'botId_state' },
+    { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
+    { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
+    { key: { botId: 1, createdAt: 1, _id: 1 }, name: 'subscription_listing_order' },
+  ],
+  [COLLECTIONS.webhookSubscriptions]: [
+    { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
   ],
 };

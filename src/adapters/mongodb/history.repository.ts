@@ -69,6 +69,10 @@ export function createHistoryRepository(db: Db): HistoryStore {
       const docs = await guard('history.listBySeq', () => messages.find(filter).sort({ seq: 1 }).toArray());
       return docs.map(toRecord);
     },
+    async findOutbound(botId, correspondentId, outboxId) {
+      const doc = await guard('history.findOutbound', () => messages.findOne({ botId, correspondentId, outboxId, direction: 'outbound' }));
+      return doc === null ? null : toRecord(doc);
+    },
     async findByProviderMessageId(botId, correspondentId, providerMessageId) {
       // The `$type` condition is the partial index's own filter: without it MongoDB's planner may not use the index.
       const doc = await guard('history.findByProviderMessageId', () =>

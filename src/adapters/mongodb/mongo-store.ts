@@ -12,6 +12,8 @@ import type { IndexMigrationLog } from './index-migrations.ts';
 import { createMediaJobRepository } from './media-job.repository.ts';
 import { guard } from './mongo-errors.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
+import { createWebhookDeliveryRepository } from './webhook-delivery.repository.ts';
+import { createWebhookSubscriptionRepository } from './webhook-subscription.repository.ts';
 
 /** Tuning for the driver connection; defaults suit a single-host deployment. */
 export interface MongoStoreOptions extends StoreOptions {
@@ -20,7 +22,7 @@ export interface MongoStoreOptions extends StoreOptions {
   readonly appName?: string;
   /** Start-up reports here each index it drops or builds. */
   readonly logger?: IndexMigrationLog;
-  /** Seals provider credentials; without it the store refuses to hold any. */
+  /** Seals provider credentials and webhook secrets; without it the store refuses to hold any. */
   readonly secrets?: SecretBox;
 }
 
@@ -56,6 +58,8 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     bots: createBotRepository(db),
     outbox: createOutboxRepository(db),
     authState: createAuthStateRepository(db, options.secrets),
+    webhookSubscriptions: createWebhookSubscriptionRepository(db, options.secrets),
+    webhookDeliveries: createWebhookDeliveryRepository(db),
     async ping() {
       await guard('ping', () => db.command({ ping: 1 }));
     },

@@ -25,7 +25,12 @@ export interface SimulatorInboundPayload {
   readonly providerMessageId?: string;
   readonly group?: string | null;
   readonly displayName?: string;
+  /** Written by the account owner from the phone to `from` (not received from it). */
+  readonly fromMe?: boolean;
 }
+
+/** Who a simulated message the owner wrote from the phone is from. */
+export const OWNER_SENDER_ID = 'me';
 
 /** Validated inbound data; media bytes are decoded once, up front. */
 export interface ParsedInbound {
@@ -36,6 +41,7 @@ export interface ParsedInbound {
   readonly providerMessageId: string | null;
   readonly group: string | null;
   readonly displayName: string | null;
+  readonly fromMe: boolean;
 }
 
 /**
@@ -60,6 +66,7 @@ export function parseInbound(payload: unknown): ParsedInbound {
     providerMessageId: optionalString(payload, 'providerMessageId', 'providerMessageId'),
     group: optionalString(payload, 'group', 'group'),
     displayName: optionalString(payload, 'displayName', 'displayName'),
+    fromMe: optionalBoolean(payload, 'fromMe') ?? false,
   };
 }
 
@@ -69,7 +76,9 @@ export function toInboundMessage(parsed: ParsedInbound, now: number): InboundMes
   return {
     providerMessageId: parsed.providerMessageId ?? `SIM-${randomUUID()}`,
     correspondentId: parsed.group ?? parsed.from,
-    sender: { id: parsed.from, displayName: parsed.displayName },
+    // The owner's own message is the account's: its sender is the account, its chat `from`.
+    sender: parsed.fromMe ? { id: OWNER_SENDER_ID, displayName: null } : { id: parsed.from, displayName: parsed.displayName },
+    fromMe: parsed.fromMe,
     group: parsed.group,
     originatingAt: now,
     text: parsed.text,

@@ -24,6 +24,14 @@ export interface SimulatorHubOptions {
   readonly now?: () => number;
 }
 
+/** A typing indication a bot showed through the simulator. */
+export interface SimulatorPresence {
+  readonly to: string;
+  readonly presence: 'composing' | 'paused';
+  /** Epoch ms. */
+  readonly at: number;
+}
+
 /** The simulator: a provider factory plus the test-facing side of its fake WhatsApp. */
 export interface SimulatorHub {
   readonly factory: ProviderFactory;
@@ -31,6 +39,8 @@ export interface SimulatorHub {
   inbound(botId: string, payload: SimulatorInboundPayload): Promise<{ messageId: string }>;
   /** What the bot has sent, oldest first. */
   outbound(botId: string): readonly SimulatorOutboundMessage[];
+  /** Typing indications the bot showed, oldest first (the latest 100). */
+  presence(botId: string): readonly SimulatorPresence[];
   isConnected(botId: string): boolean;
   /** Drops a deleted bot's outbound log and session, so a bot created under its id starts clean. */
   forget(botId: string): void;
@@ -59,6 +69,7 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
   const outboundLogs = new Map<string, SimulatorOutboundMessage[]>();
   const maxChars = options.maxOutboundCharsPerBot ?? DEFAULT_MAX_OUTBOUND_CHARS;
   const outboundChars = new Map<string, number>();
+  const presenceLogs = new Map<string, SimulatorPresence[]>();
 
   function record(botId: string, message: SimulatorOutboundMessage): void {
     let log = outboundLogs.get(botId);
@@ -104,6 +115,14 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
         record(botId, { to, text, providerMessageId, sentAt: now() });
         return Promise.resolve({ providerMessageId });
       },
+      sendPresence(to, presence) {
+        if (!state.connected) return Promise.resolve();
+        const log = presenceLogs.get(botId) ?? [];
+        log.push({ to, presence, at: now() });
+        if (log.length > 100) log.shift();
+        presenceLogs.set(botId, log);
+        return Promise.resolve();
+      },
     };
     return session;
   };
@@ -121,12 +140,16 @@ export function createSimulatorHub(options: SimulatorHubOptions = {}): Simulator
     outbound(botId) {
       return [...(outboundLogs.get(botId) ?? [])];
     },
+    presence(botId) {
+      return [...(presenceLogs.get(botId) ?? [])];
+    },
     isConnected(botId) {
       return sessions.get(botId)?.connected ?? false;
     },
     forget(botId) {
       outboundLogs.delete(botId);
       outboundChars.delete(botId);
+      presenceLogs.delete(botId);
       const state = sessions.get(botId);
       if (state !== undefined && !state.connected) sessions.delete(botId);
     },

@@ -29,11 +29,38 @@ export const QueueSettings = Type.Object(
 );
 export type QueueSettings = Static<typeof QueueSettings>;
 
+const aiSchemas = {
+  enabled: Type.Boolean({ description: 'Whether the bot answers its correspondents with AI replies' }),
+  model: Type.String({ minLength: 1, maxLength: 200, description: 'Chat model; default OPENAI_REPLY_MODEL' }),
+  systemPrompt: Type.String({ maxLength: 20_000, description: 'Instructions the model reads before the conversation; a built-in one when empty' }),
+  temperature: Type.Number({ minimum: 0, maximum: 2, description: 'Sampling temperature; the model\'s default when omitted' }),
+  historyMessages: Type.Integer({ minimum: 1, maximum: 500, description: 'Most messages of the conversation a reply sees (default 30)' }),
+  historyChars: Type.Integer({ minimum: 100, maximum: 500_000, description: 'Most characters of the conversation a reply sees, newest first (default 12000)' }),
+  debounceMs: Type.Integer({ minimum: 0, maximum: 120_000, description: 'Quiet time after a message before the burst is answered (default 1500)' }),
+  maxWaitMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Longest a burst waits for quiet, from its first message; at least debounceMs (default 10000)' }),
+  mediaWaitMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Longest a reply waits for earlier media of the burst to be processed (default 60000)' }),
+  pauseMs: Type.Integer({ minimum: 1_000, maximum: 30 * 86_400_000, description: 'How long the AI stays quiet in a conversation after the account owner wrote in it from the phone (default 30 minutes)' }),
+  typingMaxMs: Type.Integer({ minimum: 0, maximum: 30_000, description: 'Longest typing indication before a reply, proportional to its length; 0: none (default 3000)' }),
+  splitOnBlankLines: Type.Boolean({ description: 'Send a reply as several messages, one per paragraph (default false)' }),
+  groups: Type.Boolean({ description: 'Answer in group chats too (default false)' }),
+};
+
+/** AI reply settings; omitted fields keep their defaults. */
 export const AiSettings = Type.Object(
   {
-    enabled: Type.Boolean(),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    systemPrompt: Type.Optional(Type.String({ maxLength: 20_000 })),
+    enabled: aiSchemas.enabled,
+    model: Type.Optional(aiSchemas.model),
+    systemPrompt: Type.Optional(aiSchemas.systemPrompt),
+    temperature: Type.Optional(aiSchemas.temperature),
+    historyMessages: Type.Optional(aiSchemas.historyMessages),
+    historyChars: Type.Optional(aiSchemas.historyChars),
+    debounceMs: Type.Optional(aiSchemas.debounceMs),
+    maxWaitMs: Type.Optional(aiSchemas.maxWaitMs),
+    mediaWaitMs: Type.Optional(aiSchemas.mediaWaitMs),
+    pauseMs: Type.Optional(aiSchemas.pauseMs),
+    typingMaxMs: Type.Optional(aiSchemas.typingMaxMs),
+    splitOnBlankLines: Type.Optional(aiSchemas.splitOnBlankLines),
+    groups: Type.Optional(aiSchemas.groups),
   },
   { additionalProperties: false },
 );
@@ -108,9 +135,19 @@ export const BotPatchBody = Type.Object(
     ))),
     ai: Type.Optional(Nullable(Type.Object(
       {
-        enabled: Type.Optional(Type.Boolean()),
-        model: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200 }))),
-        systemPrompt: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
+        enabled: Type.Optional(aiSchemas.enabled),
+        model: Type.Optional(Nullable(aiSchemas.model)),
+        systemPrompt: Type.Optional(Nullable(aiSchemas.systemPrompt)),
+        temperature: Type.Optional(Nullable(aiSchemas.temperature)),
+        historyMessages: Type.Optional(Nullable(aiSchemas.historyMessages)),
+        historyChars: Type.Optional(Nullable(aiSchemas.historyChars)),
+        debounceMs: Type.Optional(Nullable(aiSchemas.debounceMs)),
+        maxWaitMs: Type.Optional(Nullable(aiSchemas.maxWaitMs)),
+        mediaWaitMs: Type.Optional(Nullable(aiSchemas.mediaWaitMs)),
+        pauseMs: Type.Optional(Nullable(aiSchemas.pauseMs)),
+        typingMaxMs: Type.Optional(Nullable(aiSchemas.typingMaxMs)),
+        splitOnBlankLines: Type.Optional(Nullable(aiSchemas.splitOnBlankLines)),
+        groups: Type.Optional(Nullable(aiSchemas.groups)),
       },
       { additionalProperties: false },
     ))),

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Nullable, StringEnum, Timestamp } from './common.dto.ts';
 
-const MESSAGE_SOURCES = ['user', 'bot', 'system'] as const;
+const MESSAGE_SOURCES = ['user', 'bot', 'owner', 'system'] as const;
 
 /** One conversation of a bot, summarized from its queue actor. */
 export const CorrespondentSummary = Type.Object({

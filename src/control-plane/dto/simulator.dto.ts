@@ -30,6 +30,7 @@ export const SimulatorInboundBody = Type.Object(
     providerMessageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Reuse an id to replay a message' })),
     group: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    fromMe: Type.Optional(Type.Boolean({ description: 'The account owner wrote this to `from` from the phone: the AI pauses in that conversation' })),
   },
   { $id: 'SimulatorInboundBody', additionalProperties: false, ...exactlyOneOf('text', 'media') },
 );

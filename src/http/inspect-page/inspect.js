@@ -3,7 +3,7 @@
 import { relativeTime, renderCard, renderDetail, renderLog, renderTotals } from './render.js';
 import { createDiagramPane } from './diagram.js';
 
-const KINDS = ['bot', 'correspondent-queue', 'media-job', 'outbox-delivery'];
+const KINDS = ['bot', 'correspondent-queue', 'media-job', 'outbox-delivery', 'conversation-reply', 'webhook-delivery'];
 // Long lists of short-lived media jobs would bury the rest; the newest ones are what matters.
 const MAX_CARDS_PER_KIND = 60;
 

@@ -1,8 +1,8 @@
 // DOM builders for the inspector. Everything from the server goes in as textContent, never as
 // HTML, so an odd actor id or error text cannot inject markup.
 
-const KIND_LABELS = { bot: 'Bot', 'correspondent-queue': 'Queue', 'media-job': 'Media job', 'outbox-delivery': 'Outgoing message' };
-const TOTAL_LABELS = { bot: 'bots', 'correspondent-queue': 'queues', 'media-job': 'media jobs', 'outbox-delivery': 'outgoing messages' };
+const KIND_LABELS = { bot: 'Bot', 'correspondent-queue': 'Queue', 'media-job': 'Media job', 'outbox-delivery': 'Outgoing message', 'conversation-reply': 'AI reply', 'webhook-delivery': 'Webhook delivery' };
+const TOTAL_LABELS = { bot: 'bots', 'correspondent-queue': 'queues', 'media-job': 'media jobs', 'outbox-delivery': 'outgoing messages', 'conversation-reply': 'AI replies', 'webhook-delivery': 'webhook deliveries' };
 const TIME_FIELDS = new Set(['retryAt', 'leaseUntil', 'notBefore']);
 
 // Colour by what an operator should feel: fine, working, waiting, at rest, or needs attention.
@@ -74,6 +74,15 @@ function facts(actor) {
   } else if (actor.kind === 'correspondent-queue') {
     out.push(`${c.messages} msg${c.messages === 1 ? '' : 's'}`, `${c.characters ?? 0} chars`);
     if (c.placeholders > 0) out.push(`${c.placeholders} awaiting media`);
+  } else if (actor.kind === 'conversation-reply') {
+    out.push(`answered through #${c.answeredThrough ?? 0}`, `${c.sent ?? 0} sent`);
+    if (c.replyId) out.push(`reply through #${c.throughSeq}, attempt ${c.attempt}`);
+    if (c.pausedBy) out.push(`paused by ${c.pausedBy}`);
+    if (c.lastError) out.push(`error: ${c.lastError}`);
+  } else if (actor.kind === 'webhook-delivery') {
+    out.push(String(c.eventType ?? 'event'), `attempt ${c.attempt}/${c.attemptBudget}`);
+    if (c.lastStatus !== null && c.lastStatus !== undefined) out.push(`HTTP ${c.lastStatus}`);
+    if (c.error) out.push(`error: ${c.error}`);
   } else if (actor.kind === 'outbox-delivery') {
     out.push(`${c.characters ?? 0} chars`, `attempt ${c.attempt}/${c.attemptBudget}`);
     if (!c.botConnected) out.push('bot disconnected');
@@ -87,7 +96,7 @@ function facts(actor) {
 }
 
 export function renderCard(actor, selected) {
-  const sub = actor.kind === 'bot' ? null : el('span', { className: 'card-sub' }, actor.kind === 'media-job' || actor.kind === 'outbox-delivery' ? `${actor.botId} · ${actor.context.correspondentId ?? ''}` : actor.botId);
+  const sub = actor.kind === 'bot' ? null : el('span', { className: 'card-sub' }, actor.kind === 'media-job' || actor.kind === 'outbox-delivery' ? `${actor.botId} · ${actor.context.correspondentId ?? ''}` : actor.kind === 'webhook-delivery' ? (actor.context.subscriptionId ?? '') : actor.botId);
   return el(
     'li',
     { className: `card${selected ? ' selected' : ''}`, tabindex: 0, 'data-actor-id': actor.id, 'data-kind': actor.kind, 'data-state': actor.state, 'aria-selected': selected ? 'true' : 'false' },
@@ -100,8 +109,8 @@ export function renderCard(actor, selected) {
 
 /** Queue ids repeat the bot id (`bot|correspondent`); the card shows the correspondent part. */
 function displayId(actor) {
-  if (actor.kind === 'correspondent-queue') return actor.context.correspondentId ?? actor.id;
-  if (actor.kind === 'media-job' || actor.kind === 'outbox-delivery') return actor.id.length > 13 ? `${actor.id.slice(0, 8)}…` : actor.id;
+  if (actor.kind === 'correspondent-queue' || actor.kind === 'conversation-reply') return actor.context.correspondentId ?? actor.id;
+  if (actor.kind === 'media-job' || actor.kind === 'outbox-delivery' || actor.kind === 'webhook-delivery') return actor.id.length > 13 ? `${actor.id.slice(0, 8)}…` : actor.id;
   return actor.id;
 }
 

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { AiPauseBody, AiStatus } from '../../control-plane/dto/ai.dto.ts';
 import { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeBody, PairingCodeView, QrView } from '../../control-plane/dto/bot.dto.ts';
 import { CorrespondentList, HistoryList, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
 import { JobList, JobView } from '../../control-plane/dto/job.dto.ts';
 import { OutboxEntry, OutboxList, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
 import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
 import { Liveness, Readiness } from '../health.routes.ts';
+import { WebhookCreateBody, WebhookCreated, WebhookDeliveryList, WebhookDeliveryView, WebhookList, WebhookView } from '../../control-plane/dto/webhook.dto.ts';
 import { ErrorBody } from './common.schemas.ts';
 
 /**
@@ -15,9 +17,11 @@ const SHARED_SCHEMAS = [
   ErrorBody, Liveness, Readiness,
   BotCreateBody, BotPatchBody, BotView, BotList, QrView, PairingCodeBody, PairingCodeView,
   CorrespondentList, QueueMessageList, HistoryList,
+  AiStatus, AiPauseBody,
   JobView, JobList,
   SendMessageBody, SendMessageAccepted, OutboxEntry, OutboxList,
   SimulatorInboundBody, SimulatorInboundAccepted, SimulatorOutboundList,
+  WebhookCreateBody, WebhookCreated, WebhookView, WebhookList, WebhookDeliveryView, WebhookDeliveryList,
 ];
 
 /**

@@ -44,6 +44,19 @@ export interface BotsDeps {
   readonly onConnection?: (botId: string, connected: boolean) => void;
   /** A fresh pairing QR code is waiting to be scanned. */
   readonly onQr?: (botId: string, qr: string) => void;
+  /**
+   * The bot entered another top-level state. `id` names this change and is the same when a crash
+   * makes it be told again; the change is acknowledged once this resolves, so it should not fail.
+   */
+  readonly onStateChanged?: (change: BotStateChange) => Promise<void>;
+}
+
+/** A bot's move to another top-level state. */
+export interface BotStateChange {
+  readonly id: string;
+  readonly botId: string;
+  readonly state: string;
+  readonly reason: string | null;
 }
 
 /**
@@ -254,6 +267,12 @@ export function createBots(deps: BotsDeps) {
       durable: true,
       async run({ botId }) {
         await deps.store.authState.clear(botId);
+      },
+    },
+    announceState: {
+      durable: true,
+      async run({ botId, state, reason }, { effectId }) {
+        await deps.onStateChanged?.({ id: effectId ?? `${botId}@${state}@${deps.clock()}`, botId, state, reason });
       },
     },
   } satisfies EffectTable<BotEffects, ActorScope>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatMediaContent, formatPendingMedia } from '../../domain/media-content.ts';
+import { formatMediaContent, formatPendingMedia, mediaLabel } from '../../domain/media-content.ts';
 import type { MediaDescriptor, MediaKind } from '../../domain/media-kind.ts';
 import type { FinalizePlaceholderParams, MediaJobInput, ReopenPlaceholderParams } from '../../../machines/media-job.machine.ts';
 import { ParleyError } from '../../domain/errors.ts';
@@ -13,7 +13,7 @@ import type { Store } from '../../ports/store.port.ts';
 import { createLanes } from '../actors/lanes.ts';
 import { queueResidency } from './queue-residency.ts';
 import type { PersistenceStats } from '../actors/persisted-actor.ts';
-import { inboundRow, outboundMessage, outboundRow } from './history-rows.ts';
+import { inboundRow, outboundMessage, outboundRow, ownerRow } from './history-rows.ts';
 import type { Arrival } from './history-rows.ts';
 import { queueActorId, queueActorOptions } from './queue-actor.ts';
 import type { QueueActor } from './queue-actor.ts';
@@ -238,6 +238,25 @@ export function createConversations(deps: ConversationsDeps) {
     },
 
     /**
+     * A message the account owner wrote from the phone: part of the conversation on the account's
+     * side (an outbound row, `source: 'owner'`, already sent), durable before this resolves. Its
+     * media is not downloaded: the owner knows what it shows; the conversation keeps its label.
+     */
+    recordOwn(botId: string, message: InboundMessage) {
+      const arrival: Arrival = {
+        botId, correspondentId: message.correspondentId, providerMessageId: message.providerMessageId,
+        sender: message.sender, group: message.group, originatingAt: message.originatingAt,
+      };
+      const media = message.media;
+      const content = truncateContent(media === null ? (message.text ?? '') : [mediaLabel(media), media.caption].filter((p) => p !== null && p !== '').join(' '), deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS);
+      return ingest(arrival, () => ({
+        write: (seq, now) => deps.history.write(ownerRow(arrival, seq, now, media?.kind ?? 'text', content)),
+        decide: (q, now) => q.send({ type: 'message.outbound-recorded', message: { ...arrival, content, source: 'owner' }, now }),
+        mediaJobId: null,
+      }));
+    },
+
+    /**
      * Media: placeholder row and job are durable before this resolves; listeners wait for the
      * result. The bytes are downloaded (`source`) in the conversation's turn, so history keeps
      * arrival order (I9), and are durable before the message is acknowledged; a download that
@@ -320,6 +339,9 @@ export function createConversations(deps: ConversationsDeps) {
             return seq;
           }
         });
+      },
+      async recorded(botId: string, correspondentId: string, outboxId: string): Promise<number | null> {
+        return (await deps.store.history.findOutbound(botId, correspondentId, outboxId))?.seq ?? null;
       },
       async settle(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome): Promise<void> {
         await deps.store.history.settleOutbound(botId, correspondentId, seq, outcome, new Date(deps.clock()));

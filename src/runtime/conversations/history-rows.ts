@@ -60,6 +60,19 @@ export function outboundRow(botId: string, correspondentId: string, seq: number,
   };
 }
 
+/**
+ * The history row of a message the account owner wrote from the phone: outbound (the account's
+ * side of the conversation), already sent, keyed by its provider id so a replay is stored once.
+ */
+export function ownerRow(arrival: Arrival, seq: number, now: number, kind: string, content: string): HistoryRecord {
+  return {
+    ...inboundRow(arrival, seq, now, { kind, content, status: 'sent', mediaJobId: null }),
+    direction: 'outbound',
+    source: 'owner',
+    finalizedAt: new Date(now),
+  };
+}
+
 /** The bot's own message as the queue window takes it. */
 export function outboundMessage(botId: string, text: string): IncomingMessage {
   return { content: text, sender: { id: botId, displayName: null }, source: 'bot', originatingAt: null, group: null, providerMessageId: null };

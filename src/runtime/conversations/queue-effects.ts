@@ -39,5 +39,5 @@ export function queueEffects({ listeners, stats, log }: QueueEffectsDeps) {
 }
 
 function delivered(message: QueueMessage, botId: string, correspondentId: string, recovered: boolean) {
-  return { botId, correspondentId, messageId: message.id, content: message.content, source: message.source, mediaJobId: message.mediaJobId, recovered };
+  return { botId, correspondentId, messageId: message.id, content: message.content, source: message.source, mediaJobId: message.mediaJobId, group: message.group, recovered };
 }

@@ -21,6 +21,20 @@ export interface PlaceholderConversation {
   reopen(params: ReopenPlaceholderParams): Promise<void>;
 }
 
+/**
+ * A media job ended failed and its placeholder now shows the failure note. `id` names this
+ * failure (job and attempt): the same when a crash or a reap makes it be told again.
+ */
+export interface MediaFailed {
+  readonly id: string;
+  readonly botId: string;
+  readonly correspondentId: string;
+  readonly messageId: number;
+  readonly jobId: string;
+  readonly kind: string;
+  readonly error: string;
+}
+
 export interface MediaJobsDeps {
   readonly store: MediaJobStore;
   readonly conversations: PlaceholderConversation;
@@ -38,6 +52,8 @@ export interface MediaJobsDeps {
   readonly inspect?: (event: InspectionEvent) => void;
   /** A job was claimed `pickupMs` after it was created. */
   readonly onClaim?: (job: MediaJobRecord, pickupMs: number) => void;
+  /** Told once a failed job's note is in its conversation; the job is delivered only once this resolves. */
+  readonly onFailed?: (failed: MediaFailed) => Promise<void>;
 }
 
 /**
@@ -54,6 +70,11 @@ export function createMediaJobs(deps: MediaJobsDeps) {
       durable: true,
       async run(params, { item, effectId }) {
         await deps.conversations.finalize(params);
+        if (params.status === 'failed') {
+          // One failure per claim: a second finalize of it (a reap after a crash) names the same one.
+          const { botId, correspondentId, messageId, jobId } = params;
+          await deps.onFailed?.({ id: `${jobId}@${item.attempt}`, botId, correspondentId, messageId, jobId, kind: item.kind, error: item.error ?? 'unknown error' });
+        }
         // The job as the write that stored this effect left it; the delivered write also removes
         // this effect, whose work is done by then (one write instead of two).
         await host.dispatch(item.id, { type: 'job.delivered' }, { held: item, acknowledge: effectId === null ? [] : [effectId] });

@@ -35,8 +35,27 @@ export interface OutboxBots {
 export interface OutboundHistory {
   /** Writes the message as an outbound history row, pending, naming its delivery; resolves with its seq in the conversation. */
   record(botId: string, correspondentId: string, text: string, outboxId: string): Promise<number>;
+  /** The seq of the row recorded for a delivery, `null` when there is none (for `sendOnce`). */
+  recorded?(botId: string, correspondentId: string, outboxId: string): Promise<number | null>;
   /** The row was sent (with the provider's id for it) or failed for good. */
   settle(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome): Promise<void>;
+}
+
+/**
+ * An outgoing message was sent or failed for good. `id` names this outcome and is the same when a
+ * crash makes it be told again (the id of the durable effect that records it).
+ */
+export interface OutboundSettled {
+  readonly id: string;
+  readonly botId: string;
+  readonly correspondentId: string;
+  /** The message's seq in its conversation. */
+  readonly seq: number;
+  readonly deliveryId: string;
+  readonly text: string;
+  readonly status: 'sent' | 'failed';
+  readonly providerMessageId: string | null;
+  readonly error: string | null;
 }
 
 export interface OutboxDeps {
@@ -53,6 +72,8 @@ export interface OutboxDeps {
   readonly retry?: BackoffPolicy;
   /** Replaces the effect handlers (model tests record what the machine asks for instead). */
   readonly effects?: EffectTable<OutboxDeliveryEffects, OutboxScope>;
+  /** Told of each outcome after history records it; the outcome's effect is acknowledged only once this resolves. */
+  readonly onSettled?: (settled: OutboundSettled) => Promise<void>;
 }
 
 /**
@@ -73,15 +94,21 @@ export function createOutbox(deps: OutboxDeps) {
   const effects = {
     recordSent: {
       durable: true,
-      async run({ botId, correspondentId, seq, providerMessageId }) {
+      async run({ botId, correspondentId, seq, providerMessageId, deliveryId }, { item, effectId }) {
         await deps.history.settle(botId, correspondentId, seq, { status: 'sent', providerMessageId });
+        await deps.onSettled?.({
+          id: effectId ?? `${deliveryId}@${item.version}`, botId, correspondentId, seq, deliveryId, text: item.text, status: 'sent', providerMessageId, error: null,
+        });
         stats.sent += 1;
       },
     },
     recordFailed: {
       durable: true,
-      async run({ botId, correspondentId, seq, error, deliveryId }) {
+      async run({ botId, correspondentId, seq, error, deliveryId }, { item, effectId }) {
         await deps.history.settle(botId, correspondentId, seq, { status: 'failed', error });
+        await deps.onSettled?.({
+          id: effectId ?? `${deliveryId}@${item.version}`, botId, correspondentId, seq, deliveryId, text: item.text, status: 'failed', providerMessageId: null, error,
+        });
         stats.failed += 1;
         log.warn({ botId, deliveryId, error }, 'outbound message failed for good');
       },
@@ -165,6 +192,20 @@ export function createOutbox(deps: OutboxDeps) {
     for (const row of rows) await host.dispatch(row.id, event);
   }
 
+  /** The delivery of a message whose outbound row is recorded at `seq`; its line is the conversation. */
+  const createDelivery = (botId: string, to: string, text: string, deliveryId: string, seq: number): Promise<OutboxRecord> =>
+    host.create(
+      { deliveryId, botId, correspondentId: to, text, seq, maxAttempts: deps.maxAttempts ?? DEFAULT_OUTBOX_ATTEMPTS },
+      { id: deliveryId, botId, kind: 'text', line: `${botId}|${to}`, lineSeq: seq, correspondentId: to, text, seq },
+    );
+
+  /** A new delivery goes at once, or waits in holding while its bot is not connected. */
+  async function release(queued: OutboxRecord): Promise<OutboxRecord> {
+    if (deps.bots.connectedSession(queued.botId) === undefined) return host.dispatch(queued.id, { type: 'bot.disconnected' });
+    worker.wake();
+    return queued;
+  }
+
   const sweep = () => sweepExpiredLeases(deps.store, ['sending'], (m, now) => host.dispatch(m.id, { type: 'delivery.lease-expired', attempt: m.attempt, now }), clock(), log);
   const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs, log });
 
@@ -177,18 +218,32 @@ export function createOutbox(deps: OutboxDeps) {
       const seq = await deps.history.record(botId, to, text, deliveryId);
       let queued: OutboxRecord;
       try {
-        queued = await host.create(
-          { deliveryId, botId, correspondentId: to, text, seq, maxAttempts: deps.maxAttempts ?? DEFAULT_OUTBOX_ATTEMPTS },
-          { id: deliveryId, botId, kind: 'text', line: `${botId}|${to}`, lineSeq: seq, correspondentId: to, text, seq },
-        );
+        queued = await createDelivery(botId, to, text, deliveryId, seq);
       } catch (err) {
         // The caller hears of the failure; history says the message was never queued, not that it waits.
         await deps.history.settle(botId, to, seq, { status: 'failed', error: 'not queued: the outbox could not be written' }).catch(() => undefined);
         throw err;
       }
-      if (deps.bots.connectedSession(botId) === undefined) queued = await host.dispatch(deliveryId, { type: 'bot.disconnected' });
-      else worker.wake();
-      return queued;
+      return release(queued);
+    },
+    /**
+     * Queues a message under a caller's id, once: a repeat (an effect run again after a crash)
+     * finds the delivery, or the history row an interrupted run left, and adds nothing.
+     */
+    async sendOnce(botId: string, to: string, text: string, deliveryId: string): Promise<OutboxRecord> {
+      const existing = await host.get(deliveryId);
+      if (existing !== null) return existing;
+      const seq = (await deps.history.recorded?.(botId, to, deliveryId)) ?? (await deps.history.record(botId, to, text, deliveryId));
+      let queued: OutboxRecord;
+      try {
+        queued = await createDelivery(botId, to, text, deliveryId, seq);
+      } catch (err) {
+        // Another run's insert got there first; otherwise the caller runs this again, reusing the row.
+        const landed = await host.get(deliveryId).catch(() => null);
+        if (landed === null) throw err;
+        return landed;
+      }
+      return release(queued);
     },
     /** The bot connected: its waiting messages may go. */
     async resume(botId: string): Promise<void> {

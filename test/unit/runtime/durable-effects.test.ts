@@ -156,7 +156,8 @@ describe('a crash between a durable write and its effect', () => {
     await eventually(() => crashing.isDead(), Boolean);
     first.runtime.halt();
     running.splice(running.indexOf(first), 1);
-    expect((await t.store.actors.get(bot))?.effects.map((e) => e.type)).toEqual(['holdMediaJobs']);
+    // Entering `stopping` also announces it (bot.state webhooks), stored with the same decision.
+    expect((await t.store.actors.get(bot))?.effects.map((e) => e.type)).toEqual(['holdMediaJobs', 'announceState']);
     expect((await t.store.mediaJobs.list({ botId: bot }))[0]?.state).toBe('processing');
 
     const second = await runtimeOn(t.store, { processor: controlledProcessor().processor });

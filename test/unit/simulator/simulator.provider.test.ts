@@ -112,8 +112,16 @@ describe('simulator inbound', () => {
         originatingAt: 1_000,
         text: 'hello',
         media: null,
+        fromMe: false,
       },
     ]);
+  });
+
+  it('hands over a message the owner wrote from the phone as fromMe, from the account, in the chat it went to', async () => {
+    const hub = createSimulatorHub({ now: () => 1_000 });
+    const { handlers } = await connected(hub, 'bot-1', fakeHandlers(async () => {}));
+    await hub.inbound('bot-1', { from: '15550001111', text: 'this is Anna', fromMe: true });
+    expect(handlers.messages[0]).toMatchObject({ correspondentId: '15550001111', sender: { id: 'me', displayName: null }, text: 'this is Anna', fromMe: true });
   });
 
   it('uses the group as the correspondent and keeps a replayed id', async () => {
