@@ -180,12 +180,16 @@ describe('AI replies', () => {
 
   it('lets an operator pause and resume the AI in a conversation', async () => {
     const from = '4915550408';
-    const paused = await ctx.api.request('POST', `/v1/bots/${BOT}/correspondents/${from}/ai/pause`, {});
+    // No body: until resumed.
+    const paused = await ctx.api.request('POST', `/v1/bots/${BOT}/correspondents/${from}/ai/pause`);
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ state: 'paused', pausedBy: 'operator', pausedUntil: null });
     await inbound(ctx.api, { from, text: 'anyone there?' });
     await quiet();
     expect(sentTo(ctx.api, from)).toEqual([]);
+    expect((await ctx.api.request('POST', `/v1/bots/no-such-bot/correspondents/${from}/ai/pause`)).statusCode).toBe(404);
+    const timed = await ctx.api.request('POST', `/v1/bots/${BOT}/correspondents/${from}/ai/pause`, { durationMs: 60_000 });
+    expect(timed.json<{ pausedUntil: number }>().pausedUntil).toBeGreaterThan(Date.now() + 50_000);
     const resumed = await ctx.api.request('POST', `/v1/bots/${BOT}/correspondents/${from}/ai/resume`);
     expect(resumed.json()).toMatchObject({ state: 'idle' });
     await inbound(ctx.api, { from, text: 'hello again' });

@@ -21,9 +21,13 @@ export function aiRoutes(cp: ControlPlane) {
       async (request) => cp.aiStatus(request.params.id, request.params.cid),
     );
 
-    app.post<{ Params: CorrespondentParams; Body: AiPauseBody | undefined }>(
+    app.post<{ Params: CorrespondentParams; Body: AiPauseBody }>(
       '/bots/:id/correspondents/:cid/ai/pause',
       {
+        // The body is optional: a pause without one lasts until resumed.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
         schema: {
           tags,
           summary: 'Pause AI replies in a conversation (a reply being made is dropped), for a time or until resumed',
@@ -32,7 +36,7 @@ export function aiRoutes(cp: ControlPlane) {
           response: { 200: ref(AiStatus), ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503) },
         },
       },
-      async (request) => cp.pauseAi(request.params.id, request.params.cid, request.body?.durationMs ?? null),
+      async (request) => cp.pauseAi(request.params.id, request.params.cid, request.body.durationMs ?? null),
     );
 
     app.post<{ Params: CorrespondentParams }>(

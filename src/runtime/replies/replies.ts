@@ -3,6 +3,7 @@ import { CONVERSATION_REPLY_MACHINE_VERSION, conversationReplyMachine } from '..
 import type { ConversationReplyContext, ConversationReplyEffects, ConversationReplyEvent } from '../../../machines/conversation-reply.machine.ts';
 import { statePath } from '../../../machines/state-name.ts';
 import type { BackoffPolicy } from '../../domain/backoff.ts';
+import { ParleyError } from '../../domain/errors.ts';
 import { isPlaceholder } from '../../domain/queue-message.ts';
 import type { QueueWindow } from '../../domain/queue-message.ts';
 import { REPLY_MAX_ATTEMPTS } from '../../domain/reply-settings.ts';
@@ -137,7 +138,8 @@ export function createReplies(deps: RepliesDeps) {
   ): Promise<ReplyActor | null> {
     const id = replyActorId(botId, correspondentId);
     return lanes.run(id, async () => {
-      if (halted) return null;
+      // Refused, not ignored: a notification not taken is made again after the restart.
+      if (halted) throw ParleyError.of('SHUTTING_DOWN');
       const actor = await load(botId, correspondentId, create);
       if (actor === null) return null;
       const decided = typeof event === 'function' ? await event(actor.getSnapshot().context) : event;
