@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     simulator,
     worker: { leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
     outbox: { leaseMs: config.outboxLeaseMs },
-    webhooks: { retryDelaysMs: config.webhookRetryDelaysMs, timeoutMs: config.webhookTimeoutMs, denyPrivate: config.webhookDenyPrivate },
+    webhooks: {
+      retryDelaysMs: config.webhookRetryDelaysMs, timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookLeaseMs, denyPrivate: config.webhookDenyPrivate,
+    },
     queueIdleMs: config.queueIdleMs,
     maxInboundTextChars: config.inboundTextMaxChars,
     maxResidentQueues: config.maxResidentQueues,

@@ -3,7 +3,10 @@ import type { Resolve } from './adapters/webhooks/address-policy.ts';
 import { createHttpWebhookSender } from './adapters/webhooks/http-webhook-sender.ts';
 import type { WebhookSetup } from './runtime/parley-runtime.ts';
 
-/** Event webhooks as configured (WEBHOOK_*), with what tests replace: DNS, or the sender itself. */
+/**
+ * Event webhooks as configured (WEBHOOK_*), with what tests replace: DNS, or the sender itself. The
+ * timing (`retryDelaysMs`, `leaseMs` from WEBHOOK_LEASE_MS, ...) goes through to the runtime as is.
+ */
 export interface WebhookOptions extends WebhookSetup {
   /** WEBHOOK_TIMEOUT_MS. */
   readonly timeoutMs?: number;

@@ -78,6 +78,8 @@ export interface Config {
   readonly webhookRetryDelaysMs: readonly number[];
   /** One webhook delivery attempt's time limit. */
   readonly webhookTimeoutMs: number;
+  /** A webhook delivery attempt whose worker stopped heartbeating is made again after this long. */
+  readonly webhookLeaseMs: number;
   /** Refuse webhook receivers on loopback, private, link-local and similar addresses. */
   readonly webhookDenyPrivate: boolean;
   /** Largest accepted request body. */

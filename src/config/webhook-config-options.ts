@@ -26,7 +26,7 @@ export function retryDelays(raw: string | undefined): Parsed<readonly number[]> 
   return problems.length === 0 ? ok(delays) : bad(`must be comma-separated delays in ms: ${problems.join('; ')}`);
 }
 
-/** Signed event webhooks: retries, time limit and which receivers are refused. Part of `CONFIG_OPTIONS`. */
+/** Signed event webhooks: retries, time limit, lease and which receivers are refused. Part of `CONFIG_OPTIONS`. */
 export const WEBHOOK_CONFIG_OPTIONS = {
   webhookRetryDelaysMs: {
     env: 'WEBHOOK_RETRY_DELAYS_MS',
@@ -39,6 +39,12 @@ export const WEBHOOK_CONFIG_OPTIONS = {
     doc: 'How long one webhook delivery attempt may take (connect, send, answer) before it counts as a network error and is retried.',
     defaultText: '10000',
     parse: integer(100, 300_000, 10_000),
+  },
+  webhookLeaseMs: {
+    env: 'WEBHOOK_LEASE_MS',
+    doc: 'How long a webhook delivery attempt stays with its worker without a heartbeat; the attempt of a worker that died is made again after this (delivery is at least once).',
+    defaultText: '60000',
+    parse: integer(1000, 3_600_000, 60_000),
   },
   webhookDenyPrivate: {
     env: 'WEBHOOK_DENY_PRIVATE',

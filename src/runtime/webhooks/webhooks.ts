@@ -40,6 +40,7 @@ export interface WebhooksDeps {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Delay before each retry; their number is the number of retries. */
   readonly retryDelaysMs?: readonly number[];
+  /** WEBHOOK_LEASE_MS: an attempt whose worker stopped heartbeating this long is made again; 60 s when absent. */
   readonly leaseMs?: number;
   readonly pollMs?: number;
   /** How often subscriptions made or removed by other instances are picked up. */
