@@ -254,9 +254,17 @@ export function createOutbox(deps: OutboxDeps) {
     hold: (botId: string): Promise<void> => tellRows(botId, { type: 'bot.disconnected' }),
     /** An operator retry of a message that failed for good. */
     retry: (id: string) => host.dispatch(id, { type: 'delivery.retry' }).then((m) => (worker.wake(), m)),
-    /** Runs effects a crash left unacknowledged, sweeps lapsed leases, then sends. */
+    /**
+     * Runs effects a crash left unacknowledged, sweeps lapsed leases, holds the messages of bots
+     * not connected yet (after a restart, none is: each resumes its messages once it connects, so
+     * a claim never spends an attempt on a bot that is still connecting), then sends.
+     */
     async start(): Promise<void> {
       await lifecycle.recover();
+      const waiting = await deps.store.list({ states: ['pending', 'sending'] });
+      for (const row of waiting) {
+        if (deps.bots.connectedSession(row.botId) === undefined) await host.dispatch(row.id, { type: 'bot.disconnected' }, { held: row });
+      }
       lifecycle.start();
     },
     halt: lifecycle.halt,

@@ -129,6 +129,26 @@ describe('outbox deliveries', () => {
     expect(s.sent).toEqual(['while away']);
   });
 
+  it('holds at start the messages of bots not connected yet, so a restart costs them no attempt', async () => {
+    const t = await testStore();
+    const s = session();
+    // Queued while connected, then the process went away before sending (its outbox never started).
+    const first = outboxOn(t.store.outbox, connected(s));
+    await first.send(BOT, TO, 'queued before the restart');
+    first.halt();
+    let up = false;
+    const second = outboxOn(t.store.outbox, { connectedSession: () => (up ? s : undefined) }, 'instance-b');
+    await second.start();
+    expect(await states(t.store)).toEqual([['queued before the restart', 'holding']]);
+    await new Promise((r) => setTimeout(r, 60));
+    up = true;
+    await second.resume(BOT);
+    await eventually(() => states(t.store), (rows) => rows[0]?.[1] === 'sent');
+    expect(s.sent).toEqual(['queued before the restart']);
+    const [row] = await t.store.outbox.list({ botId: BOT });
+    expect(row?.attempt).toBe(1);
+  });
+
   it('takes over a message whose sender stopped renewing its lease, and discards that sender\'s late report', async () => {
     const t = await testStore();
     let release = () => {};
