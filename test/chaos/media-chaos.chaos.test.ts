@@ -12,6 +12,7 @@ import type { FakeOpenAi } from '../support/fake-openai-server.ts';
 import { oggFixture, pdfFixture } from '../support/media-fixtures.ts';
 import { startParleyProcess } from './parley-process.ts';
 import type { ParleyEnv, ParleyProcess } from './parley-process.ts';
+import { between, seeded } from '../support/seeded-random.ts';
 
 /**
  * The media pipeline under SIGKILL: Parley runs as its own process on the test store, media is
@@ -80,18 +81,6 @@ interface Job {
   readonly error: string | null;
 }
 
-/** mulberry32: small, fast and the same sequence for the same seed everywhere. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const between = (rng: () => number, [low, high]: readonly [number, number]): number => low + Math.floor(rng() * (high - low + 1));
 const sha8 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 8);
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

@@ -9,6 +9,7 @@ import { startReceiver } from '../support/webhook-receiver.ts';
 import type { Received } from '../support/webhook-receiver.ts';
 import { startParleyProcess } from './parley-process.ts';
 import type { ParleyEnv, ParleyProcess } from './parley-process.ts';
+import { between, seeded } from '../support/seeded-random.ts';
 
 /**
  * Event webhooks under SIGKILL: Parley runs as its own process, subscribed over REST to a receiver
@@ -47,18 +48,6 @@ interface OutboxRow { id: string; text: string; state: string; attempt: number; 
 /** The event an outgoing message's outcome is published as. */
 const SETTLED: Readonly<Record<string, string>> = { sent: 'message.sent', failed: 'message.failed' };
 
-/** mulberry32: small, fast and the same sequence for the same seed everywhere. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const between = (rng: () => number, low: number, high: number): number => low + Math.floor(rng() * (high - low + 1));
 /** What identifies a message.received event to a receiver: the conversation and the (unique) text. */
 const inboundKey = (cid: unknown, text: unknown): string => `${String(cid)}|${String(text)}`;
 
@@ -170,13 +159,13 @@ describe('Parley killed with SIGKILL while event webhooks are being delivered', 
           moments.push(`holding${hung === undefined ? ' (nothing arrived)' : ''}`);
         } else if (moment === 'acked') {
           // Right after an acknowledgement: the message is stored, its notification may not have run.
-          const at = between(rng, 2, 12);
+          const at = between(rng, [2, 12]);
           await burst(victim, (acks) => {
             if (acks === at) victim.kill();
           });
           moments.push(`after ack ${at}`);
         } else if (moment === 'random') {
-          const delay = between(rng, 5, 250);
+          const delay = between(rng, [5, 250]);
           const timer = setTimeout(() => victim.kill(), delay);
           await burst(victim);
           clearTimeout(timer);
@@ -185,7 +174,7 @@ describe('Parley killed with SIGKILL while event webhooks are being delivered', 
           // The receiver fails a few requests: the process dies with retries due and attempts under way.
           receiver.answer({ status: 500 }, { status: 503 });
           const traffic = burst(victim);
-          const n = between(rng, 3, 6);
+          const n = between(rng, [3, 6]);
           await killAtRequest(victim, n);
           await traffic;
           moments.push(`retrying, at request ${n}`);
@@ -193,7 +182,7 @@ describe('Parley killed with SIGKILL while event webhooks are being delivered', 
           // Still starting: effects a crash left owed are being run and leases swept.
           await killed(victim);
           const starting = await start(false);
-          const delay = between(rng, 0, 400);
+          const delay = between(rng, [0, 400]);
           await sleep(delay);
           starting.kill();
           moments.push(`starting, ${delay} ms after listening`);
