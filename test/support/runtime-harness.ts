@@ -40,6 +40,10 @@ export function testProvider() {
     async text(botId: string, from: string, text: string, providerMessageId: string = randomUUID()) {
       await deliver(botId, { providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text, media: null });
     },
+    /** A text the account owner wrote to `to` from the phone (`fromMe`). */
+    async own(botId: string, to: string, text: string, providerMessageId: string = randomUUID()) {
+      await deliver(botId, { providerMessageId, correspondentId: to, sender: { id: 'me', displayName: null }, group: null, originatingAt: null, text, media: null, fromMe: true });
+    },
     async media(botId: string, from: string, kind: MediaKind, providerMessageId: string = randomUUID(), caption: string | null = null) {
       await deliver(botId, {
         providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text: null,
