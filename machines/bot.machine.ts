@@ -69,7 +69,10 @@ export const botMachine = setup({
     hasFailed: ({ context }) => context.stopReason === 'failed',
   },
   actions: {
-    resetSession: assign({ attempt: 0, retryAt: null, qr: null, stopReason: null, lastDisconnect: null, lastError: null }),
+    resetSession: assign(({ context, event }) => ({
+      attempt: 0, retryAt: null, qr: null, stopReason: null, lastDisconnect: null, lastError: null,
+      maxReconnectAttempts: event.type === 'bot.start' && event.maxReconnectAttempts !== undefined ? event.maxReconnectAttempts : context.maxReconnectAttempts,
+    })),
     storeQr: assign(({ event }) => (event.type === 'provider.qr' ? { qr: event.qr } : {})),
     markConnected: assign({ attempt: 0, retryAt: null, qr: null }),
     recordDisconnect: assign(({ context, event }) =>

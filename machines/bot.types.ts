@@ -28,7 +28,8 @@ export interface BotContext {
  * reconnect timer (`reconnect.due`, carrying the attempt it was scheduled for).
  */
 export type BotEvent =
-  | { type: 'bot.start' }
+  /** `maxReconnectAttempts`: the policy this session runs under (configuration may change between starts). */
+  | { type: 'bot.start'; maxReconnectAttempts?: number | null }
   | { type: 'bot.stop' }
   | { type: 'bot.stopped' }
   | { type: 'provider.qr'; qr: string }

@@ -49,8 +49,8 @@ export const correspondentQueueMachine = setup({
       const { botId, correspondentId } = context;
       enqueue({ type: 'duplicateIgnored', params: { botId, correspondentId, providerMessageId: original.providerMessageId, messageId: original.id } });
     }),
-    acceptOutbound: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'message.outbound-recorded') return;
+    acceptQuietly: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'message.recorded') return;
       const added = addText(context.window, context.limits, event.message, event.now);
       enqueue.assign({ window: added.window });
       for (const report of evictionEffects(context, added.evicted, added.overLimit)) enqueue(report);
@@ -121,7 +121,7 @@ export const correspondentQueueMachine = setup({
     active: {
       on: {
         'message.text-received': [{ guard: 'isDuplicate', actions: 'ignoreDuplicate' }, { actions: 'acceptText' }],
-        'message.outbound-recorded': { actions: 'acceptOutbound' },
+        'message.recorded': { actions: 'acceptQuietly' },
         'message.media-received': [{ guard: 'isDuplicate', actions: 'ignoreDuplicate' }, { actions: 'acceptMedia' }],
         'media.finalized': [{ guard: 'hasPlaceholder', actions: 'finalizePlaceholder' }, { actions: 'reportMissedFinalize' }],
         'placeholder.injected': { actions: 'inject' },

@@ -22,8 +22,11 @@ export interface CorrespondentQueueContext {
 /** Every event that carries `now` uses it for age limits; the machine never reads a clock. */
 export type CorrespondentQueueEvent =
   | { type: 'message.text-received'; message: IncomingMessage; now: number }
-  /** The bot's own message, queued for sending: part of the conversation, news to no listener. */
-  | { type: 'message.outbound-recorded'; message: IncomingMessage; now: number }
+  /**
+   * Part of the conversation but news to no listener: the bot's message queued for sending, the
+   * owner's from the phone, a correspondent's reaction.
+   */
+  | { type: 'message.recorded'; message: IncomingMessage; now: number }
   | { type: 'message.media-received'; message: IncomingMedia; now: number }
   | { type: 'media.finalized'; mediaJobId: string; content: string; now: number }
   | { type: 'placeholder.injected'; message: PlaceholderMessage; now: number }

@@ -4,6 +4,7 @@ import { selectMongo } from './adapters/mongodb/store-selection.ts';
 import { createSecretBox } from './adapters/crypto/secret-box.ts';
 import { openMongoStore } from './adapters/mongodb/mongo-store.ts';
 import { createSimulatorHub } from './adapters/simulator/simulator.provider.ts';
+import { BAILEYS_PROVIDER, DEFAULT_PAIRING, createBaileysProvider } from './adapters/baileys/baileys.provider.ts';
 import { startStatelyInspector } from './adapters/stately-inspector/stately-inspector.ts';
 import { loadConfig } from './config/config.ts';
 import { warnAboutWeakKeys } from './config/key-strength.ts';
@@ -57,7 +58,14 @@ async function main(): Promise<void> {
   const simulator = createSimulatorHub();
   const services = createParleyServices({
     store,
-    providers: { simulator: simulator.factory },
+    providers: {
+      simulator: simulator.factory,
+      [BAILEYS_PROVIDER]: createBaileysProvider({
+        authState: store.authState, history: store.history, logger,
+        pairing: { ...DEFAULT_PAIRING, maxQrCodes: config.baileysQrMaxCodes, qrTimeoutMs: config.baileysQrTimeoutMs },
+      }),
+    },
+    reconnect: { maxAttempts: config.botMaxReconnectAttempts === 0 ? null : config.botMaxReconnectAttempts, maxDelayMs: config.botReconnectMaxDelayMs },
     media: await createMediaSetup(config),
     ai: {
       generator: config.openaiApiKey === undefined

@@ -82,6 +82,11 @@ export interface Config {
   readonly webhookLeaseMs: number;
   /** Refuse webhook receivers on loopback, private, link-local and similar addresses. */
   readonly webhookDenyPrivate: boolean;
+  /** 0: no limit. */
+  readonly botMaxReconnectAttempts: number;
+  readonly botReconnectMaxDelayMs: number;
+  readonly baileysQrMaxCodes: number;
+  readonly baileysQrTimeoutMs: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Largest body of a media-carrying route. */

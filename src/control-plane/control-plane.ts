@@ -3,6 +3,7 @@ import type { CorrespondentList, CorrespondentQuery, HistoryList, HistoryQuery, 
 import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
+import QRCode from 'qrcode';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { WHATSAPP_TEXT_CHARS } from '../domain/queue-limits.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
@@ -189,7 +190,13 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     async qr(id: string): Promise<QrView> {
       const record = await botRecord(id);
       if (record.provider === SIMULATOR_PROVIDER) throw ParleyError.of('NOT_SUPPORTED_BY_PROVIDER', { provider: record.provider, feature: 'QR codes' });
-      return { qr: runtime.bots.has(id) ? runtime.bots.context(id).qr : null };
+      const pending = runtime.bots.has(id) ? runtime.bots.pendingQr(id) : null;
+      if (pending === null) return { qr: null, dataUrl: null, expiresAt: null };
+      return {
+        qr: pending.qr,
+        dataUrl: await QRCode.toDataURL(pending.qr, { errorCorrectionLevel: 'L', margin: 2, width: 264 }),
+        expiresAt: pending.expiresAt === null ? null : new Date(pending.expiresAt),
+      };
     },
 
     async pairingCode(id: string, phoneNumber: string): Promise<PairingCodeView> {

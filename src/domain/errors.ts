@@ -38,6 +38,9 @@ export const ERROR_CATALOGUE = {
   INCOMPATIBLE_SNAPSHOT: { status: 500, message: '{actor} was stored by machine version {version}' },
   SECRET_UNREADABLE: { status: 500, message: 'The secret of {context} cannot be decrypted: {reason}' },
   NOT_SUPPORTED_BY_PROVIDER: { status: 409, message: 'Provider {provider} does not support {feature}' },
+  ALREADY_PAIRED: { status: 409, message: 'Bot {id} is already linked to a WhatsApp account; log it out to pair another' },
+  PAIRING_NOT_READY: { status: 409, message: 'Bot {id} is not waiting to be paired ({reason}); retry once GET /v1/bots/{id}/qr shows a code' },
+  PROVIDER_ERROR: { status: 502, message: 'The provider failed: {reason}' },
   INTERNAL: { status: 500, message: 'Internal error: {reason}' },
 } as const satisfies Readonly<Record<string, { readonly status: number; readonly message: string }>>;
 

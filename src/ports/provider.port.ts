@@ -1,5 +1,6 @@
 import type { MediaKind } from '../domain/media-kind.ts';
 import type { Sender } from '../domain/queue-message.ts';
+import type { MediaBytes } from './media-store.port.ts';
 
 /** Media attached to an inbound message. Bytes are fetched lazily so a size check can come first. */
 export interface InboundMedia {
@@ -9,8 +10,11 @@ export interface InboundMedia {
   readonly caption: string | null;
   /** Declared size when the provider reports it (Baileys' `fileLength`), checked before download. */
   readonly sizeBytes: number | null;
-  /** Fetches the bytes; rejects when the media cannot be had (expired, corrupt, network). */
-  download(): Promise<Uint8Array>;
+  /**
+   * Fetches the bytes, whole or as a stream into staging; rejects (or the stream errors) when the
+   * media cannot be had (expired, corrupt, network). Called again for each retry.
+   */
+  download(): Promise<MediaBytes>;
 }
 
 /** One inbound message, normalized across providers. */
@@ -30,14 +34,22 @@ export interface InboundMessage {
    * A provider that also reports Parley's own sends this way leaves them out. Absent: false.
    */
   readonly fromMe?: boolean;
+  /**
+   * A reaction to an earlier message (`text` says which emoji): part of the conversation, stored
+   * in history and the window with kind `reaction`, but told to no listener, so it is neither
+   * answered nor announced. Absent: false.
+   */
+  readonly reaction?: boolean;
 }
 
 /** Connection lifecycle as a provider reports it; the bot machine decides what follows. */
 export type ProviderEvent =
   | { readonly type: 'provider.connecting' }
-  | { readonly type: 'provider.qr'; readonly qr: string }
+  /** `expiresAt` (epoch ms): when WhatsApp stops accepting this code, where the provider knows. */
+  | { readonly type: 'provider.qr'; readonly qr: string; readonly expiresAt?: number }
   | { readonly type: 'provider.connected' }
-  | { readonly type: 'provider.disconnected'; readonly reason: string; readonly retryable: boolean }
+  /** `immediate`: reconnect without backoff (WhatsApp asked for a fresh connection). */
+  | { readonly type: 'provider.disconnected'; readonly reason: string; readonly retryable: boolean; readonly immediate?: boolean }
   | { readonly type: 'provider.logged-out' }
   | { readonly type: 'provider.failed'; readonly error: string };
 

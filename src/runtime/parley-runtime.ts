@@ -10,6 +10,7 @@ import type { MediaStore } from '../ports/media-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import { createBotPurge } from './bots/bot-purge.ts';
 import { createBots } from './bots/bots.ts';
+import type { BotsDeps } from './bots/bots.ts';
 import { createConversations } from './conversations/conversations.ts';
 import { createHistoryWriter } from './conversations/history-writer.ts';
 import { createInspectionHub } from './actors/inspection-hub.ts';
@@ -72,6 +73,8 @@ export interface RuntimeDeps {
   readonly mediaKindsFor?: (botId: string) => ReadonlySet<MediaKind>;
   /** How long a conversation's queue stays in memory untouched. */
   readonly queueIdleMs?: number;
+  /** Reconnects of dropped provider sessions; see `BotsDeps.reconnect`. */
+  readonly reconnect?: BotsDeps['reconnect'];
   /** Placeholders one conversation may hold at once. */
   readonly maxPendingMedia?: number;
   /** Longest inbound text or caption taken whole; longer ones are stored cut. */
@@ -193,6 +196,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const purge = createBotPurge({ store: deps.store, conversations, inspection, logger: deps.logger });
   const bots = createBots({
     store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
+    ...(deps.reconnect === undefined ? {} : { reconnect: deps.reconnect }),
     // Pending rows are written and the messages they belong to finish arriving (one conversation's
     // messages write one after another, and a media message's job follows its row), so holding
     // the bot's jobs next sees every one of them.

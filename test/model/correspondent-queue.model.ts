@@ -39,7 +39,7 @@ function events(snapshot: SnapshotFrom<typeof correspondentQueueMachine>): Corre
     { type: 'message.text-received', message: incoming('hi there', null), now: NOW },
     { type: 'message.text-received', message: incoming('x'.repeat(45), 'wa-1'), now: NOW },
     // The size of 'hi there': the bot's reply takes the same window shapes, so it adds transitions, not states.
-    { type: 'message.outbound-recorded', message: { ...incoming('bye then', null), source: 'bot', sender: { id: 'bot-1', displayName: null } }, now: NOW },
+    { type: 'message.recorded', message: { ...incoming('bye then', null), source: 'bot', sender: { id: 'bot-1', displayName: null } }, now: NOW },
     ...placeholders.map((p): CorrespondentQueueEvent => ({ type: 'media.finalized', mediaJobId: p.mediaJobId, content: '[Voice message] hello', now: NOW })),
     { type: 'media.finalized', mediaJobId: 'job-unknown', content: '[Image] a cat', now: NOW },
     { type: 'queue.evict', now: NOW },

@@ -44,7 +44,7 @@ export function queueHistory(store: () => Store, db: () => Db, botId: string) {
             : { kind: event.message.media.kind, content: formatPendingMedia(event.message.media), status: 'placeholder' as const, mediaJobId: event.message.mediaJobId };
           return append(arrival, window.nextId, event.now, fields);
         }
-        case 'message.outbound-recorded': {
+        case 'message.recorded': {
           const { sender, content } = event.message;
           await store().history.append([outboundRow(botId, correspondentId, window.nextId, content, event.now)]);
           void sender;

@@ -198,8 +198,15 @@ export type BotView = Static<typeof BotView>;
 export const BotList = Type.Object({ bots: Type.Array(BotView) }, { $id: 'BotList' });
 export type BotList = Static<typeof BotList>;
 
-/** `GET /v1/bots/:id/qr`: the latest pairing QR, `null` when none is waiting to be scanned. */
-export const QrView = Type.Object({ qr: Nullable(Type.String()) }, { $id: 'QrView' });
+/** `GET /v1/bots/:id/qr`: the latest pairing QR; every field `null` when none is waiting to be scanned. */
+export const QrView = Type.Object(
+  {
+    qr: Nullable(Type.String({ description: 'The QR code\'s text, for a terminal or a QR library' })),
+    dataUrl: Nullable(Type.String({ description: 'The QR code as a PNG `data:` URL, ready for an <img>' })),
+    expiresAt: Nullable(Timestamp),
+  },
+  { $id: 'QrView' },
+);
 export type QrView = Static<typeof QrView>;
 
 /** `POST /v1/bots/:id/pairing-code`. */

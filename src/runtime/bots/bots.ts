@@ -49,6 +49,14 @@ export interface BotsDeps {
    * makes it be told again; the change is acknowledged once this resolves, so it should not fail.
    */
   readonly onStateChanged?: (change: BotStateChange) => Promise<void>;
+  /** Reconnects of a dropped session: how many before the bot fails (`null`: no limit), and the longest wait. */
+  readonly reconnect?: { readonly maxAttempts: number | null; readonly maxDelayMs: number };
+}
+
+/** The pairing QR code waiting to be scanned and when it stops working (epoch ms, `null` when unknown). */
+export interface PendingQr {
+  readonly qr: string;
+  readonly expiresAt: number | null;
 }
 
 /** A bot's move to another top-level state. */
@@ -67,6 +75,8 @@ export interface BotStateChange {
 const REAPED_JOB_STATES = ['holding.idle', 'holding.claimed', 'completed', 'failed.notifying'];
 
 const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
+/** Reconnect attempts before a bot whose connection keeps dropping fails, unless configured. */
+export const DEFAULT_MAX_RECONNECT_ATTEMPTS = 30;
 /** Bots restored at once after a restart. */
 const RESTORE_CONCURRENCY = 16;
 
@@ -83,6 +93,10 @@ export function createBots(deps: BotsDeps) {
   const sessions = new Map<string, ProviderSession>();
   const timers = new Map<string, NodeJS.Timeout>();
   const started = new Set<string>();
+  const qrExpiry = new Map<string, PendingQr>();
+  const reconnect = { ...RECONNECT, maxMs: deps.reconnect?.maxDelayMs ?? RECONNECT.maxMs };
+  const maxReconnectAttempts = deps.reconnect === undefined ? DEFAULT_MAX_RECONNECT_ATTEMPTS : deps.reconnect.maxAttempts;
+  const startEvent = { type: 'bot.start', maxReconnectAttempts } as const;
   const chains = new Map<string, Promise<void>>();
   const log = deps.logger.child({ scope: 'bots' });
   let closing = false;
@@ -142,11 +156,25 @@ export function createBots(deps: BotsDeps) {
   function onProviderEvent(botId: string, event: ProviderEvent): void {
     // A session closing because the process shuts down is not the bot disconnecting.
     if (!actors.has(botId) || closing) return;
-    const machineEvent =
-      event.type === 'provider.disconnected'
-        ? { ...event, retryAt: deps.clock() + backoffDelay(actorOf(botId).getSnapshot().context.attempt + 1, RECONNECT, Math.random()) }
-        : event;
-    void send(botId, machineEvent).catch(() => undefined);
+    // A session that went down is dead (a closed WhatsApp Web socket is never reused): the next
+    // connect opens a fresh one.
+    if (event.type === 'provider.disconnected' || event.type === 'provider.logged-out' || event.type === 'provider.failed') started.delete(botId);
+    void send(botId, machineEventOf(botId, event)).catch(() => undefined);
+  }
+
+  function machineEventOf(botId: string, event: ProviderEvent): Parameters<BotActor['send']>[0] {
+    switch (event.type) {
+      case 'provider.disconnected': {
+        const { reason, retryable } = event;
+        const delay = event.immediate === true ? 0 : backoffDelay(actorOf(botId).getSnapshot().context.attempt + 1, reconnect, Math.random());
+        return { type: 'provider.disconnected', reason, retryable, retryAt: deps.clock() + delay };
+      }
+      case 'provider.qr':
+        qrExpiry.set(botId, { qr: event.qr, expiresAt: event.expiresAt ?? null });
+        return { type: 'provider.qr', qr: event.qr };
+      default:
+        return event;
+    }
   }
 
   async function session(botId: string): Promise<ProviderSession> {
@@ -187,7 +215,7 @@ export function createBots(deps: BotsDeps) {
     } else if (state === 'reconnecting') {
       await send(bot.id, { type: 'reconnect.due', attempt: actor.getSnapshot().context.attempt });
     }
-    if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, { type: 'bot.start' });
+    if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, startEvent);
   }
 
   /**
@@ -313,6 +341,13 @@ export function createBots(deps: BotsDeps) {
     ids: () => [...actors.keys()],
     /** The bot actor's context (QR, last error, reconnect attempt). */
     context: (botId: string) => actorOf(botId).getSnapshot().context,
+    /** The QR code waiting to be scanned, with its expiry where the provider reported one. */
+    pendingQr(botId: string): PendingQr | null {
+      const qr = actorOf(botId).getSnapshot().context.qr;
+      if (qr === null) return null;
+      const known = qrExpiry.get(botId);
+      return { qr, expiresAt: known?.qr === qr ? known.expiresAt : null };
+    },
 
     async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
       const record = await deps.store.bots.create(bot, new Date(deps.clock()));
@@ -322,7 +357,7 @@ export function createBots(deps: BotsDeps) {
     },
     async start(botId: string): Promise<void> {
       await desire(botId, 'running');
-      await send(botId, { type: 'bot.start' });
+      await send(botId, startEvent);
     },
     async stop(botId: string): Promise<void> {
       await desire(botId, 'stopped');
@@ -345,6 +380,7 @@ export function createBots(deps: BotsDeps) {
       }
       clearTimeout(timers.get(botId));
       timers.delete(botId);
+      qrExpiry.delete(botId);
       const s = sessions.get(botId);
       sessions.delete(botId);
       started.delete(botId);

@@ -13,7 +13,7 @@ import type { Store } from '../../ports/store.port.ts';
 import { createLanes } from '../actors/lanes.ts';
 import { queueResidency } from './queue-residency.ts';
 import type { PersistenceStats } from '../actors/persisted-actor.ts';
-import { inboundRow, outboundMessage, outboundRow, ownerRow } from './history-rows.ts';
+import { REACTION_KIND, inboundRow, outboundMessage, outboundRow, ownerRow } from './history-rows.ts';
 import type { Arrival } from './history-rows.ts';
 import { queueActorId, queueActorOptions } from './queue-actor.ts';
 import type { QueueActor } from './queue-actor.ts';
@@ -170,6 +170,15 @@ export function createConversations(deps: ConversationsDeps) {
     };
   }
 
+  /** A reaction joins the conversation quietly: nothing answers or announces it. */
+  function reactionPlan(arrival: Arrival, text: string): IngestPlan {
+    return {
+      write: (seq, now) => deps.history.write(inboundRow(arrival, seq, now, { kind: REACTION_KIND, content: text, status: 'final', mediaJobId: null })),
+      decide: (q, now) => q.send({ type: 'message.recorded', message: { ...arrival, content: text, source: 'user' }, now }),
+      mediaJobId: null,
+    };
+  }
+
   /** `onJob` hears that a job now refers to the staged file, which then is the job's to release. */
   function mediaPlan(arrival: Arrival, media: MediaDescriptor, mediaJobId: string, staged: StagingOutcome, onJob: () => void): IngestPlan {
     const createJob = async (messageId: number, jobId: string): Promise<void> => {
@@ -231,6 +240,7 @@ export function createConversations(deps: ConversationsDeps) {
       // Providers deliver what WhatsApp accepted; what this instance does not take whole is cut visibly.
       const maxChars = deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS;
       const cut = (text: string) => truncateContent(text, maxChars);
+      if (message.media === null && message.reaction === true) return ingest(arrival, () => reactionPlan(arrival, cut(message.text ?? '')));
       if (message.media === null) return this.ingestText(arrival, cut(message.text ?? ''));
       const { kind, mimetype, fileName } = message.media;
       const caption = message.media.caption === null ? null : cut(message.media.caption);
@@ -251,7 +261,7 @@ export function createConversations(deps: ConversationsDeps) {
       const content = truncateContent(media === null ? (message.text ?? '') : [mediaLabel(media), media.caption].filter((p) => p !== null && p !== '').join(' '), deps.maxInboundTextChars ?? WHATSAPP_TEXT_CHARS);
       return ingest(arrival, () => ({
         write: (seq, now) => deps.history.write(ownerRow(arrival, seq, now, media?.kind ?? 'text', content)),
-        decide: (q, now) => q.send({ type: 'message.outbound-recorded', message: { ...arrival, content, source: 'owner' }, now }),
+        decide: (q, now) => q.send({ type: 'message.recorded', message: { ...arrival, content, source: 'owner' }, now }),
         mediaJobId: null,
       }));
     },
@@ -335,7 +345,7 @@ export function createConversations(deps: ConversationsDeps) {
               await recovery.catchUp(q);
               continue;
             }
-            q.send({ type: 'message.outbound-recorded', message: outboundMessage(botId, text), now }).catch((err: unknown) => log.error({ err, botId }, 'queue decision refused'));
+            q.send({ type: 'message.recorded', message: outboundMessage(botId, text), now }).catch((err: unknown) => log.error({ err, botId }, 'queue decision refused'));
             return seq;
           }
         });

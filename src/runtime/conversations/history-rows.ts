@@ -13,6 +13,9 @@ export interface Arrival {
   readonly originatingAt: number | null;
 }
 
+/** History kind of a reaction: stored and in the window, told to no listener. */
+export const REACTION_KIND = 'reaction';
+
 /**
  * The history row of an accepted inbound message. It carries every field the queue window shows
  * besides the cut content, and `now` is the queue event's `now` too: a window rebuilt from the row

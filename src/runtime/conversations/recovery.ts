@@ -1,6 +1,6 @@
 import type { Logger } from '../../logging/logger.ts';
 import type { Store } from '../../ports/store.port.ts';
-import { historyMessage, placeholderFromRow } from './history-rows.ts';
+import { REACTION_KIND, historyMessage, placeholderFromRow } from './history-rows.ts';
 import type { Arrival } from './history-rows.ts';
 import type { QueueActor } from './queue-actor.ts';
 
@@ -57,9 +57,9 @@ export function queueRecovery({ store, clock, log }: QueueRecoveryDeps) {
       for (const row of rows) {
         if (row.status === 'placeholder' && row.mediaJobId !== null) {
           await q.send({ type: 'placeholder.injected', message: placeholderFromRow(row, row.mediaJobId), now: clock() });
-        } else if (row.direction === 'outbound') {
+        } else if (row.direction === 'outbound' || row.kind === REACTION_KIND) {
           const { id: _seq, acceptedAt, ...message } = historyMessage(row);
-          await q.send({ type: 'message.outbound-recorded', message, now: acceptedAt });
+          await q.send({ type: 'message.recorded', message, now: acceptedAt });
         } else {
           const { id: _seq, acceptedAt, ...message } = historyMessage(row);
           await q.send({ type: 'message.text-received', message, now: acceptedAt });

@@ -143,7 +143,9 @@ describe('simulator inbound', () => {
     const media = handlers.messages[0]!.media!;
     expect(handlers.messages[0]!.text).toBeNull();
     expect(media).toMatchObject({ kind: 'image', mimetype: 'image/png', caption: 'look', fileName: 'x.png', sizeBytes: 7 });
-    expect(Buffer.from(await media.download())).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+    const bytes = await media.download();
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(bytes instanceof Uint8Array ? bytes : [])).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
   });
 
   it('makes the download of corrupt media fail', async () => {
