@@ -1,6 +1,5 @@
 import { BOT_MACHINE_VERSION, botMachine } from '../../../machines/bot.machine.ts';
 import type { BotEffects } from '../../../machines/bot.machine.ts';
-import { backoffDelay } from '../../domain/backoff.ts';
 import { ParleyError } from '../../domain/errors.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { BotRecord } from '../../ports/bot-store.port.ts';
@@ -16,6 +15,10 @@ import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStat
 import type { InspectionHub } from '../actors/inspection-hub.ts';
 import type { MediaJobHost } from '../media-jobs/media-job-host.ts';
 import type { ProviderHandlers } from '../../ports/provider.port.ts';
+import { providerNews } from './provider-news.ts';
+import type { PendingQr, ReconnectPolicy } from './provider-news.ts';
+
+export type { PendingQr, ReconnectPolicy } from './provider-news.ts';
 
 export type BotActor = PersistedActor<typeof botMachine>;
 
@@ -49,14 +52,11 @@ export interface BotsDeps {
    * makes it be told again; the change is acknowledged once this resolves, so it should not fail.
    */
   readonly onStateChanged?: (change: BotStateChange) => Promise<void>;
-  /** Reconnects of a dropped session: how many before the bot fails (`null`: no limit), and the longest wait. */
-  readonly reconnect?: { readonly maxAttempts: number | null; readonly maxDelayMs: number };
-}
-
-/** The pairing QR code waiting to be scanned and when it stops working (epoch ms, `null` when unknown). */
-export interface PendingQr {
-  readonly qr: string;
-  readonly expiresAt: number | null;
+  /**
+   * Reconnects of a dropped session: how many before the bot fails (`null`: no limit), the longest
+   * wait, and the first one (1 s unless given).
+   */
+  readonly reconnect?: ReconnectPolicy;
 }
 
 /** A bot's move to another top-level state. */
@@ -74,9 +74,6 @@ export interface BotStateChange {
  */
 const REAPED_JOB_STATES = ['holding.idle', 'holding.claimed', 'completed', 'failed.notifying'];
 
-const RECONNECT = { baseMs: 1000, maxMs: 60_000, jitter: 0.3 };
-/** Reconnect attempts before a bot whose connection keeps dropping fails, unless configured. */
-export const DEFAULT_MAX_RECONNECT_ATTEMPTS = 30;
 /** Bots restored at once after a restart. */
 const RESTORE_CONCURRENCY = 16;
 
@@ -93,10 +90,8 @@ export function createBots(deps: BotsDeps) {
   const sessions = new Map<string, ProviderSession>();
   const timers = new Map<string, NodeJS.Timeout>();
   const started = new Set<string>();
-  const qrExpiry = new Map<string, PendingQr>();
-  const reconnect = { ...RECONNECT, maxMs: deps.reconnect?.maxDelayMs ?? RECONNECT.maxMs };
-  const maxReconnectAttempts = deps.reconnect === undefined ? DEFAULT_MAX_RECONNECT_ATTEMPTS : deps.reconnect.maxAttempts;
-  const startEvent = { type: 'bot.start', maxReconnectAttempts } as const;
+  const news = providerNews({ clock: deps.clock, attemptOf: (botId) => actorOf(botId).getSnapshot().context.attempt, ...(deps.reconnect === undefined ? {} : { policy: deps.reconnect }) });
+  const startEvent = { type: 'bot.start', maxReconnectAttempts: news.maxReconnectAttempts } as const;
   const chains = new Map<string, Promise<void>>();
   const log = deps.logger.child({ scope: 'bots' });
   let closing = false;
@@ -159,22 +154,7 @@ export function createBots(deps: BotsDeps) {
     // A session that went down is dead (a closed WhatsApp Web socket is never reused): the next
     // connect opens a fresh one.
     if (event.type === 'provider.disconnected' || event.type === 'provider.logged-out' || event.type === 'provider.failed') started.delete(botId);
-    void send(botId, machineEventOf(botId, event)).catch(() => undefined);
-  }
-
-  function machineEventOf(botId: string, event: ProviderEvent): Parameters<BotActor['send']>[0] {
-    switch (event.type) {
-      case 'provider.disconnected': {
-        const { reason, retryable } = event;
-        const delay = event.immediate === true ? 0 : backoffDelay(actorOf(botId).getSnapshot().context.attempt + 1, reconnect, Math.random());
-        return { type: 'provider.disconnected', reason, retryable, retryAt: deps.clock() + delay };
-      }
-      case 'provider.qr':
-        qrExpiry.set(botId, { qr: event.qr, expiresAt: event.expiresAt ?? null });
-        return { type: 'provider.qr', qr: event.qr };
-      default:
-        return event;
-    }
+    void send(botId, news.toMachineEvent(botId, event)).catch(() => undefined);
   }
 
   async function session(botId: string): Promise<ProviderSession> {
@@ -342,12 +322,7 @@ export function createBots(deps: BotsDeps) {
     /** The bot actor's context (QR, last error, reconnect attempt). */
     context: (botId: string) => actorOf(botId).getSnapshot().context,
     /** The QR code waiting to be scanned, with its expiry where the provider reported one. */
-    pendingQr(botId: string): PendingQr | null {
-      const qr = actorOf(botId).getSnapshot().context.qr;
-      if (qr === null) return null;
-      const known = qrExpiry.get(botId);
-      return { qr, expiresAt: known?.qr === qr ? known.expiresAt : null };
-    },
+    pendingQr: (botId: string): PendingQr | null => news.pendingQr(botId, actorOf(botId).getSnapshot().context.qr),
 
     async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
       const record = await deps.store.bots.create(bot, new Date(deps.clock()));
@@ -380,7 +355,7 @@ export function createBots(deps: BotsDeps) {
       }
       clearTimeout(timers.get(botId));
       timers.delete(botId);
-      qrExpiry.delete(botId);
+      news.forget(botId);
       const s = sessions.get(botId);
       sessions.delete(botId);
       started.delete(botId);
