@@ -44,6 +44,10 @@ export function testProvider() {
     async own(botId: string, to: string, text: string, providerMessageId: string = randomUUID()) {
       await deliver(botId, { providerMessageId, correspondentId: to, sender: { id: 'me', displayName: null }, group: null, originatingAt: null, text, media: null, fromMe: true });
     },
+    /** A reaction of `from` to an earlier message: recorded, never answered or announced. */
+    async reaction(botId: string, from: string, emoji: string, providerMessageId: string = randomUUID()) {
+      await deliver(botId, { providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text: `[Reaction ${emoji}]`, media: null, reaction: true });
+    },
     async media(botId: string, from: string, kind: MediaKind, providerMessageId: string = randomUUID(), caption: string | null = null) {
       await deliver(botId, {
         providerMessageId, correspondentId: from, sender: { id: from, displayName: null }, group: null, originatingAt: null, text: null,
