@@ -6,6 +6,7 @@ import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundL
 import QRCode from 'qrcode';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { WHATSAPP_TEXT_CHARS } from '../domain/queue-limits.ts';
+import { canonicalCorrespondent } from '../domain/whatsapp-id.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
@@ -69,6 +70,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     const record = removing.has(id) ? null : await store.bots.get(id);
     if (record === null) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
     return record;
+  }
+
+  /** The conversation a correspondent id given over REST names, in the bot's provider's form. */
+  async function conversationOf(id: string, correspondentId: string): Promise<string> {
+    return canonicalCorrespondent((await botRecord(id)).provider, correspondentId);
   }
 
   async function view(record: BotRecord, conversations?: readonly QueueSummary[]): Promise<BotView> {
@@ -143,19 +149,19 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
     /** A conversation's AI reply: its state, pause, counts and last error. */
     async aiStatus(id: string, correspondentId: string): Promise<ReplyView> {
-      await botRecord(id);
-      return runtime.replies.view(id, correspondentId);
+      const cid = await conversationOf(id, correspondentId);
+      return runtime.replies.view(id, cid);
     },
 
     /** Pauses the AI in one conversation for `durationMs`, or until resumed when absent; a reply being made is dropped. */
     async pauseAi(id: string, correspondentId: string, durationMs: number | null): Promise<ReplyView> {
-      await botRecord(id);
-      return runtime.replies.pause(id, correspondentId, durationMs);
+      const cid = await conversationOf(id, correspondentId);
+      return runtime.replies.pause(id, cid, durationMs);
     },
 
     async resumeAi(id: string, correspondentId: string): Promise<ReplyView> {
-      await botRecord(id);
-      return runtime.replies.resume(id, correspondentId);
+      const cid = await conversationOf(id, correspondentId);
+      return runtime.replies.resume(id, cid);
     },
 
     async startBot(id: string): Promise<BotView> {
@@ -216,26 +222,25 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
 
     async queueMessages(id: string, correspondentId: string): Promise<QueueMessageList> {
-      await botRecord(id);
-      const messages = await queueWindow(reader, id, correspondentId);
-      if (messages === null) throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${correspondentId}` });
+      const cid = await conversationOf(id, correspondentId);
+      const messages = await queueWindow(reader, id, cid);
+      if (messages === null) throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${cid}` });
       return { messages: messages.map(queueMessageView) };
     },
 
     async history(id: string, correspondentId: string, page: HistoryQuery): Promise<HistoryList> {
-      await botRecord(id);
+      const cid = await conversationOf(id, correspondentId);
       const options = { limit: page.limit ?? 100, ...(page.beforeSeq === undefined ? {} : { beforeSeq: page.beforeSeq }) };
-      const messages = await store.history.list(id, correspondentId, options);
+      const messages = await store.history.list(id, cid, options);
       // An empty page of a conversation is a page; no conversation at all is not found, as for its window.
-      if (messages.length === 0 && (await store.actors.get(queueActorId(id, correspondentId))) === null && (await store.history.list(id, correspondentId, { limit: 1 })).length === 0) {
-        throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${correspondentId}` });
+      if (messages.length === 0 && (await store.actors.get(queueActorId(id, cid))) === null && (await store.history.list(id, cid, { limit: 1 })).length === 0) {
+        throw ParleyError.of('NOT_FOUND', { resource: `Conversation of bot ${id} with ${cid}` });
       }
       return { messages };
     },
 
     async sendMessage(id: string, message: SendMessageBody): Promise<SendMessageAccepted> {
-      await botRecord(id);
-      const queued = await deps.outbox.send(id, message.to, message.text);
+      const queued = await deps.outbox.send(id, await conversationOf(id, message.to), message.text);
       return { id: queued.id, state: queued.state };
     },
 

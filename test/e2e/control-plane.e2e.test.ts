@@ -122,12 +122,12 @@ describe('REST control plane', () => {
 
     it('serves the QR a provider published and its pairing code', async () => {
       await runningBot(api, 'bot-wa', 'baileys');
-      expect((await api.request('GET', '/v1/bots/bot-wa/qr')).json()).toEqual({ qr: null });
+      expect((await api.request('GET', '/v1/bots/bot-wa/qr')).json()).toEqual({ qr: null, dataUrl: null, expiresAt: null });
       await api.request('POST', '/v1/bots/bot-wa/stop');
       api.whatsapp.needScan('bot-wa', 'QR-DATA-1');
       await api.request('POST', '/v1/bots/bot-wa/start');
       await botInState(api, 'bot-wa', 'awaiting-qr');
-      expect((await api.request('GET', '/v1/bots/bot-wa/qr')).json()).toEqual({ qr: 'QR-DATA-1' });
+      expect((await api.request('GET', '/v1/bots/bot-wa/qr')).json()).toEqual({ qr: 'QR-DATA-1', dataUrl: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/), expiresAt: null });
       const pairing = await api.request('POST', '/v1/bots/bot-wa/pairing-code', { phoneNumber: '+4915550123' });
       expect(pairing.statusCode).toBe(200);
       expect(pairing.json()).toEqual({ code: 'PAIR-0123' });
