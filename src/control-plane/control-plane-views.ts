@@ -16,6 +16,8 @@ const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'hol
 export interface LiveBot {
   readonly state: string;
   readonly lastError: string | null;
+  /** Reconnects in a row since the last successful connection, the next one's time (epoch ms) and why the last drop happened. */
+  readonly reconnect: { readonly attempt: number; readonly retryAt: number | null; readonly lastDisconnect: string | null };
 }
 
 export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<Record<MediaJobState, number>>, conversations: readonly QueueSummary[]): BotView {
@@ -33,6 +35,11 @@ export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<R
     pendingMediaJobs: OPEN_JOB_STATES.reduce((sum, s) => sum + (jobs[s] ?? 0), 0),
     queues,
     lastError: live?.lastError ?? null,
+    reconnect: {
+      attempt: live?.reconnect.attempt ?? 0,
+      nextAt: live?.reconnect.retryAt == null ? null : new Date(live.reconnect.retryAt),
+      lastDisconnect: live?.reconnect.lastDisconnect ?? null,
+    },
     // Only what the schemas know: nothing stored beside them (old free-form keys, secrets) is echoed.
     settings: knownSettings(record.settings),
     createdAt: record.createdAt,

@@ -79,7 +79,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
   async function view(record: BotRecord, conversations?: readonly QueueSummary[]): Promise<BotView> {
     const [jobs, queues] = await Promise.all([store.mediaJobs.countByState(record.id), conversations ?? queueSummaries(reader, record.id)]);
-    const live = runtime.bots.has(record.id) ? { state: runtime.bots.state(record.id), lastError: runtime.bots.context(record.id).lastError } : null;
+    const context = runtime.bots.has(record.id) ? runtime.bots.context(record.id) : null;
+    const live = context === null ? null : {
+      state: runtime.bots.state(record.id), lastError: context.lastError,
+      reconnect: { attempt: context.attempt, retryAt: context.retryAt, lastDisconnect: context.lastDisconnect },
+    };
     return botView(record, live, jobs, queues);
   }
 

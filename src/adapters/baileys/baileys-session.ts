@@ -46,6 +46,14 @@ interface OpenSocket {
 }
 
 /**
+ * Whether the account is linked. Baileys sets `registered` only when a pairing code succeeds; a QR
+ * scan leaves it false and sets `me`. A pairing code under way sets `me` too, with `pairingCode`.
+ */
+function isLinked({ state: { creds } }: MongoAuthState): boolean {
+  return creds.registered || (creds.me !== undefined && creds.pairingCode === undefined);
+}
+
+/**
  * One bot's WhatsApp Web session through Baileys. Every `start` builds a new socket (a closed one
  * is dead); a socket's close becomes one provider event by the disconnect table, and events of a
  * socket this session already let go of are ignored. Inbound `notify` and `append` upserts (the
@@ -104,7 +112,8 @@ export function createBaileysSession(deps: BaileysSessionDeps): ProviderSession 
   function onClose(socket: OpenSocket, error: unknown): void {
     release(socket);
     const { statusCode, message } = closeStatus(error);
-    const decision = decideClose({ statusCode, message, pairing: auth?.state.creds.registered !== true, previousStatusCode: previousStatus });
+    // Pairing: this session showed QR codes and has not connected since (a scan's 515 comes then).
+    const decision = decideClose({ statusCode, message, pairing: qrShown > 0, previousStatusCode: previousStatus });
     previousStatus = statusCode;
     log.info({ statusCode, decision: decision.type }, 'WhatsApp connection closed');
     // Logged out: the keys are worthless now (the bot machine clears them from the store); the next start pairs afresh.
@@ -209,7 +218,7 @@ export function createBaileysSession(deps: BaileysSessionDeps): ProviderSession 
     async requestPairingCode(phoneNumber) {
       const digits = phoneNumber.replace(/^\+/, '');
       if (!/^\d{6,20}$/.test(digits)) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.phoneNumber', problem: 'must be the number in international format, digits only' });
-      if (auth?.state.creds.registered === true) throw ParleyError.of('ALREADY_PAIRED', { id: botId });
+      if (auth !== null && isLinked(auth)) throw ParleyError.of('ALREADY_PAIRED', { id: botId });
       const socket = await readyForPairing();
       try {
         return await socket.sock.requestPairingCode(digits);

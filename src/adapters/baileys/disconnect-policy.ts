@@ -7,7 +7,7 @@ export interface CloseContext {
   readonly statusCode: number | null;
   /** Why, in Baileys' words (the error message), for the bot's `lastError`. */
   readonly message: string | null;
-  /** The account is not linked yet (`creds.registered` false): the socket was showing QR codes. */
+  /** The session showed QR codes and has not connected since: a scan (and its 515) may be under way. */
   readonly pairing: boolean;
   /** Status of the close before this one on the same session, `null` after a successful connection. */
   readonly previousStatusCode: number | null;

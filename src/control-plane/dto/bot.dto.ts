@@ -189,6 +189,11 @@ export const BotView = Type.Object({
     placeholders: Type.Integer({ minimum: 0 }),
   }),
   lastError: Type.Optional(Nullable(Type.String())),
+  reconnect: Type.Optional(Type.Object({
+    attempt: Type.Integer({ minimum: 0, description: 'Reconnects in a row since the last successful connection; the bot fails after BOT_MAX_RECONNECT_ATTEMPTS' }),
+    nextAt: Nullable(Timestamp),
+    lastDisconnect: Nullable(Type.String({ description: 'Why the connection last dropped' })),
+  })),
   settings: Type.Optional(BotSettings),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -153,6 +153,27 @@ describe('Baileys session', () => {
     await expect(s.requestPairingCode?.('4915100000000')).rejects.toSatisfy((err: unknown) => isParleyError(err, 'ALREADY_PAIRED'));
   });
 
+  it('knows an account linked by QR scan (me set, registered false) as linked, and one with a pairing code under way as not yet', async () => {
+    const { s, fakes } = session('pair-linked');
+    await s.start();
+    const creds = fakes.last.config.auth.creds;
+    creds.me = { id: '4915100000000:3@s.whatsapp.net' };
+    await expect(s.requestPairingCode?.('4915100000000')).rejects.toSatisfy((err: unknown) => isParleyError(err, 'ALREADY_PAIRED'));
+    creds.pairingCode = 'ABCD1234';
+    fakes.last.qr('QR');
+    await expect(s.requestPairingCode?.('4915100000000')).resolves.toBe('ABCD1234');
+  });
+
+  it('logs out a linked bot on a 401 after a 515 when it showed no QR code since it last connected', async () => {
+    const { s, fakes, events } = session('linked-401');
+    await s.start();
+    fakes.last.open();
+    fakes.last.close(DisconnectReason.restartRequired);
+    await s.start();
+    fakes.last.close(DisconnectReason.loggedOut);
+    expect(events.at(-1)).toEqual({ type: 'provider.logged-out' });
+  });
+
   it('answers WhatsApp\'s retry receipts with what it sent, from memory or history', async () => {
     const { s, fakes } = session('get-message', { sentText: () => Promise.resolve('from history') });
     await s.start();
