@@ -90,40 +90,12 @@ const quotedText = 'This is a rather long message that the reply refers to, and 
 
 describe('normalizeInbound: text', () => {
   it('takes a plain conversation message', async () => {
-    expect(await normalized({ message: { conversation: 'Hello there' } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "Hello there",
-      }
-    `);
+    expect(await normalized({ message: { conversation: 'Hello there' } })).toMatchSnapshot();
   });
 
   it('prefixes a reply with an excerpt of the quoted text, cut at 80 characters', async () => {
     const message = { extendedTextMessage: { text: 'I agree', contextInfo: { stanzaId: 'Q-1', participant: PN, quotedMessage: { conversation: quotedText } } } };
-    expect(await normalized({ message })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Reply to: "This is a rather long message that the reply refers to, and it goes on well past…"] I agree",
-      }
-    `);
+    expect(await normalized({ message })).toMatchSnapshot();
   });
 
   it('quotes a media message by its label and caption, on one line', async () => {
@@ -133,21 +105,7 @@ describe('normalizeInbound: text', () => {
   });
 
   it('unwraps an ephemeral (disappearing) message', async () => {
-    expect(await normalized({ message: { ephemeralMessage: { message: { extendedTextMessage: { text: 'Gone soon' } } } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "Gone soon",
-      }
-    `);
+    expect(await normalized({ message: { ephemeralMessage: { message: { extendedTextMessage: { text: 'Gone soon' } } } } })).toMatchSnapshot();
   });
 });
 
@@ -158,179 +116,39 @@ describe('normalizeInbound: media', () => {
     const fileLength = message.message?.imageMessage?.fileLength;
     expect(typeof fileLength === 'object' && fileLength !== null && fileLength.high).toBe(1);
     expect((await run(message)).result?.media?.sizeBytes).toBe(5_000_000_000);
-    expect(await normalized({ message: { imageMessage: { mimetype: 'image/jpeg', caption: 'Look', fileLength: 5_000_000_000 } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": {
-          "caption": "Look",
-          "fileName": null,
-          "kind": "image",
-          "mimetype": "image/jpeg",
-          "sizeBytes": 5000000000,
-        },
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": null,
-      }
-    `);
+    expect(await normalized({ message: { imageMessage: { mimetype: 'image/jpeg', caption: 'Look', fileLength: 5_000_000_000 } } })).toMatchSnapshot();
   });
 
   it('puts the quote of a media reply in its caption', async () => {
     const message = { imageMessage: { mimetype: 'image/png', fileLength: 10, contextInfo: { quotedMessage: { conversation: 'Send a photo?' } } } };
-    expect((await normalized({ message })).media).toMatchInlineSnapshot(`
-      {
-        "caption": "[Reply to: "Send a photo?"]",
-        "fileName": null,
-        "kind": "image",
-        "mimetype": "image/png",
-        "sizeBytes": 10,
-      }
-    `);
+    expect((await normalized({ message })).media).toMatchSnapshot();
   });
 
   it('takes a video and a GIF (a looping video)', async () => {
-    expect(await normalized({ message: { videoMessage: { mimetype: 'video/mp4', caption: 'Clip', fileLength: 2048 } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": {
-          "caption": "Clip",
-          "fileName": null,
-          "kind": "video",
-          "mimetype": "video/mp4",
-          "sizeBytes": 2048,
-        },
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": null,
-      }
-    `);
-    expect((await normalized({ message: { videoMessage: { mimetype: 'video/mp4', gifPlayback: true, fileLength: 99 } } })).media).toMatchInlineSnapshot(`
-      {
-        "caption": null,
-        "fileName": null,
-        "kind": "video",
-        "mimetype": "video/mp4",
-        "sizeBytes": 99,
-      }
-    `);
+    expect(await normalized({ message: { videoMessage: { mimetype: 'video/mp4', caption: 'Clip', fileLength: 2048 } } })).toMatchSnapshot();
+    expect((await normalized({ message: { videoMessage: { mimetype: 'video/mp4', gifPlayback: true, fileLength: 99 } } })).media).toMatchSnapshot();
   });
 
   it('takes audio as audio and a push-to-talk recording as voice', async () => {
-    expect((await normalized({ message: { audioMessage: { mimetype: 'audio/mpeg', fileLength: 4000 } } })).media).toMatchInlineSnapshot(`
-      {
-        "caption": null,
-        "fileName": null,
-        "kind": "audio",
-        "mimetype": "audio/mpeg",
-        "sizeBytes": 4000,
-      }
-    `);
-    expect(await normalized({ message: { audioMessage: { mimetype: 'audio/ogg; codecs=opus', ptt: true, seconds: 3, fileLength: 1500 } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": {
-          "caption": null,
-          "fileName": null,
-          "kind": "voice",
-          "mimetype": "audio/ogg; codecs=opus",
-          "sizeBytes": 1500,
-        },
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": null,
-      }
-    `);
+    expect((await normalized({ message: { audioMessage: { mimetype: 'audio/mpeg', fileLength: 4000 } } })).media).toMatchSnapshot();
+    expect(await normalized({ message: { audioMessage: { mimetype: 'audio/ogg; codecs=opus', ptt: true, seconds: 3, fileLength: 1500 } } })).toMatchSnapshot();
   });
 
   it('takes a document with its file name, and unwraps a document with caption', async () => {
     const document = { mimetype: 'application/pdf', fileName: 'invoice.pdf', fileLength: 12_345 };
-    expect((await normalized({ message: { documentMessage: document } })).media).toMatchInlineSnapshot(`
-      {
-        "caption": null,
-        "fileName": "invoice.pdf",
-        "kind": "document",
-        "mimetype": "application/pdf",
-        "sizeBytes": 12345,
-      }
-    `);
+    expect((await normalized({ message: { documentMessage: document } })).media).toMatchSnapshot();
     const wrapped = { documentWithCaptionMessage: { message: { documentMessage: { ...document, caption: 'March invoice' } } } };
-    expect(await normalized({ message: wrapped })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": {
-          "caption": "March invoice",
-          "fileName": "invoice.pdf",
-          "kind": "document",
-          "mimetype": "application/pdf",
-          "sizeBytes": 12345,
-        },
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": null,
-      }
-    `);
+    expect(await normalized({ message: wrapped })).toMatchSnapshot();
   });
 
   it('takes a sticker, defaulting the mimetype and leaving the size unknown when absent', async () => {
-    expect((await normalized({ message: { stickerMessage: { isAnimated: false } } })).media).toMatchInlineSnapshot(`
-      {
-        "caption": null,
-        "fileName": null,
-        "kind": "sticker",
-        "mimetype": "image/webp",
-        "sizeBytes": null,
-      }
-    `);
+    expect((await normalized({ message: { stickerMessage: { isAnimated: false } } })).media).toMatchSnapshot();
   });
 
   it('unwraps view-once media of every generation', async () => {
     const image = { imageMessage: { mimetype: 'image/jpeg', viewOnce: true, fileLength: 700 } };
     const v2 = await normalized({ message: { viewOnceMessageV2: { message: image } } });
-    expect(v2).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": {
-          "caption": null,
-          "fileName": null,
-          "kind": "image",
-          "mimetype": "image/jpeg",
-          "sizeBytes": 700,
-        },
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": null,
-      }
-    `);
+    expect(v2).toMatchSnapshot();
     expect(await normalized({ message: { viewOnceMessage: { message: image } } })).toEqual(v2);
     expect(await normalized({ message: { viewOnceMessageV2Extension: { message: image } } })).toEqual(v2);
   });
@@ -342,92 +160,31 @@ describe('normalizeInbound: locations, contacts, reactions, edits', () => {
     expect((await normalized({ message: { locationMessage } })).text).toMatchInlineSnapshot(`"[Location] 52.520008, 13.404954 — Alexanderplatz, 10178 Berlin https://maps.example/alex"`);
     expect((await normalized({ message: { locationMessage: { degreesLatitude: -33.8688, degreesLongitude: 151.2093 } } })).text).toMatchInlineSnapshot(`"[Location] -33.8688, 151.2093"`);
     const live = { liveLocationMessage: { degreesLatitude: 48.1351, degreesLongitude: 11.582, caption: 'On my way' } };
-    expect(await normalized({ message: live })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Location] 48.1351, 11.582 — On my way",
-      }
-    `);
+    expect(await normalized({ message: live })).toMatchSnapshot();
   });
 
   it('tells a contact card by name and numbers, one line per contact', async () => {
     const vcard = (name: string, tels: string[]) => ['BEGIN:VCARD', 'VERSION:3.0', `FN:${name}`, ...tels, 'END:VCARD'].join('\n');
     const bob = vcard('Bob Builder', ['TEL;type=CELL;type=VOICE;waid=4915199999999:+49 151 99999999', 'item1.TEL:+1 555 0100']);
-    expect(await normalized({ message: { contactMessage: { displayName: 'Bob', vcard: bob } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Contact] Bob: +49 151 99999999, +1 555 0100",
-      }
-    `);
+    expect(await normalized({ message: { contactMessage: { displayName: 'Bob', vcard: bob } } })).toMatchSnapshot();
     const contacts = [
       { displayName: 'Bob', vcard: bob },
       { vcard: vcard('Carol', ['TEL;waid=4930123:+49 30 123']) },
       { displayName: 'No Number', vcard: vcard('No Number', []) },
     ];
-    expect((await normalized({ message: { contactsArrayMessage: { displayName: '3 contacts', contacts } } })).text).toMatchInlineSnapshot(`
-      "[Contact] Bob: +49 151 99999999, +1 555 0100
-      [Contact] Carol: +49 30 123
-      [Contact] No Number"
-    `);
+    expect((await normalized({ message: { contactsArrayMessage: { displayName: '3 contacts', contacts } } })).text).toMatchSnapshot();
   });
 
   it('marks a reaction, with its own id, and its removal', async () => {
     const target = { remoteJid: PN, fromMe: true, id: 'BOT-REPLY-1' };
-    expect(await normalized({ key: { remoteJid: PN, id: 'REACT-1' }, message: { reactionMessage: { key: target, text: '👍', senderTimestampMs: 1 } } })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "REACT-1",
-        "reaction": true,
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Reaction 👍]",
-      }
-    `);
+    expect(await normalized({ key: { remoteJid: PN, id: 'REACT-1' }, message: { reactionMessage: { key: target, text: '👍', senderTimestampMs: 1 } } })).toMatchSnapshot();
     expect((await normalized({ key: { remoteJid: PN, id: 'REACT-2' }, message: { reactionMessage: { key: target, text: '' } } })).text).toMatchInlineSnapshot(`"[Reaction removed]"`);
   });
 
   it('turns an edit into a new message with the edit’s own id', async () => {
     const edit = { protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid: PN, id: 'MSG-1' }, editedMessage: { conversation: 'Hello, corrected' } } };
     const wrapped = await normalized({ key: { remoteJid: PN, id: 'EDIT-1' }, message: { editedMessage: { message: edit } } });
-    expect(wrapped).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "EDIT-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Edited] Hello, corrected",
-      }
-    `);
+    expect(wrapped).toMatchSnapshot();
     // Newer clients send the protocol message unwrapped.
     expect(await normalized({ key: { remoteJid: PN, id: 'EDIT-1' }, message: edit })).toEqual(wrapped);
     const captionEdit = { ...edit.protocolMessage, editedMessage: { imageMessage: { caption: 'Better caption' } } };
@@ -436,21 +193,7 @@ describe('normalizeInbound: locations, contacts, reactions, edits', () => {
 
   it('says so for a content type it does not know, rather than dropping it', async () => {
     const poll = { pollCreationMessageV3: { name: 'Lunch?', options: [{ optionName: 'Yes' }, { optionName: 'No' }], selectableOptionsCount: 1 } };
-    expect(await normalized({ message: poll })).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "MSG-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "[Unsupported message: pollCreationMessageV3]",
-      }
-    `);
+    expect(await normalized({ message: poll })).toMatchSnapshot();
     expect((await normalized({ message: { buttonsMessage: { contentText: 'Pick one' } } })).text).toMatchInlineSnapshot(`"[Unsupported message: buttonsMessage]"`);
   });
 });
@@ -459,21 +202,7 @@ describe('normalizeInbound: chats and senders', () => {
   it('files a group message under the group, from the participant’s number, and remembers its LID', async () => {
     const mappings = new MemoryLidMappings();
     const key = { remoteJid: GROUP, fromMe: false, id: 'G-1', participant: MEMBER_LID };
-    expect(await normalized({ key, pushName: 'Dana', message: { conversation: 'Hi all' } }, { participantAlt: MEMBER_PN, addressingMode: 'lid' }, mappings)).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "120363000000000001@g.us",
-        "fromMe": false,
-        "group": "120363000000000001@g.us",
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "G-1",
-        "sender": {
-          "displayName": "Dana",
-          "id": "4917600000001@s.whatsapp.net",
-        },
-        "text": "Hi all",
-      }
-    `);
+    expect(await normalized({ key, pushName: 'Dana', message: { conversation: 'Hi all' } }, { participantAlt: MEMBER_PN, addressingMode: 'lid' }, mappings)).toMatchSnapshot();
     expect(mappings.stored).toEqual([{ lid: MEMBER_LID, pn: MEMBER_PN }]);
     // The same member later without the alternate JID is still known by number.
     const later = await normalized({ key: { ...key, id: 'G-2' }, message: { conversation: 'Again' } }, {}, mappings);
@@ -491,21 +220,7 @@ describe('normalizeInbound: chats and senders', () => {
   it('files a LID-addressed one-to-one message under the number and remembers the pair', async () => {
     const mappings = new MemoryLidMappings();
     const key = { remoteJid: LID, id: 'L-1' };
-    expect(await normalized({ key, message: { conversation: 'Via LID' } }, { remoteJidAlt: PN, addressingMode: 'lid' }, mappings)).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": false,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "L-1",
-        "sender": {
-          "displayName": "Alice",
-          "id": "4915112345678@s.whatsapp.net",
-        },
-        "text": "Via LID",
-      }
-    `);
+    expect(await normalized({ key, message: { conversation: 'Via LID' } }, { remoteJidAlt: PN, addressingMode: 'lid' }, mappings)).toMatchSnapshot();
     expect(mappings.stored).toEqual([{ lid: LID, pn: PN }]);
   });
 
@@ -529,21 +244,7 @@ describe('normalizeInbound: chats and senders', () => {
   it('marks the owner’s own message, sent from the phone, as from the account into the chat', async () => {
     const mappings = new MemoryLidMappings();
     const key = { remoteJid: LID, fromMe: true, id: 'OWN-1' };
-    expect(await normalized({ key, pushName: 'Owner', message: { conversation: 'I’ll answer this one' } }, { remoteJidAlt: PN }, mappings)).toMatchInlineSnapshot(`
-      {
-        "correspondentId": "4915112345678@s.whatsapp.net",
-        "fromMe": true,
-        "group": null,
-        "media": null,
-        "originatingAt": 1700000000000,
-        "providerMessageId": "OWN-1",
-        "sender": {
-          "displayName": null,
-          "id": "me",
-        },
-        "text": "I’ll answer this one",
-      }
-    `);
+    expect(await normalized({ key, pushName: 'Owner', message: { conversation: 'I’ll answer this one' } }, { remoteJidAlt: PN }, mappings)).toMatchSnapshot();
     expect(OWNER_SENDER_ID).toBe('me');
   });
 
