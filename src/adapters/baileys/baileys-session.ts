@@ -172,6 +172,12 @@ export function createBaileysSession(deps: BaileysSessionDeps): ProviderSession 
       // A stop while the keys loaded wins: no socket is opened behind its back.
       if (mine !== generation) return;
       auth = state;
+      // Never two sockets on one account: one still held (its close not reported) is let go first.
+      const stale = current;
+      if (stale !== null) {
+        release(stale);
+        void Promise.resolve(stale.sock.end(undefined)).catch(() => undefined);
+      }
       const sock = deps.makeSocket({
         auth: state.state,
         logger: socketLog,

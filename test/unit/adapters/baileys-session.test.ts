@@ -73,6 +73,17 @@ describe('Baileys session', () => {
     expect(first.listeners('connection.update')).toBe(0);
   });
 
+  it('ends a socket it still holds before opening the next, so one account never has two', async () => {
+    const { s, fakes } = session('one-socket');
+    await s.start();
+    fakes.last.open();
+    const first = fakes.last;
+    await s.start();
+    expect(first.ended).toBe(true);
+    expect(first.listeners('messages.upsert')).toBe(0);
+    expect(fakes.sockets).toHaveLength(2);
+  });
+
   it('does not log out on a 401 that follows a 515 while pairing, but does on a plain 401', async () => {
     const { s, fakes, events } = session('pairing-401');
     await s.start();
