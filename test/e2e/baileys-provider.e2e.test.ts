@@ -382,4 +382,20 @@ describe('Baileys provider end to end (fake socket)', () => {
     const after = await eventually(() => historyOf(id, ALICE), (r) => r.length === 2 && r[1]?.status === 'sent');
     expect(after.map((row) => [row.direction, row.content])).toEqual([['inbound', 'hello from Alice'], ['outbound', 'hi Alice']]);
   });
+
+  it('answers WhatsApp\'s retry receipt for a message sent before a restart of the session from history', async () => {
+    const id = 'bl-retry-receipt';
+    const socket = await connectedBot(id);
+    expect((await request('POST', `/v1/bots/${id}/messages`, { to: ALICE, text: 'your order shipped' })).statusCode).toBe(202);
+    await eventually(() => socket.sent.length, (n) => n === 1);
+    const messageId = socket.sent[0]?.messageId ?? '';
+    await eventually(() => historyOf(id, ALICE), (rows) => rows.some((row) => row.status === 'sent'));
+    expect((await request('POST', `/v1/bots/${id}/stop`)).statusCode).toBe(200);
+    await inState(id, 'stopped');
+    expect((await request('POST', `/v1/bots/${id}/start`)).statusCode).toBe(202);
+    await eventually(() => fakesOf(id).sockets.length, (n) => n === 2);
+    const getMessage = fakesOf(id).last.config.getMessage;
+    expect(await getMessage?.({ id: messageId, remoteJid: ALICE, fromMe: true })).toEqual({ conversation: 'your order shipped' });
+    expect(await getMessage?.({ id: 'NEVER-SENT', remoteJid: ALICE, fromMe: true })).toBeUndefined();
+  });
 });
