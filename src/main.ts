@@ -5,6 +5,11 @@ import { createSecretBox } from './adapters/crypto/secret-box.ts';
 import { openMongoStore } from './adapters/mongodb/mongo-store.ts';
 import { createSimulatorHub } from './adapters/simulator/simulator.provider.ts';
 import { BAILEYS_PROVIDER, DEFAULT_PAIRING, createBaileysProvider } from './adapters/baileys/baileys.provider.ts';
+import { CLOUD_API_PROVIDER, createCloudApiProvider } from './adapters/cloud-api/cloud-api.provider.ts';
+import { createCloudApiWebhooks } from './adapters/cloud-api/cloud-api-webhooks.ts';
+import { createGraphClient } from './adapters/cloud-api/graph-client.ts';
+import type { CloudApiAccount } from './domain/cloud-api-account.ts';
+import { readCloudApiAccount } from './runtime/bots/cloud-api-credentials.ts';
 import { startStatelyInspector } from './adapters/stately-inspector/stately-inspector.ts';
 import { loadConfig } from './config/config.ts';
 import { warnAboutWeakKeys } from './config/key-strength.ts';
@@ -56,6 +61,8 @@ async function main(): Promise<void> {
   );
 
   const simulator = createSimulatorHub();
+  const graph = (account: CloudApiAccount) => createGraphClient(account);
+  const cloudApiAccount = (botId: string, settings: Readonly<Record<string, unknown>>) => readCloudApiAccount(store.authState, botId, settings);
   const services = createParleyServices({
     store,
     providers: {
@@ -64,7 +71,9 @@ async function main(): Promise<void> {
         authState: store.authState, history: store.history, logger,
         pairing: { ...DEFAULT_PAIRING, maxQrCodes: config.baileysQrMaxCodes, qrTimeoutMs: config.baileysQrTimeoutMs },
       }),
+      [CLOUD_API_PROVIDER]: createCloudApiProvider({ account: cloudApiAccount, graph, logger }),
     },
+    cloudApiWebhooks: createCloudApiWebhooks({ history: store.history, graph, maxMediaBytes: config.mediaMaxFileBytes }),
     reconnect: { maxAttempts: config.botMaxReconnectAttempts === 0 ? null : config.botMaxReconnectAttempts, maxDelayMs: config.botReconnectMaxDelayMs },
     media: await createMediaSetup(config),
     ai: {

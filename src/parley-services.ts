@@ -1,3 +1,4 @@
+import type { CloudApiWebhooks } from './ports/cloud-api.port.ts';
 import { createBotQueueLimits } from './control-plane/bot-queue-limits.ts';
 import { createBotMediaKinds } from './control-plane/bot-media-kinds.ts';
 import { createBotReplySettings } from './control-plane/bot-reply-settings.ts';
@@ -31,6 +32,8 @@ export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'med
   readonly maxBots?: number;
   readonly simulator?: SimulatorControl;
   readonly metrics?: MetricsOptions;
+  /** Meta's webhooks of Cloud API bots (the `cloud-api` provider). */
+  readonly cloudApiWebhooks?: CloudApiWebhooks;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface ParleyServicesDeps extends Omit<RuntimeDeps, 'limitsFor' | 'med
  * Prometheus registry and the control plane the routes call.
  */
 export function createParleyServices(deps: ParleyServicesDeps) {
-  const { simulator, metrics: metricsOptions, maxBots, ai, webhooks: webhookOptions, ...runtimeDeps } = deps;
+  const { simulator, metrics: metricsOptions, maxBots, ai, webhooks: webhookOptions, cloudApiWebhooks, ...runtimeDeps } = deps;
   const queueLimits = createBotQueueLimits();
   const mediaKinds = createBotMediaKinds();
   const replySettings = createBotReplySettings(ai?.defaultModel ?? DEFAULT_REPLY_MODEL, (botId) => {
@@ -63,6 +66,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     outbox,
     metrics,
     ...(simulator === undefined ? {} : { simulator }),
+    ...(cloudApiWebhooks === undefined ? {} : { cloudApiWebhooks }),
     ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
     ...(maxBots === undefined ? {} : { maxBots }),
   });

@@ -1,3 +1,4 @@
+import { textLimitOf } from '../domain/queue-limits.ts';
 import { resolveReplySettings } from '../domain/reply-settings.ts';
 import type { ReplySettings } from '../domain/reply-settings.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
@@ -13,11 +14,11 @@ export function createBotReplySettings(defaultModel: string, onEnabled: (botId: 
   const off = resolveReplySettings(undefined, defaultModel);
   return {
     settingsFor: (botId: string): ReplySettings => settings.get(botId) ?? off,
-    remember(record: Pick<BotRecord, 'id' | 'settings'>): void {
+    remember(record: Pick<BotRecord, 'id' | 'settings' | 'provider'>): void {
       const ai = knownSettings(record.settings).ai;
       const was = settings.get(record.id)?.enabled === true;
       if (ai === undefined) settings.delete(record.id);
-      else settings.set(record.id, resolveReplySettings(ai, defaultModel));
+      else settings.set(record.id, { ...resolveReplySettings(ai, defaultModel), maxMessageChars: textLimitOf(record.provider) });
       if (!was && ai?.enabled === true) onEnabled(record.id);
     },
     forget: (botId: string): void => void settings.delete(botId),

@@ -10,17 +10,20 @@ import { validatePools } from '../domain/media-routing.ts';
 import type { MediaPoolRoute } from '../domain/media-routing.ts';
 import { DEFAULT_LIMITS } from '../runtime/parley-runtime.ts';
 import { AiSettings, MediaSettings, QueueSettings } from './dto/bot.dto.ts';
+import { CloudApiSettings } from './dto/cloud-api.dto.ts';
+import type { CloudApiPatch } from './dto/cloud-api.dto.ts';
 import type { BotPatchBody, BotSettings, MediaSettings as MediaSettingsType } from './dto/bot.dto.ts';
 
 /** The sections the API knows; a stored bot may hold others, owned by other layers. */
-const SECTIONS: readonly string[] = ['queue', 'ai', 'media'];
+const SECTIONS: readonly string[] = ['queue', 'ai', 'media', 'cloudApi'];
 
 /**
  * A bot's settings, refused with the first problem named when the bot could not run with them: a
  * section of the wrong shape (unknown keys included) or queue limits that contradict each other.
  */
 export function checkSettings(settings: JsonObject): BotSettings & Record<string, unknown> {
-  const { queue, ai, media } = settings;
+  const { queue, ai, media, cloudApi } = settings;
+  if (cloudApi !== undefined && !Value.Check(CloudApiSettings, cloudApi)) throw shapeError('cloudApi', CloudApiSettings, cloudApi);
   if (queue !== undefined) {
     if (!Value.Check(QueueSettings, queue)) throw shapeError('queue', QueueSettings, queue);
     const problems = validateLimits({ ...DEFAULT_LIMITS, ...queue });
@@ -36,7 +39,10 @@ export function checkSettings(settings: JsonObject): BotSettings & Record<string
     const problems = validatePools(botPools(media.pools), MEDIA_PROCESSOR_NAMES);
     if (problems.length > 0) throw ParleyError.of('VALIDATION_FAILED', { field: 'body.media.pools', problem: problems.join('; ') }, { details: { field: 'media.pools', problems } });
   }
-  return { ...settings, ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }) };
+  return {
+    ...settings, ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }),
+    ...(cloudApi === undefined ? {} : { cloudApi }),
+  };
 }
 
 /**
@@ -48,18 +54,34 @@ export function knownSettings(stored: JsonObject): BotSettings {
   const queue = knownSection(QueueSettings, stored['queue']);
   const ai = knownSection(AiSettings, stored['ai']);
   const media = knownSection(MediaSettings, stored['media']);
-  return { ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }) };
+  const cloudApi = knownSection(CloudApiSettings, stored['cloudApi']);
+  return {
+    ...(queue === undefined ? {} : { queue }), ...(ai === undefined ? {} : { ai }), ...(media === undefined ? {} : { media }),
+    ...(cloudApi === undefined ? {} : { cloudApi }),
+  };
 }
 
 /** The settings after a merge patch, checked as a whole; a section left empty is dropped. */
 export function patchedSettings(current: JsonObject, patch: BotPatchBody): BotSettings & Record<string, unknown> {
   const others = Object.fromEntries(Object.entries(current).filter(([section]) => !SECTIONS.includes(section)));
-  const merged = mergePatch({ ...others, ...knownSettings(current) }, patch);
+  // The secrets of a `cloudApi` patch are stored apart (sealed); only its settings merge here.
+  const { cloudApi, ...sections } = patch;
+  const cloudApiSettings = cloudApi === undefined ? {} : { cloudApi: cloudApiSettingsPatch(cloudApi) };
+  const merged = mergePatch({ ...others, ...knownSettings(current) }, { ...sections, ...cloudApiSettings });
   for (const section of SECTIONS) {
     const value = merged[section];
     if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) delete merged[section];
   }
   return checkSettings(merged);
+}
+
+function cloudApiSettingsPatch(patch: CloudApiPatch): JsonObject {
+  const { phoneNumberId, graphBaseUrl, apiVersion } = patch;
+  return {
+    ...(phoneNumberId === undefined ? {} : { phoneNumberId }),
+    ...(graphBaseUrl === undefined ? {} : { graphBaseUrl }),
+    ...(apiVersion === undefined ? {} : { apiVersion }),
+  };
 }
 
 /** The section whole when it is valid, else its valid known fields if they make a valid section. */

@@ -5,13 +5,16 @@ import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMes
 import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
 import QRCode from 'qrcode';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
-import { WHATSAPP_TEXT_CHARS } from '../domain/queue-limits.ts';
+import { WHATSAPP_TEXT_CHARS, textLimitOf } from '../domain/queue-limits.ts';
 import { canonicalCorrespondent } from '../domain/whatsapp-id.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
 import type { BotMediaKinds } from './bot-media-kinds.ts';
 import { checkSettings, patchedSettings, poolsOf } from './bot-settings.ts';
+import { CLOUD_API_PROVIDER, cloudApiMisplaced, cloudApiOfCreate, createCloudWebhookControl, secretsOf } from './cloud-api-control.ts';
+import type { CloudApiWebhooks } from '../ports/cloud-api.port.ts';
+import { writeCloudApiSecrets } from '../runtime/bots/cloud-api-credentials.ts';
 import { createLanes } from '../runtime/actors/lanes.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, decodeQueueCursor, encodeJobCursor, encodeQueueCursor } from './page-cursors.ts';
@@ -43,6 +46,8 @@ export interface ControlPlaneDeps {
   /** Provider kinds this process can run. */
   readonly providers: readonly string[];
   readonly simulator?: SimulatorControl;
+  /** Meta's webhooks of Cloud API bots; without it their webhook routes answer 404. */
+  readonly cloudApiWebhooks?: CloudApiWebhooks;
   /** Told when a message is queued so it goes out without waiting for a poll. */
   /** Queues outgoing messages (history row first) and retries failed ones. */
   readonly outbox: Pick<Outbox, 'send' | 'retry'>;
@@ -97,6 +102,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
 
   return {
     ...createWebhookControl(runtime.webhooks),
+    ...createCloudWebhookControl({ store, webhooks: deps.cloudApiWebhooks, runtime }),
 
     async createBot(request: BotCreateBody): Promise<BotView> {
       if (!deps.providers.includes(request.provider)) {
@@ -106,18 +112,27 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       if (removing.has(request.id)) throw ParleyError.of('BOT_BEING_DELETED', { id: request.id });
       const maxBots = deps.maxBots ?? 10_000;
       if (runtime.bots.ids().length >= maxBots) throw ParleyError.of('LIMIT_REACHED', { limit: String(maxBots), what: 'bots', setting: 'MAX_BOTS' });
+      const cloud = cloudApiOfCreate(request);
       const settings = checkSettings({
         ...(request.queue === undefined ? {} : { queue: request.queue }),
         ...(request.ai === undefined ? {} : { ai: request.ai }),
         ...(request.media === undefined ? {} : { media: request.media }),
+        ...(cloud === null ? {} : { cloudApi: cloud.settings }),
       });
-      let record: BotRecord;
-      try {
-        record = await runtime.bots.create({ id: request.id, provider: request.provider, settings, desiredState: 'stopped' });
-      } catch (err) {
-        if (isParleyError(err, 'STORE_DUPLICATE_KEY')) throw ParleyError.of('BOT_EXISTS', { id: request.id }, { cause: err });
-        throw err;
-      }
+      const record = await patching.run(request.id, async () => {
+        // Secrets first, under the id no bot holds yet: a crash between the two writes leaves
+        // secrets of no bot (replaced by the next create), never a bot that cannot connect.
+        if (cloud !== null) {
+          if ((await store.bots.get(request.id)) !== null) throw ParleyError.of('BOT_EXISTS', { id: request.id });
+          await writeCloudApiSecrets(store.authState, request.id, cloud.secrets);
+        }
+        try {
+          return await runtime.bots.create({ id: request.id, provider: request.provider, settings, desiredState: 'stopped' });
+        } catch (err) {
+          if (isParleyError(err, 'STORE_DUPLICATE_KEY')) throw ParleyError.of('BOT_EXISTS', { id: request.id }, { cause: err });
+          throw err;
+        }
+      });
       deps.queueLimits.remember(record);
       deps.mediaKinds.remember(record);
       deps.replySettings?.remember(record);
@@ -130,6 +145,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       return patching.run(id, async () => {
         const current = await botRecord(id);
         const settings = patchedSettings(current.settings, patch);
+        if (patch.cloudApi !== undefined) {
+          if (current.provider !== CLOUD_API_PROVIDER) throw cloudApiMisplaced();
+          // A rotated token or secret is stored before the settings say anything changed.
+          await writeCloudApiSecrets(store.authState, id, secretsOf(patch.cloudApi));
+        }
         const record = await store.bots.update(id, { settings }, new Date());
         if (record === null || removing.has(id)) throw ParleyError.of('NOT_FOUND', { resource: `Bot ${id}` });
         deps.queueLimits.remember(record);
@@ -244,7 +264,12 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
 
     async sendMessage(id: string, message: SendMessageBody): Promise<SendMessageAccepted> {
-      const queued = await deps.outbox.send(id, await conversationOf(id, message.to), message.text);
+      const record = await botRecord(id);
+      const limit = textLimitOf(record.provider);
+      if (message.text.length > limit) {
+        throw ParleyError.of('VALIDATION_FAILED', { field: 'body.text', problem: `is longer than the ${limit} characters one ${record.provider} message carries` }, { details: { field: 'text' } });
+      }
+      const queued = await deps.outbox.send(id, canonicalCorrespondent(record.provider, message.to), message.text);
       return { id: queued.id, state: queued.state };
     },
 

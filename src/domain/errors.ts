@@ -41,6 +41,9 @@ export const ERROR_CATALOGUE = {
   ALREADY_PAIRED: { status: 409, message: 'Bot {id} is already linked to a WhatsApp account; log it out to pair another' },
   PAIRING_NOT_READY: { status: 409, message: 'Bot {id} is not waiting to be paired ({reason}); retry once GET /v1/bots/{id}/qr shows a code' },
   PROVIDER_ERROR: { status: 502, message: 'The provider failed: {reason}' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'X-Hub-Signature-256 is missing or is not the app secret\'s signature of this body' },
+  WEBHOOK_VERIFICATION_FAILED: { status: 403, message: 'Webhook verification refused: {reason}' },
+  MALFORMED_PAYLOAD: { status: 400, message: 'The signed payload is not a WhatsApp notification: {problem}' },
   INTERNAL: { status: 500, message: 'Internal error: {reason}' },
 } as const satisfies Readonly<Record<string, { readonly status: number; readonly message: string }>>;
 

@@ -6,6 +6,12 @@ export const DAY_MS = 86_400_000;
 /** WhatsApp's own ceiling for a text or caption; an instance may accept less (INBOUND_TEXT_MAX_CHARS). */
 export const WHATSAPP_TEXT_CHARS = 65_536;
 
+/** Longest text the Cloud API sends in one message. */
+export const CLOUD_API_TEXT_CHARS = 4_096;
+
+/** Longest text one message of this provider carries. */
+export const textLimitOf = (provider: string): number => (provider === 'cloud-api' ? CLOUD_API_TEXT_CHARS : WHATSAPP_TEXT_CHARS);
+
 /** Appended to content cut by `maxCharactersPerMessage`, so the reader sees it is incomplete. */
 export const TRUNCATION_MARKER = ' [truncated]';
 

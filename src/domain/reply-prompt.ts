@@ -66,6 +66,13 @@ export function splitReply(text: string, maxChars: number): string[] {
   return parts.length === 0 ? [text.trim()].filter((p) => p !== '') : parts;
 }
 
+/** A reply in consecutive pieces of at most `maxChars`, for a provider whose messages are shorter. */
+export function chunkText(text: string, maxChars: number): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += maxChars) parts.push(text.slice(i, i + maxChars));
+  return parts.length === 0 ? [text] : parts;
+}
+
 /** How long the bot shows it is typing before a reply of `chars` characters: proportional, capped. */
 export function typingDuration(chars: number, msPerChar: number, maxMs: number): number {
   return Math.max(0, Math.min(maxMs, Math.round(chars * msPerChar)));

@@ -1,3 +1,5 @@
+import { WHATSAPP_TEXT_CHARS } from './queue-limits.ts';
+
 /** A bot's AI reply settings with every default applied: what the reply runtime reads. */
 export interface ReplySettings {
   readonly enabled: boolean;
@@ -13,10 +15,12 @@ export interface ReplySettings {
   readonly typingMaxMs: number;
   readonly splitOnBlankLines: boolean;
   readonly groups: boolean;
+  /** Longest message the bot's provider sends; a longer reply goes out in parts (not a setting: the provider's limit). */
+  readonly maxMessageChars: number;
 }
 
 /** The stored `ai` section: every field optional but `enabled`. */
-export type ReplySettingsSection = { readonly enabled: boolean } & Partial<Omit<ReplySettings, 'enabled'>>;
+export type ReplySettingsSection = { readonly enabled: boolean } & Partial<Omit<ReplySettings, 'enabled' | 'maxMessageChars'>>;
 
 export const REPLY_DEFAULTS: Omit<ReplySettings, 'enabled' | 'model'> = {
   systemPrompt: '',
@@ -28,6 +32,7 @@ export const REPLY_DEFAULTS: Omit<ReplySettings, 'enabled' | 'model'> = {
   mediaWaitMs: 60_000,
   pauseMs: 30 * 60_000,
   typingMaxMs: 3_000,
+  maxMessageChars: WHATSAPP_TEXT_CHARS,
   splitOnBlankLines: false,
   groups: false,
 };

@@ -24,6 +24,8 @@ import { metricsRoutes } from './routes/metrics.routes.ts';
 import type { MetricsEndpoint } from './routes/metrics.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
 import { webhookRoutes } from './routes/webhooks.routes.ts';
+import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.ts';
+import type { WhatsAppWebhookLimits } from './routes/whatsapp-webhook.routes.ts';
 
 /** Of every route but the media-carrying ones, which take `HttpLimits.mediaBodyLimit`. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -36,6 +38,8 @@ export interface ApiDeps {
   readonly apiKey: string;
   /** Requests per key (or client address) and window. */
   readonly rateLimit?: { readonly max: number; readonly timeWindow: number };
+  /** Body and rate limits of Meta's webhook routes (`/webhooks/whatsapp/:id`). */
+  readonly whatsappWebhooks?: WhatsAppWebhookLimits;
   /** Counts failed keys per client address; pass the one `/inspect` uses too. */
   readonly authThrottle?: AuthThrottle;
 }
@@ -103,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       { prefix: '/v1' },
     );
+    await app.register(whatsappWebhookRoutes(api.controlPlane, api.whatsappWebhooks), { prefix: '/webhooks' });
   }
   return app;
 }

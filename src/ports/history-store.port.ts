@@ -29,9 +29,19 @@ export interface HistoryRecord {
   readonly error?: string | null;
   /** The outbox delivery of an outbound message. */
   readonly outboxId?: string | null;
+  /** How far a sent message got, where the provider reports it (Cloud API statuses). */
+  readonly receipt?: Receipt | null;
   readonly mediaJobId: string | null;
   readonly acceptedAt: Date;
   readonly finalizedAt: Date | null;
+}
+
+/** A provider's report on a sent message: `sent` < `delivered` < `read`; `failed` ends it. */
+export interface Receipt {
+  readonly status: 'sent' | 'delivered' | 'read' | 'failed';
+  readonly at: Date;
+  /** Why it failed, as the provider words it (Meta's code and title). */
+  readonly error?: string | null;
 }
 
 export type OutboundOutcome = { readonly status: 'sent'; readonly providerMessageId: string } | { readonly status: 'failed'; readonly error: string };
@@ -58,6 +68,12 @@ export interface HistoryStore {
   reopen(botId: string, mediaJobId: string, content: string): Promise<boolean>;
   /** Settles an outbound row: sent, with the provider's id for it, or failed; `false` when no outbound row has that seq. */
   settleOutbound(botId: string, correspondentId: string, seq: number, outcome: OutboundOutcome, now: Date): Promise<boolean>;
+  /**
+   * Records a provider's receipt on the outbound row it sent under `providerMessageId`, only when
+   * it says more than the row's current one (late or repeated receipts change nothing); a
+   * `failed` receipt also marks the row `failed` with its error. `false` when nothing changed.
+   */
+  recordReceipt(botId: string, correspondentId: string, providerMessageId: string, receipt: Receipt): Promise<boolean>;
   /** Rows of one conversation whose seq lies in one of the inclusive runs, oldest first. */
   listBySeq(botId: string, correspondentId: string, runs: readonly (readonly [number, number])[]): Promise<HistoryRecord[]>;
   /** Oldest first; `beforeSeq` pages backwards. */

@@ -82,3 +82,19 @@ export interface ProviderSession {
 
 /** Creates sessions of one provider kind (`simulator`, `baileys`, `cloud-api`). */
 export type ProviderFactory = (botId: string, settings: Readonly<Record<string, unknown>>, handlers: ProviderHandlers) => ProviderSession;
+
+/**
+ * A send the provider refused. `retryable: false` (the recipient cannot be reached this way, the
+ * text is invalid) ends the message `failed` at once with this reason; a retryable one is tried
+ * again, not before `retryAfterMs` when the provider asked for a wait (a rate limit).
+ */
+export class SendRefused extends Error {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SendRefused';
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}

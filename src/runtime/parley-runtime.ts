@@ -3,13 +3,14 @@ import type { MediaKind } from '../domain/media-kind.ts';
 import type { QueueLimits } from '../domain/queue-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaJobRecord } from '../ports/media-job-store.port.ts';
-import type { ProviderFactory } from '../ports/provider.port.ts';
+import type { InboundMessage, ProviderFactory } from '../ports/provider.port.ts';
 import type { MediaPoolRoute } from '../domain/media-routing.ts';
 import type { MediaProcessors } from '../ports/media-processor.port.ts';
 import type { MediaStore } from '../ports/media-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import { createBotPurge } from './bots/bot-purge.ts';
 import { createBots } from './bots/bots.ts';
+import { createReceipts } from './outbox/receipts.ts';
 import type { BotsDeps } from './bots/bots.ts';
 import { createConversations } from './conversations/conversations.ts';
 import { createHistoryWriter } from './conversations/history-writer.ts';
@@ -209,13 +210,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
         if (performance.now() >= deadline) return false;
       }
     },
-    onMessage: (botId) => async (message) => {
-      if (message.fromMe !== true) return void (await conversations.receive(botId, message));
-      // The owner's message is durable, and the AI paused, before the provider may acknowledge it.
-      const recorded = await conversations.recordOwn(botId, message);
-      const seq = recorded.messageId ?? (await deps.store.history.maxSeq(botId, message.correspondentId));
-      await replies.ownerWrote(botId, message.correspondentId, seq);
-    },
+    onMessage: (botId) => (message) => receive(botId, message),
     purge: async (botId) => {
       replies.dropBot(botId);
       await purge(botId);
@@ -227,9 +222,24 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     },
   });
 
+  /** One inbound message of a bot, durable (and the AI told) once this resolves. */
+  async function receive(botId: string, message: InboundMessage): Promise<void> {
+    if (message.fromMe !== true) return void (await conversations.receive(botId, message));
+    // The owner's message is durable, and the AI paused, before the provider may acknowledge it.
+    const recorded = await conversations.recordOwn(botId, message);
+    const seq = recorded.messageId ?? (await deps.store.history.maxSeq(botId, message.correspondentId));
+    await replies.ownerWrote(botId, message.correspondentId, seq);
+  }
+
+  const receipts = createReceipts({ history: deps.store.history, webhooks, clock, logger: deps.logger });
+
   return {
     bots, conversations, jobs, mediaJobs, outbox, listeners, replies, inspection, stats, history, owner, staging, janitor,
     webhooks,
+    /** Inbound messages that arrive outside a provider session (Cloud API webhooks). */
+    receive,
+    /** A provider's report on a message the bot sent (Cloud API statuses). */
+    recordReceipt: receipts.record,
 
     /**
      * Runs media-job effects a crash left unacknowledged and sweeps its leases, then starts the

@@ -1,12 +1,20 @@
 import { MongoBulkWriteError } from 'mongodb';
 import type { Collection, Db } from 'mongodb';
-import type { HistoryRecord, HistoryStore } from '../../ports/history-store.port.ts';
+import type { HistoryRecord, HistoryStore, Receipt } from '../../ports/history-store.port.ts';
 import { COLLECTIONS, PROVIDER_ID_INDEX } from './collections.ts';
 import { guard, translateMongoError } from './mongo-errors.ts';
 
 type HistoryDoc = HistoryRecord & { _id: string };
 
 const toRecord = ({ _id: _ignored, ...rest }: HistoryDoc): HistoryRecord => rest;
+
+/** Receipts a newer one may replace: each says more than those before it; nothing follows `failed`. */
+const EARLIER_RECEIPTS: Readonly<Record<Receipt['status'], readonly Receipt['status'][]>> = {
+  sent: [],
+  delivered: ['sent'],
+  read: ['sent', 'delivered'],
+  failed: ['sent', 'delivered', 'read'],
+};
 const docId = (r: Pick<HistoryRecord, 'botId' | 'correspondentId' | 'seq'>): string => `${r.botId}|${r.correspondentId}|${r.seq}`;
 
 /** Conversation history. Rows are keyed by conversation and seq so a retried append is idempotent. */
@@ -60,6 +68,21 @@ export function createHistoryRepository(db: Db): HistoryStore {
         messages.updateOne({ botId, correspondentId, seq, direction: 'outbound' }, { $set: fields }),
       );
       return res.matchedCount === 1;
+    },
+    async recordReceipt(botId, correspondentId, providerMessageId, receipt) {
+      const fields = receipt.status === 'failed'
+        ? { receipt, status: 'failed' as const, error: receipt.error ?? 'failed' }
+        : { receipt };
+      const res = await guard('history.recordReceipt', () =>
+        messages.updateOne(
+          {
+            botId, correspondentId, providerMessageId: { $eq: providerMessageId, $type: 'string' }, direction: 'outbound',
+            $or: [{ receipt: { $exists: false } }, { receipt: null }, { 'receipt.status': { $in: EARLIER_RECEIPTS[receipt.status] } }],
+          },
+          { $set: fields },
+        ),
+      );
+      return res.modifiedCount === 1;
     },
     async listBySeq(botId, correspondentId, runs) {
       if (runs.length === 0) return [];

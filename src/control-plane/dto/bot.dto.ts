@@ -4,6 +4,7 @@ import { MEDIA_KINDS } from '../../domain/media-kind.ts';
 import { MEDIA_PROCESSOR_NAMES } from '../../domain/media-pools.ts';
 import { QUEUE_LIMIT_CEILINGS, TRUNCATION_MARKER } from '../../domain/queue-limits.ts';
 import { BOT_ID_PATTERN, Nullable, StringEnum, Timestamp } from './common.dto.ts';
+import { CloudApiCredentials, CloudApiPatch, CloudApiSettings } from './cloud-api.dto.ts';
 
 /** Provider kinds a bot can be created with. */
 export const PROVIDER_KINDS = ['simulator', 'baileys', 'cloud-api'] as const;
@@ -112,6 +113,7 @@ export const BotCreateBody = Type.Object(
     queue: Type.Optional(QueueSettings),
     ai: Type.Optional(AiSettings),
     media: Type.Optional(MediaSettings),
+    cloudApi: Type.Optional(CloudApiCredentials),
   },
   { $id: 'BotCreateBody', additionalProperties: false },
 );
@@ -160,6 +162,7 @@ export const BotPatchBody = Type.Object(
       },
       { additionalProperties: false },
     ))),
+    cloudApi: Type.Optional(CloudApiPatch),
   },
   { $id: 'BotPatchBody', additionalProperties: false, minProperties: 1 },
 );
@@ -171,6 +174,7 @@ export const BotSettings = Type.Object(
     queue: Type.Optional(QueueSettings),
     ai: Type.Optional(AiSettings),
     media: Type.Optional(MediaSettings),
+    cloudApi: Type.Optional(CloudApiSettings),
   },
   { additionalProperties: false },
 );

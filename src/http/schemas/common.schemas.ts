@@ -28,7 +28,8 @@ export function ref<T extends TSchema>(schema: T, options: { description?: strin
 /** What each error status of the API means, as the document describes it. */
 const ERROR_STATUSES = {
   400: 'Invalid request: a path parameter, the query or the body (VALIDATION_FAILED), or a URL that does not decode (BAD_URL)',
-  401: 'Missing or wrong bearer token (UNAUTHORIZED)',
+  401: 'Missing or wrong bearer token (UNAUTHORIZED), or a webhook body not signed with the app secret (WEBHOOK_SIGNATURE_INVALID)',
+  403: 'Webhook verification refused (WEBHOOK_VERIFICATION_FAILED)',
   404: 'Not found (NOT_FOUND)',
   409: 'In conflict with the current state',
   413: 'Body larger than the limit (PAYLOAD_TOO_LARGE)',

@@ -8,6 +8,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { OutboundOutcome } from '../../ports/history-store.port.ts';
 import type { OutboxData, OutboxRecord, OutboxState, OutboxStore } from '../../ports/outbox-store.port.ts';
 import type { ProviderSession } from '../../ports/provider.port.ts';
+import { SendRefused } from '../../ports/provider.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { sleep } from '../actors/retry.ts';
 import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
@@ -173,8 +174,11 @@ export function createOutbox(deps: OutboxDeps) {
           ({ providerMessageId } = await session.send(message.correspondentId, message.text));
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
-          const retryAt = clock() + backoffDelay(message.attempt, retry, Math.random());
-          const after = await host.dispatch(message.id, { type: 'delivery.failed', attempt: message.attempt, error, transient: true, retryAt });
+          // A refusal the provider says no retry can change ends the message now; a rate limit waits as asked.
+          const transient = !(err instanceof SendRefused) || err.retryable;
+          const wait = Math.max(backoffDelay(message.attempt, retry, Math.random()), err instanceof SendRefused ? (err.retryAfterMs ?? 0) : 0);
+          const retryAt = clock() + wait;
+          const after = await host.dispatch(message.id, { type: 'delivery.failed', attempt: message.attempt, error, transient, retryAt });
           if (after.state !== 'failed') {
             stats.retried += 1;
             log.info({ botId: message.botId, deliveryId: message.id, attempt: message.attempt, error }, 'outbound message will be retried');

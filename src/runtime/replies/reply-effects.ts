@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConversationReplyEffects, GenerateReplyParams } from '../../../machines/conversation-reply.machine.ts';
-import { WHATSAPP_TEXT_CHARS } from '../../domain/queue-limits.ts';
-import { splitReply } from '../../domain/reply-prompt.ts';
+import { chunkText, splitReply } from '../../domain/reply-prompt.ts';
 import type { ReplySettings } from '../../domain/reply-settings.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ActorScope } from '../actors/persisted-actor.ts';
@@ -66,7 +65,7 @@ export function replyEffects(deps: ReplyEffectDeps) {
       durable: true,
       async run({ botId, correspondentId, replyId, text }, { recovered }) {
         const settings = deps.settingsFor(botId);
-        const parts = settings.splitOnBlankLines ? splitReply(text, WHATSAPP_TEXT_CHARS) : [text.slice(0, WHATSAPP_TEXT_CHARS)];
+        const parts = settings.splitOnBlankLines ? splitReply(text, settings.maxMessageChars) : chunkText(text, settings.maxMessageChars);
         for (const [i, part] of parts.entries()) await deps.outbox.sendOnce(botId, correspondentId, part, replyDeliveryId(replyId, i + 1));
         stats.queued += 1;
         stats.messages += parts.length;

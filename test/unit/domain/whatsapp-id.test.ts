@@ -12,6 +12,12 @@ describe('the conversation a correspondent id names', () => {
       expect(canonicalCorrespondent('baileys', id)).toBe(id);
     }
     expect(canonicalCorrespondent('simulator', '4915112345678')).toBe('4915112345678');
-    expect(canonicalCorrespondent('cloud-api', '+4915112345678')).toBe('+4915112345678');
+  });
+});
+
+describe('the conversation a Cloud API correspondent id names', () => {
+  it('drops the + of a phone number, as Meta\'s wa_id has none', () => {
+    expect(canonicalCorrespondent('cloud-api', '+16315551234')).toBe('16315551234');
+    expect(canonicalCorrespondent('cloud-api', '16315551234')).toBe('16315551234');
   });
 });
