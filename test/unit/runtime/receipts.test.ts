@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { WebhookEvent } from '../../../src/domain/webhook-events.ts';
+import { createLogger } from '../../../src/logging/logger.ts';
+import type { Receipt } from '../../../src/ports/history-store.port.ts';
+import { createReceipts } from '../../../src/runtime/outbox/receipts.ts';
+import { eventually } from '../../support/runtime-harness.ts';
+
+/** History rows by wamid; a row "appears" when the test says the send was recorded. */
+function memory() {
+  const rows = new Map<string, Receipt | null>();
+  return {
+    rows,
+    history: {
+      recordReceipt: async (_bot: string, _to: string, wamid: string, receipt: Receipt) => {
+        if (!rows.has(wamid)) return false;
+        rows.set(wamid, receipt);
+        return true;
+      },
+    },
+  };
+}
+
+const status = (wamid: string, s: 'delivered' | 'failed') => ({
+  wamid, recipientId: '16315551234', status: s, at: 1_800_000_000_000,
+  error: s === 'failed' ? { code: 131047, title: 'Re-engagement message', details: 'more than 24 hours have passed' } : null,
+});
+
+describe('receipts', () => {
+  it('records a receipt that arrived before its send was recorded, once the row is there', async () => {
+    const m = memory();
+    const published: WebhookEvent[] = [];
+    const receipts = createReceipts({ history: m.history, webhooks: { publish: async (e) => (published.push(e), 1) }, clock: Date.now, logger: createLogger('silent'), lateRowDelaysMs: [20, 40, 80] });
+    await receipts.record('bot', status('wamid.EARLY', 'delivered'));
+    expect(m.rows.size).toBe(0);
+    m.rows.set('wamid.EARLY', null);
+    await eventually(() => m.rows.get('wamid.EARLY')?.status, (s) => s === 'delivered', 2000);
+  });
+
+  it('announces a failed receipt as message.failed with Meta\'s code and title', async () => {
+    const m = memory();
+    m.rows.set('wamid.F', null);
+    const published: WebhookEvent[] = [];
+    const receipts = createReceipts({ history: m.history, webhooks: { publish: async (e) => (published.push(e), 1) }, clock: Date.now, logger: createLogger('silent') });
+    await receipts.record('bot', status('wamid.F', 'failed'));
+    expect(m.rows.get('wamid.F')).toMatchObject({ status: 'failed', error: '131047 Re-engagement message: more than 24 hours have passed' });
+    expect(published).toEqual([expect.objectContaining({ type: 'message.failed', id: 'message.failed:receipt:bot:wamid.F', data: expect.objectContaining({ providerMessageId: 'wamid.F', error: expect.stringContaining('131047') }) })]);
+  });
+});
