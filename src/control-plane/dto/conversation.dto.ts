@@ -68,6 +68,11 @@ export const HistoryRow = Type.Object({
   group: Type.Optional(Nullable(Type.String())),
   originatingAt: Type.Optional(Nullable(Timestamp)),
   error: Type.Optional(Nullable(Type.String({ description: 'Why an outbound message failed for good' }))),
+  receipt: Type.Optional(Nullable(Type.Object({
+    status: StringEnum(['sent', 'delivered', 'read', 'failed'] as const),
+    at: Timestamp,
+    error: Type.Optional(Nullable(Type.String())),
+  }, { description: 'How far a sent message got, where the provider reports it (Cloud API statuses)' }))),
   acceptedAt: Timestamp,
   finalizedAt: Nullable(Timestamp),
 });
