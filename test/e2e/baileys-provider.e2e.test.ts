@@ -3,10 +3,6 @@ import type { proto } from 'baileys';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBaileysProvider } from '../../src/adapters/baileys/baileys.provider.ts';
-import { createOpenAiReplyGenerator } from '../../src/adapters/openai/openai-reply-generator.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/logging/logger.ts';
-import { createParleyServices } from '../../src/parley-services.ts';
 import type { ParleyServices } from '../../src/parley-services.ts';
 import type { ProviderFactory } from '../../src/ports/provider.port.ts';
 import { encryptMedia, startMediaServer } from '../support/baileys-media-fixtures.ts';
@@ -21,6 +17,7 @@ import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
 import { createRealMedia } from './media-setup.ts';
 import type { RealMedia } from './media-setup.ts';
+import { E2E_API_KEY, e2eLogger, startProviderApp } from '../support/provider-e2e-app.ts';
 
 /**
  * The simulator's end-to-end story told on the real `baileys` provider: the REST API, the
@@ -44,7 +41,6 @@ interface BotJson {
   reconnect?: { attempt: number; nextAt: string | null; lastDisconnect: string | null };
 }
 
-const API_KEY = 'e2e-baileys-key-0123456789abcdef';
 const ALICE = '4915111111111@s.whatsapp.net';
 const AI = { enabled: true, debounceMs: 300, maxWaitMs: 3_000, mediaWaitMs: 10_000, typingMaxMs: 0, systemPrompt: 'Be brief.' };
 const SETTLE_MS = 10_000;
@@ -74,33 +70,10 @@ beforeAll(async () => {
   encrypted = await encryptMedia(voice, 'audio');
   realMedia = await createRealMedia({ openAiUrl: fake.url });
   t = await openTestStore('parley_e2e_baileys');
-  const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const logger = e2eLogger();
   const baileys: ProviderFactory = (botId, settings, handlers) =>
     createBaileysProvider({ authState: t.store.authState, history: t.store.history, logger, makeSocket: fakesOf(botId).makeSocket })(botId, settings, handlers);
-  services = createParleyServices({
-    store: t.store,
-    providers: { baileys },
-    media: realMedia.media,
-    logger,
-    worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 2 },
-    historyWindowMs: 1,
-    outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
-    metrics: { defaultMetrics: false },
-    ai: {
-      generator: createOpenAiReplyGenerator({ apiKey: 'test-key', baseURL: fake.url, timeoutMs: 5_000 }),
-      defaultModel: 'gpt-test',
-      retry: { baseMs: 100, maxMs: 200, jitter: 0 },
-    },
-  });
-  await services.start();
-  app = await buildApp({
-    logger,
-    health: { pingStore: () => t.store.ping(), storeKind: 'test' },
-    metrics: services.metrics,
-    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: { max: 10_000, timeWindow: 60_000 } },
-  });
-  // Plugins and routes load here rather than in the first test's first request.
-  await app.ready();
+  ({ services, app } = await startProviderApp({ store: t.store, openAiUrl: fake.url, providers: { baileys }, media: realMedia.media }));
 });
 afterAll(async () => {
   await app?.close();
@@ -124,7 +97,7 @@ const voiceLine = (): string => `[Voice message] transcript of ${sha8(voice)}`;
 const quiet = (ms = 1_200) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function request(method: 'GET' | 'POST', url: string, payload?: object): Promise<LightMyRequestResponse> {
-  return app.inject({ method, url, headers: { authorization: `Bearer ${API_KEY}` }, ...(payload === undefined ? {} : { payload }) });
+  return app.inject({ method, url, headers: { authorization: `Bearer ${E2E_API_KEY}` }, ...(payload === undefined ? {} : { payload }) });
 }
 const botOf = async (id: string): Promise<BotJson> => (await request('GET', `/v1/bots/${id}`)).json<BotJson>();
 const inState = (id: string, state: string, timeoutMs = 5_000): Promise<BotJson> => eventually(() => botOf(id), (bot) => bot.state === state, timeoutMs);

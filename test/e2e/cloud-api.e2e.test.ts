@@ -5,12 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudApiProvider } from '../../src/adapters/cloud-api/cloud-api.provider.ts';
 import { createCloudApiWebhooks } from '../../src/adapters/cloud-api/cloud-api-webhooks.ts';
 import { createGraphClient } from '../../src/adapters/cloud-api/graph-client.ts';
-import { createOpenAiReplyGenerator } from '../../src/adapters/openai/openai-reply-generator.ts';
 import { createSimulatorHub } from '../../src/adapters/simulator/simulator.provider.ts';
 import type { CloudApiAccount } from '../../src/domain/cloud-api-account.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/logging/logger.ts';
-import { createParleyServices } from '../../src/parley-services.ts';
 import type { ParleyServices } from '../../src/parley-services.ts';
 import type { Receipt } from '../../src/ports/history-store.port.ts';
 import { readCloudApiAccount } from '../../src/runtime/bots/cloud-api-credentials.ts';
@@ -25,6 +21,7 @@ import { openTestStore } from '../support/test-store.ts';
 import type { TestStore } from '../support/test-store.ts';
 import { createRealMedia } from './media-setup.ts';
 import type { RealMedia } from './media-setup.ts';
+import { E2E_API_KEY, e2eLogger, startProviderApp } from '../support/provider-e2e-app.ts';
 
 /**
  * The `cloud-api` provider end to end: Meta's signed webhooks into the REST app, the runtime,
@@ -58,7 +55,6 @@ interface OutboxJson {
   lastError: string | null;
 }
 
-const API_KEY = 'e2e-cloud-api-key-0123456789abcdef';
 const PHONE_ID = '106540352242922';
 // Distinct, unmistakable values: none may show up in any answer of the API.
 const ACCESS_TOKEN = 'EAAGtestAccessToken7c1e0b9d5f2a4e88';
@@ -94,11 +90,12 @@ beforeAll(async () => {
     if (label === 'history.append' && appendDelayMs > 0) await sleep(appendDelayMs);
     return call();
   });
-  const logger = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const logger = e2eLogger();
   const graph = (account: CloudApiAccount) => createGraphClient(account);
   const simulator = createSimulatorHub();
-  services = createParleyServices({
+  ({ services, app } = await startProviderApp({
     store,
+    openAiUrl: openAi.url,
     providers: {
       simulator: simulator.factory,
       'cloud-api': createCloudApiProvider({ account: (botId, settings) => readCloudApiAccount(store.authState, botId, settings), graph, logger }),
@@ -106,25 +103,7 @@ beforeAll(async () => {
     simulator,
     cloudApiWebhooks: createCloudApiWebhooks({ history: store.history, graph, maxMediaBytes: 64 * 1024 * 1024 }),
     media: realMedia.media,
-    logger,
-    worker: { pollMs: 50, leaseMs: 5_000, maxAttempts: 2 },
-    historyWindowMs: 1,
-    outbox: { pollMs: 50, retry: { baseMs: 20, maxMs: 80, jitter: 0 } },
-    metrics: { defaultMetrics: false },
-    ai: {
-      generator: createOpenAiReplyGenerator({ apiKey: 'test-key', baseURL: openAi.url, timeoutMs: 5_000 }),
-      defaultModel: 'gpt-test',
-      retry: { baseMs: 100, maxMs: 200, jitter: 0 },
-    },
-  });
-  await services.start();
-  app = await buildApp({
-    logger,
-    health: { pingStore: () => t.store.ping(), storeKind: 'test' },
-    metrics: services.metrics,
-    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: { max: 10_000, timeWindow: 60_000 } },
-  });
-  await app.ready();
+  }));
 });
 afterAll(async () => {
   await app?.close();
@@ -158,7 +137,7 @@ const sendCallsTo = (waId: string): GraphCall[] =>
   fakeGraph.calls.filter((call) => call.method === 'POST' && call.path === `/${GRAPH_VERSION}/${PHONE_ID}/messages` && (call.body as { to?: unknown } | null)?.to === waId);
 
 function request(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object): Promise<LightMyRequestResponse> {
-  return app.inject({ method, url, headers: { authorization: `Bearer ${API_KEY}` }, ...(payload === undefined ? {} : { payload }) });
+  return app.inject({ method, url, headers: { authorization: `Bearer ${E2E_API_KEY}` }, ...(payload === undefined ? {} : { payload }) });
 }
 const botOf = async (id: string): Promise<BotJson> => (await request('GET', `/v1/bots/${id}`)).json<BotJson>();
 const inState = (id: string, state: string, timeoutMs = 5_000): Promise<BotJson> => eventually(() => botOf(id), (bot) => bot.state === state, timeoutMs);
