@@ -5,7 +5,7 @@ import type { Store } from '../ports/store.port.ts';
 import { readCloudApiAccount } from '../runtime/bots/cloud-api-credentials.ts';
 import type { ParleyRuntime } from '../runtime/parley-runtime.ts';
 import type { BotCreateBody } from './dto/bot.dto.ts';
-import type { CloudApiPatch, CloudApiSettings } from './dto/cloud-api.dto.ts';
+import type { CloudApiPatch, CloudApiSettings, CloudWebhookReceived } from './dto/cloud-api.dto.ts';
 
 /** Provider kind of WhatsApp's Cloud API. */
 export const CLOUD_API_PROVIDER = 'cloud-api';
@@ -43,12 +43,6 @@ export function secretsOf(patch: CloudApiPatch): Partial<CloudApiSecrets> {
   };
 }
 
-/** What a verified notification brought: messages stored, receipts recorded, changes skipped. */
-export interface CloudWebhookResult {
-  readonly messages: number;
-  readonly statuses: number;
-  readonly skipped: number;
-}
 
 export interface CloudWebhookDeps {
   readonly store: Pick<Store, 'bots' | 'authState'>;
@@ -85,7 +79,7 @@ export function createCloudWebhookControl(deps: CloudWebhookDeps) {
       return query.challenge;
     },
 
-    async receiveCloudWebhook(botId: string, rawBody: Uint8Array, signature: string | undefined): Promise<CloudWebhookResult> {
+    async receiveCloudWebhook(botId: string, rawBody: Uint8Array, signature: string | undefined): Promise<CloudWebhookReceived> {
       const { account, webhooks } = await accountOf(botId);
       const opened = await webhooks.open(botId, account, rawBody, signature);
       if (opened.outcome === 'bad-signature') throw ParleyError.of('WEBHOOK_SIGNATURE_INVALID');

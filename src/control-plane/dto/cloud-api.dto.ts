@@ -50,3 +50,14 @@ export const CloudApiSettings = Type.Object(
   { additionalProperties: false },
 );
 export type CloudApiSettings = Static<typeof CloudApiSettings>;
+
+/** Answer to a verified notification on Meta's webhook: what it brought. */
+export const CloudWebhookReceived = Type.Object(
+  {
+    messages: Type.Integer({ minimum: 0, description: 'Messages stored (a replay counts, stored once)' }),
+    statuses: Type.Integer({ minimum: 0, description: 'Delivery statuses recorded' }),
+    skipped: Type.Integer({ minimum: 0, description: 'Changes for another phone number, other fields, malformed parts' }),
+  },
+  { $id: 'CloudWebhookReceived' },
+);
+export type CloudWebhookReceived = Static<typeof CloudWebhookReceived>;

@@ -4,7 +4,8 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { ParleyError } from '../../domain/errors.ts';
-import { BotIdParams, errorResponses } from '../schemas/common.schemas.ts';
+import { BotIdParams, errorResponses, ref } from '../schemas/common.schemas.ts';
+import { CloudWebhookReceived } from '../../control-plane/dto/cloud-api.dto.ts';
 
 /** Limits of Meta's webhook routes, apart from the API's: Meta's payloads are small and frequent. */
 export interface WhatsAppWebhookLimits {
@@ -22,12 +23,6 @@ const VerifyQuery = Type.Object({
   'hub.challenge': Type.Optional(Type.String({ maxLength: 128 })),
 });
 type VerifyQuery = Static<typeof VerifyQuery>;
-
-const Received = Type.Object({
-  messages: Type.Integer({ minimum: 0 }),
-  statuses: Type.Integer({ minimum: 0 }),
-  skipped: Type.Integer({ minimum: 0 }),
-});
 
 const tags = ['cloud-api'];
 
@@ -56,7 +51,10 @@ export function whatsappWebhookRoutes(cp: ControlPlane, limits: WhatsAppWebhookL
           summary: 'Meta\'s verification of the webhook URL: echoes hub.challenge when hub.verify_token is the bot\'s',
           params: BotIdParams,
           querystring: VerifyQuery,
-          response: { 200: { type: 'string', description: 'hub.challenge, as text/plain' }, ...errorResponses(400, 403, 404, 409, 429, 503) },
+          response: {
+            200: { description: 'hub.challenge, echoed', content: { 'text/plain': { schema: { type: 'string', pattern: '^[0-9]{1,64}$' } } } },
+            ...errorResponses(400, 403, 404, 409, 414, 429, 503),
+          },
         },
       },
       async (request, reply) => {
@@ -77,7 +75,7 @@ export function whatsappWebhookRoutes(cp: ControlPlane, limits: WhatsAppWebhookL
           tags,
           summary: 'A notification from Meta, signed with the app secret (X-Hub-Signature-256); answered once every message in it is stored',
           params: BotIdParams,
-          response: { 200: Received, ...errorResponses(400, 401, 404, 409, 413, 429, 503) },
+          response: { 200: ref(CloudWebhookReceived), ...errorResponses(400, 401, 404, 409, 413, 414, 429, 503) },
         },
       },
       async (request) => {

@@ -8,6 +8,7 @@ import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList }
 import { Liveness, Readiness } from '../health.routes.ts';
 import { WebhookCreateBody, WebhookCreated, WebhookDeliveryList, WebhookDeliveryView, WebhookList, WebhookView } from '../../control-plane/dto/webhook.dto.ts';
 import { ErrorBody } from './common.schemas.ts';
+import { CloudWebhookReceived } from '../../control-plane/dto/cloud-api.dto.ts';
 
 /**
  * Every named body and response schema. Path and query schemas stay inline: the document lists
@@ -22,6 +23,7 @@ const SHARED_SCHEMAS = [
   SendMessageBody, SendMessageAccepted, OutboxEntry, OutboxList,
   SimulatorInboundBody, SimulatorInboundAccepted, SimulatorOutboundList,
   WebhookCreateBody, WebhookCreated, WebhookView, WebhookList, WebhookDeliveryView, WebhookDeliveryList,
+  CloudWebhookReceived,
 ];
 
 /**
