@@ -131,6 +131,7 @@ async function main(): Promise<void> {
       controlPlane: services.controlPlane,
       apiKey: config.apiKey,
       rateLimit: { max: config.rateLimitMax, timeWindow: config.rateLimitWindowMs },
+      whatsappWebhooks: { bodyLimit: config.cloudApiWebhookBodyLimitBytes, rateLimit: { max: config.cloudApiWebhookRateLimitMax, timeWindow: 60_000 } },
       authThrottle,
     },
   });

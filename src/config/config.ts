@@ -87,6 +87,8 @@ export interface Config {
   readonly botReconnectMaxDelayMs: number;
   readonly baileysQrMaxCodes: number;
   readonly baileysQrTimeoutMs: number;
+  readonly cloudApiWebhookBodyLimitBytes: number;
+  readonly cloudApiWebhookRateLimitMax: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Largest body of a media-carrying route. */

@@ -26,4 +26,16 @@ export const PROVIDER_CONFIG_OPTIONS = {
     defaultText: '60000',
     parse: integer(10_000, 300_000, 60_000),
   },
+  cloudApiWebhookBodyLimitBytes: {
+    env: 'CLOUD_API_WEBHOOK_BODY_LIMIT_BYTES',
+    doc: 'Largest body Meta\'s webhook route (`POST /webhooks/whatsapp/:botId`) takes; larger ones get 413 (Meta\'s notifications are a few KB).',
+    defaultText: '262144 (256 KiB)',
+    parse: integer(1024, 16 * 1024 * 1024, 256 * 1024),
+  },
+  cloudApiWebhookRateLimitMax: {
+    env: 'CLOUD_API_WEBHOOK_RATE_LIMIT_MAX',
+    doc: 'Requests a minute per client address on Meta\'s webhook routes; more get 429 (Meta retries). Raise it for numbers with high traffic: Meta posts from few addresses.',
+    defaultText: '6000',
+    parse: integer(10, 1_000_000, 6000),
+  },
 } as const;

@@ -608,4 +608,14 @@ describe('Cloud API provider end to end (fake Graph)', () => {
     expect(patchMisplaced.statusCode).toBe(400);
     expect(errorCode(patchMisplaced)).toBe('VALIDATION_FAILED');
   });
+
+  it('refuses a body over the webhook route\'s own limit with 413 before reading it, signed or not', async () => {
+    const id = 'ca-oversized';
+    await createdBot(id);
+    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [], padding: 'x'.repeat(300 * 1024) });
+    const res = await deliver(id, raw);
+    expect(res.statusCode).toBe(413);
+    expect(errorCode(res)).toBe('PAYLOAD_TOO_LARGE');
+    expect(await historyOf(id, '16315551234')).toEqual([]);
+  });
 });

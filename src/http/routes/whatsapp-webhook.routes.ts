@@ -15,7 +15,7 @@ export interface WhatsAppWebhookLimits {
   readonly rateLimit: { readonly max: number; readonly timeWindow: number };
 }
 
-export const DEFAULT_WHATSAPP_WEBHOOK_LIMITS: WhatsAppWebhookLimits = { bodyLimit: 256 * 1024, rateLimit: { max: 3000, timeWindow: 60_000 } };
+export const DEFAULT_WHATSAPP_WEBHOOK_LIMITS: WhatsAppWebhookLimits = { bodyLimit: 256 * 1024, rateLimit: { max: 6000, timeWindow: 60_000 } };
 
 const VerifyQuery = Type.Object({
   'hub.mode': Type.Optional(Type.String({ maxLength: 32 })),
