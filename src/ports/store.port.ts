@@ -4,6 +4,7 @@ import type { BotStore } from './bot-store.port.ts';
 import type { HistoryStore } from './history-store.port.ts';
 import type { MediaJobStore } from './media-job-store.port.ts';
 import type { OutboxStore } from './outbox-store.port.ts';
+import type { InstanceRegistry, OwnershipStore } from './ownership-store.port.ts';
 import type { WebhookDeliveryStore, WebhookSubscriptionStore } from './webhook-store.port.ts';
 
 /** Everything Parley persists, behind one connection. */
@@ -16,6 +17,9 @@ export interface Store {
   readonly authState: AuthStateStore;
   readonly webhookSubscriptions: WebhookSubscriptionStore;
   readonly webhookDeliveries: WebhookDeliveryStore;
+  /** Which instance hosts each bot (multi-instance). */
+  readonly ownership: OwnershipStore;
+  readonly instances: InstanceRegistry;
   /** Resolves when the backing database answers; rejects with STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,8 @@ const WRITES: Readonly<Record<string, readonly string[]>> = {
   outbox: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   authState: ['set', 'clear'],
   webhookSubscriptions: ['create', 'delete'],
+  ownership: ['acquire', 'renew', 'release', 'delete'],
+  instances: ['heartbeat', 'leave'],
   webhookDeliveries: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   media: ['put', 'delete'],
 };

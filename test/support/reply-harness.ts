@@ -108,6 +108,8 @@ const WRITE_OPS: Readonly<Record<string, readonly string[]>> = {
   bots: ['create', 'update', 'delete'],
   authState: ['set', 'clear'],
   webhookSubscriptions: ['create', 'delete'],
+  ownership: ['acquire', 'renew', 'release', 'delete'],
+  instances: ['heartbeat', 'leave'],
 };
 
 /**

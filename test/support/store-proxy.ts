@@ -18,6 +18,8 @@ export function interceptStore(store: Store, intercept: StoreCall, ping: () => P
     authState: wrap('authState', store.authState),
     webhookSubscriptions: wrap('webhookSubscriptions', store.webhookSubscriptions),
     webhookDeliveries: wrap('webhookDeliveries', store.webhookDeliveries),
+    ownership: wrap('ownership', store.ownership),
+    instances: wrap('instances', store.instances),
     ping,
     close: async () => {},
   };

@@ -12,6 +12,8 @@ export const COLLECTIONS = {
   webhookSubscriptions: 'webhook_subscriptions',
   webhookDeliveries: 'webhook_deliveries',
   counters: 'counters',
+  botLeases: 'bot_leases',
+  instances: 'instances',
 } as const;
 
 /**
@@ -83,5 +85,10 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.webhookSubscriptions]: [
     { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
+  ],
+  // Instance ids are new at every start, so a crashed one's row would stay forever; `alive` reads
+  // only live rows, and MongoDB clears the dead ones a day after they stopped heartbeating.
+  [COLLECTIONS.instances]: [
+    { key: { aliveUntil: 1 }, name: 'dead_instances_ttl', expireAfterSeconds: 86_400 },
   ],
 };

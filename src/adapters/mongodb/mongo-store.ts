@@ -7,11 +7,13 @@ import { createAuthStateRepository } from './auth-state.repository.ts';
 import { createBotRepository } from './bot.repository.ts';
 import { INDEXES, RETIRED_INDEXES } from './collections.ts';
 import { createHistoryRepository } from './history.repository.ts';
+import { createInstanceRegistryRepository } from './instance-registry.repository.ts';
 import { reconcileIndexes } from './index-migrations.ts';
 import type { IndexMigrationLog } from './index-migrations.ts';
 import { createMediaJobRepository } from './media-job.repository.ts';
 import { guard } from './mongo-errors.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
+import { createOwnershipRepository } from './ownership.repository.ts';
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.ts';
 import { createWebhookSubscriptionRepository } from './webhook-subscription.repository.ts';
 
@@ -60,6 +62,8 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     authState: createAuthStateRepository(db, options.secrets),
     webhookSubscriptions: createWebhookSubscriptionRepository(db, options.secrets),
     webhookDeliveries: createWebhookDeliveryRepository(db),
+    ownership: createOwnershipRepository(db),
+    instances: createInstanceRegistryRepository(db),
     async ping() {
       await guard('ping', () => db.command({ ping: 1 }));
     },
