@@ -1,5 +1,7 @@
 import { getContentType, normalizeMessageContent, proto } from 'baileys';
+import { mediaLabel } from '../../domain/media-content.ts';
 import type { MediaKind } from '../../domain/media-kind.ts';
+import { contactLabel, locationLabel, reactionLabel, replyLabel, unsupportedLabel } from '../../domain/message-labels.ts';
 import type { InboundMedia } from '../../ports/provider.port.ts';
 
 /** What a message says, before ids and download are attached. */
@@ -31,17 +33,6 @@ const NOT_CONVERSATION: ReadonlySet<ContentType> = new Set<ContentType>([
   'statusNotificationMessage',
 ]);
 
-const MEDIA_LABELS: Readonly<Record<MediaKind, string>> = {
-  voice: '[Voice message]',
-  audio: '[Audio]',
-  image: '[Image]',
-  sticker: '[Sticker]',
-  video: '[Video]',
-  document: '[Document]',
-};
-
-const QUOTE_MAX_CHARS = 80;
-
 /**
  * Describes a message's content, wrappers (ephemeral, view once, document with caption, edit)
  * removed; null when it is not part of the conversation. A reply starts with
@@ -57,7 +48,7 @@ export function describeContent(message: proto.IMessage | null | undefined): Con
   if (body === null || body.kind === 'reaction') return body;
   const quoted = contextInfoOf(content, type)?.quotedMessage;
   if (!quoted) return body;
-  const quote = `[Reply to: "${excerpt(summarize(quoted))}"]`;
+  const quote = replyLabel(summarize(quoted));
   if (body.kind === 'text') return { kind: 'text', text: `${quote} ${body.text}` };
   const { caption } = body.media;
   return { kind: 'media', media: { ...body.media, caption: caption === null ? quote : `${quote} ${caption}` } };
@@ -89,11 +80,11 @@ function describeBody(content: proto.IMessage, type: ContentType): Content | nul
       return media('sticker', content.stickerMessage, 'image/webp');
     case 'locationMessage': {
       const { degreesLatitude, degreesLongitude, name, address, url } = content.locationMessage ?? {};
-      return text(location(degreesLatitude, degreesLongitude, [name, address], url));
+      return text(locationLabel(degreesLatitude, degreesLongitude, [name, address], url));
     }
     case 'liveLocationMessage': {
       const { degreesLatitude, degreesLongitude, caption } = content.liveLocationMessage ?? {};
-      return text(location(degreesLatitude, degreesLongitude, [caption], null));
+      return text(locationLabel(degreesLatitude, degreesLongitude, [caption], null));
     }
     case 'contactMessage':
       return text(contactLine(content.contactMessage ?? {}));
@@ -101,11 +92,11 @@ function describeBody(content: proto.IMessage, type: ContentType): Content | nul
       return text((content.contactsArrayMessage?.contacts ?? []).map(contactLine).join('\n') || '[Contact]');
     case 'reactionMessage': {
       const emoji = content.reactionMessage?.text;
-      return { kind: 'reaction', text: emoji ? `[Reaction ${emoji}]` : '[Reaction removed]' };
+      return { kind: 'reaction', text: reactionLabel(emoji) };
     }
     default:
       // Polls, buttons, payments, events…: said so rather than dropped, so history has a trace.
-      return text(`[Unsupported message: ${type}]`);
+      return text(unsupportedLabel(type));
   }
 }
 
@@ -143,22 +134,10 @@ function summarize(message: proto.IMessage): string {
   const content = normalizeMessageContent(message);
   const type = getContentType(content);
   const body = content === undefined || type === undefined ? null : describeBody(content, type);
-  if (body === null) return `[Unsupported message: ${type ?? 'empty'}]`;
+  if (body === null) return unsupportedLabel(type ?? 'empty');
   if (body.kind !== 'media') return body.text;
-  const { kind, fileName, caption } = body.media;
-  const label = kind === 'document' && fileName !== null ? `[Document: ${fileName}]` : MEDIA_LABELS[kind];
-  return caption === null ? label : `${label} ${caption}`;
-}
-
-function excerpt(summary: string): string {
-  const chars = Array.from(summary.replace(/\s+/g, ' ').trim());
-  return chars.length <= QUOTE_MAX_CHARS ? chars.join('') : `${chars.slice(0, QUOTE_MAX_CHARS).join('')}…`;
-}
-
-/** `[Location] <lat>, <lng>`, then ` — <name>, <address>` and ` <url>` when known. */
-function location(lat: number | null | undefined, lng: number | null | undefined, details: (string | null | undefined)[], url: string | null | undefined): string {
-  const named = details.filter((detail): detail is string => !!detail).join(', ');
-  return `[Location] ${lat ?? 0}, ${lng ?? 0}${named ? ` — ${named}` : ''}${url ? ` ${url}` : ''}`;
+  const label = mediaLabel(body.media);
+  return body.media.caption === null ? label : `${label} ${body.media.caption}`;
 }
 
 /** `[Contact] <name>: <numbers, comma separated>`, the numbers from the vCard's TEL lines. */
@@ -169,7 +148,7 @@ function contactLine(contact: proto.Message.IContactMessage): string {
   const phones = lines.filter((line) => /^(?:[\w-]+\.)?TEL[;:]/i.test(line)).map(valueOf).filter((phone) => phone !== '');
   const fullName = lines.find((line) => /^FN[;:]/i.test(line));
   const name = contact.displayName || (fullName && valueOf(fullName)) || 'Unknown';
-  return phones.length === 0 ? `[Contact] ${name}` : `[Contact] ${name}: ${phones.join(', ')}`;
+  return contactLabel(name, phones);
 }
 
 function contextInfoOf(content: proto.IMessage, type: ContentType): proto.IContextInfo | null {

@@ -1,6 +1,7 @@
 import type { MediaKind } from '../../domain/media-kind.ts';
 import type { MediaBytes } from '../../ports/media-store.port.ts';
 import type { InboundMedia } from '../../ports/provider.port.ts';
+import { contactLabel, locationLabel, reactionLabel, unsupportedLabel } from '../../domain/message-labels.ts';
 
 /** A JSON object from Meta's payload, read field by field through the guards below. */
 export type Json = Readonly<Record<string, unknown>>;
@@ -23,8 +24,6 @@ const FALLBACK_MIMETYPES: Readonly<Record<MediaKind, string>> = {
   video: 'video/mp4',
   document: 'application/octet-stream',
 };
-
-const QUOTE_MAX_CHARS = 80;
 
 /**
  * Describes one message of Meta's `messages` array by its `type`. Null when a media message
@@ -52,7 +51,7 @@ export function describeMessage(message: Json, media: MediaLookup): CloudContent
       return text(contacts(message.contacts));
     case 'reaction': {
       const emoji = stringAt(body, 'emoji');
-      return { kind: 'reaction', text: emoji ? `[Reaction ${emoji}]` : '[Reaction removed]' };
+      return { kind: 'reaction', text: reactionLabel(emoji) };
     }
     case 'interactive':
       return text(interactive(body));
@@ -84,9 +83,7 @@ function mediaContent(kind: MediaKind, body: Json | null, lookup: MediaLookup): 
 
 /** `[Location] <lat>, <lng>`, then ` — <name>, <address>` and ` <url>` when known. */
 function location(body: Json | null): string {
-  const named = [stringAt(body, 'name'), stringAt(body, 'address')].filter((part) => part !== null).join(', ');
-  const url = stringAt(body, 'url');
-  return `[Location] ${numberAt(body, 'latitude') ?? 0}, ${numberAt(body, 'longitude') ?? 0}${named ? ` — ${named}` : ''}${url ? ` ${url}` : ''}`;
+  return locationLabel(numberAt(body, 'latitude'), numberAt(body, 'longitude'), [stringAt(body, 'name'), stringAt(body, 'address')], stringAt(body, 'url'));
 }
 
 /** One `[Contact] <name>: <numbers>` line per shared contact. */
@@ -104,7 +101,7 @@ function contactLine(contact: Json): string {
     // A phone Meta could match to an account may carry only its `wa_id`.
     .map((phone) => stringAt(phone, 'phone') ?? stringAt(phone, 'wa_id'))
     .filter((phone): phone is string => !!phone);
-  return phones.length === 0 ? `[Contact] ${label}` : `[Contact] ${label}: ${phones.join(', ')}`;
+  return contactLabel(label, phones);
 }
 
 function interactive(body: Json | null): string {
@@ -120,7 +117,7 @@ function interactive(body: Json | null): string {
     case 'nfm_reply':
       return `[Form reply] ${stringAt(reply, 'body') || 'submitted'}`;
     default:
-      return `[Unsupported message: ${type}]`;
+      return unsupportedLabel(type);
   }
 }
 
@@ -132,13 +129,7 @@ function unsupported(message: Json, type: string): string {
   const named = stringAt(recordAt(message, 'unsupported'), 'type') ?? type;
   const firstError = arrayAt(message, 'errors').find(isRecord);
   const title = firstError === undefined ? null : stringAt(firstError, 'title');
-  return `[Unsupported message: ${named}]${title ? ` (${title})` : ''}`;
-}
-
-/** The quoted message on one line, cut to 80 characters with `…`, as the Baileys provider does. */
-export function excerpt(quoted: string): string {
-  const chars = Array.from(quoted.replace(/\s+/g, ' ').trim());
-  return chars.length <= QUOTE_MAX_CHARS ? chars.join('') : `${chars.slice(0, QUOTE_MAX_CHARS).join('')}…`;
+  return unsupportedLabel(named, title);
 }
 
 function text(value: string): CloudContent {

@@ -1,7 +1,8 @@
 import type { MediaBytes } from '../../ports/media-store.port.ts';
 import type { InboundMessage } from '../../ports/provider.port.ts';
 import type { CloudNotification, CloudStatus } from '../../ports/cloud-api.port.ts';
-import { arrayAt, describeMessage, excerpt, isRecord, recordAt, stringAt } from './cloud-api-content.ts';
+import { replyLabel } from '../../domain/message-labels.ts';
+import { arrayAt, describeMessage, isRecord, recordAt, stringAt } from './cloud-api-content.ts';
 import type { CloudContent, Json } from './cloud-api-content.ts';
 
 export type { CloudNotification, CloudStatus } from '../../ports/cloud-api.port.ts';
@@ -121,7 +122,7 @@ async function prefixOf(context: Json | null, correspondentId: string, ctx: Clou
   if (quotedId !== null) {
     // Meta sends only the quoted wamid: the text comes from Parley's own history, when it has it.
     const quoted = await ctx.quotedText(correspondentId, quotedId);
-    parts.push(quoted === null ? '[Reply to an earlier message]' : `[Reply to: "${excerpt(quoted)}"]`);
+    parts.push(replyLabel(quoted));
   }
   return parts.length === 0 ? null : parts.join(' ');
 }
