@@ -5,7 +5,7 @@ import type { CloudStatus } from '../../ports/cloud-api.port.ts';
 import type { HistoryStore } from '../../ports/history-store.port.ts';
 
 export interface ReceiptsDeps {
-  readonly history: Pick<HistoryStore, 'recordReceipt'>;
+  readonly history: Pick<HistoryStore, 'recordReceipt' | 'findByProviderMessageId'>;
   readonly webhooks: { publish(event: WebhookEvent): Promise<number> };
   readonly clock: () => number;
   readonly logger: Logger;
@@ -23,8 +23,8 @@ export const receiptError = (error: NonNullable<CloudStatus['error']>): string =
  * Provider receipts on sent messages: each is recorded on the outbound history row the message
  * was sent as (found by the provider's id), never moving a row back; a `failed` one marks the row
  * failed and is announced as `message.failed`. A receipt can overtake the record of its own send
- * (Meta answers the send and posts `sent` within the same moment), so one whose row is not found
- * is looked for again a few times before it is dropped (logged).
+ * (Meta answers the send and posts `sent` within the same moment), so one whose row is not there
+ * yet is looked for again a few times before it is dropped (logged).
  */
 export function createReceipts(deps: ReceiptsDeps) {
   const log = deps.logger.child({ scope: 'receipts' });
@@ -48,6 +48,8 @@ export function createReceipts(deps: ReceiptsDeps) {
     /** Resolves once the receipt is recorded or found to change nothing right now. */
     async record(botId: string, status: CloudStatus): Promise<void> {
       if (await apply(botId, status)) return;
+      // A row that is there already said as much or more (Meta repeats statuses): nothing to wait for.
+      if ((await deps.history.findByProviderMessageId(botId, status.recipientId, status.wamid)) !== null) return;
       void (async () => {
         for (const delay of delays) {
           await sleep(delay, undefined, { ref: false });
