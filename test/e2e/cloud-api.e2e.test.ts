@@ -74,6 +74,8 @@ let services: ParleyServices;
 let app: FastifyInstance;
 /** Milliseconds every history append waits before it reaches the store (0: none). */
 let appendDelayMs = 0;
+/** Receipt writes that fail before reaching the store, as a transient store error would. */
+let failingReceipts = 0;
 
 beforeAll(async () => {
   [fakeGraph, openAi, voice, image] = await Promise.all([
@@ -88,6 +90,10 @@ beforeAll(async () => {
   // finished would then be seen.
   const store = interceptStore(t.store, async (label, _args, call) => {
     if (label === 'history.append' && appendDelayMs > 0) await sleep(appendDelayMs);
+    if (label === 'history.recordReceipt' && failingReceipts > 0) {
+      failingReceipts -= 1;
+      throw new Error('transient store failure');
+    }
     return call();
   });
   const logger = e2eLogger();
@@ -115,6 +121,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   appendDelayMs = 0;
+  failingReceipts = 0;
   openAi.reset();
   // Images are described (a chat call with the image); AI replies answer the last user turn.
   openAi.reply('chat', (call) => {
@@ -617,5 +624,22 @@ describe('Cloud API provider end to end (fake Graph)', () => {
     expect(res.statusCode).toBe(413);
     expect(errorCode(res)).toBe('PAYLOAD_TOO_LARGE');
     expect(await historyOf(id, '16315551234')).toEqual([]);
+  });
+
+  it('answers a status whose write failed with an error, so Meta\'s retry records it once', async () => {
+    const id = 'ca-receipt-fault';
+    const wa = '4915100000702';
+    await connectedBot(id);
+    expect((await request('POST', `/v1/bots/${id}/messages`, { to: wa, text: 'On its way' })).statusCode).toBe(202);
+    await eventually(() => sentTo(wa).length, (n) => n === 1);
+    const wamid = sentTo(wa)[0]?.wamid ?? '';
+    await eventually(() => historyOf(id, wa), (rows) => rows.some((row) => row.status === 'sent'));
+    const raw = notification({ statuses: [statusOf(wa, wamid, 'delivered')] });
+    failingReceipts = 1;
+    const first = await deliver(id, raw);
+    expect(first.statusCode).toBeGreaterThanOrEqual(500);
+    expect(await receiptOf(id, wa, wamid)).toBeNull();
+    expect(await delivered(id, raw)).toEqual({ messages: 0, statuses: 1, skipped: 0 });
+    expect((await receiptOf(id, wa, wamid))?.status).toBe('delivered');
   });
 });
