@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { selectMongo } from './adapters/mongodb/store-selection.ts';
 import { createSecretBox } from './adapters/crypto/secret-box.ts';
@@ -60,7 +61,10 @@ async function main(): Promise<void> {
     (err: unknown) => logger.error({ err }, 'secrets at rest: re-encryption failed; it is tried again at the next start'),
   );
 
-  const simulator = createSimulatorHub();
+  // The simulator keeps its sessions and outbound log in the store, shared by every instance.
+  // Until the graceful stop below exists, a collision ends the process at once.
+  let idCollision = (): void => process.exit(1);
+  const simulator = createSimulatorHub({ world: store.simulator, instanceId: config.instanceId, logger: logger.child({ scope: 'simulator' }) });
   const graph = (account: CloudApiAccount) => createGraphClient(account);
   const cloudApiAccount = (botId: string, settings: Readonly<Record<string, unknown>>) => readCloudApiAccount(store.authState, botId, settings);
   const services = createParleyServices({
@@ -84,10 +88,21 @@ async function main(): Promise<void> {
     },
     logger,
     simulator,
-    worker: { leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts },
-    outbox: { leaseMs: config.outboxLeaseMs },
+    instanceId: config.instanceId,
+    ownership: {
+      leaseMs: config.ownershipLeaseMs,
+      renewMs: Math.max(200, Math.floor(config.ownershipLeaseMs / 3)),
+      takeoverDelayMs: config.ownershipTakeoverDelayMs,
+      capacity: config.maxBotsPerInstance === 0 ? null : config.maxBotsPerInstance,
+      url: config.instanceUrl ?? null,
+      // Two live processes under one id would both host every bot under one epoch: this one goes.
+      onIdCollision: () => idCollision(),
+    },
+    worker: { leaseMs: config.mediaJobLeaseMs, maxAttempts: config.mediaJobMaxAttempts, pollMs: config.workPollMs },
+    outbox: { leaseMs: config.outboxLeaseMs, pollMs: config.workPollMs },
     webhooks: {
       retryDelaysMs: config.webhookRetryDelaysMs, timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookLeaseMs, denyPrivate: config.webhookDenyPrivate,
+      pollMs: config.workPollMs,
     },
     queueIdleMs: config.queueIdleMs,
     maxInboundTextChars: config.inboundTextMaxChars,
@@ -103,7 +118,8 @@ async function main(): Promise<void> {
         allowedOrigins: config.inspectAllowedOrigins, throttle: authThrottle, showContent: config.inspectShowContent,
       })
     : undefined;
-  await services.start();
+  // Bots are taken only once this instance answers (below): peers place none on it before.
+  await services.start({ hosting: false });
 
   const app = await buildApp({
     logger,
@@ -121,10 +137,11 @@ async function main(): Promise<void> {
     },
     version: packageVersion(),
     metrics: services.metrics,
+    cluster: runtime.cluster,
     routes: [
       inspectRoutes({
         hub: runtime.inspection, directory, diagrams: machineDiagrams, apiKey: config.apiKey, inspectKey: config.inspectKey,
-        authThrottle, sessionTtlMs: config.inspectSessionTtlMs,
+        authThrottle, sessionTtlMs: config.inspectSessionTtlMs, cluster: runtime.cluster,
       }),
     ],
     api: {
@@ -137,7 +154,7 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (signal: string, exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -158,13 +175,24 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     logger.info('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
+  idCollision = () => void stop('INSTANCE_ID collision', 1);
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
   const address = await app.listen({ port: config.port, host: config.host });
-  logger.info({ url: address }, `Parley listening on ${address} (health: ${address}/healthz)`);
+  // Other instances forward calls for the bots hosted here to this address.
+  if (config.instanceUrl === undefined) runtime.ownership.announceAt(reachableUrl(address));
+  await runtime.ownership.start();
+  logger.info({ url: address, instanceId: config.instanceId }, `Parley listening on ${address} (health: ${address}/healthz)`);
+}
+
+/** The listen address as other hosts reach it: a wildcard address becomes this host's name. */
+function reachableUrl(address: string): string {
+  const url = new URL(address);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = hostname();
+  return url.origin;
 }
 
 function packageVersion(): string {

@@ -51,10 +51,31 @@ export function createParleyServices(deps: ParleyServicesDeps) {
   const replies = { generator: ai?.generator ?? null, settingsFor: replySettings.settingsFor, ...(ai?.retry === undefined ? {} : { retry: ai.retry }) };
   const metrics = createMetrics(metricsOptions);
   const store = metrics.instrumentStore(deps.store);
-  const runtime = createParleyRuntime({ ...runtimeDeps, store, replies, webhooks: createWebhookSetup(webhookOptions), limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, languageFor: mediaKinds.languageFor, hooks: { onClaim: metrics.onClaim } });
+  /** A bot's settings as stored: read when this instance takes the bot, since another may have changed them. */
+  async function rememberBot(botId: string): Promise<void> {
+    const bot = await store.bots.get(botId);
+    if (bot === null) return;
+    queueLimits.remember(bot);
+    mediaKinds.remember(bot);
+    replySettings.remember(bot);
+    await runtime.mediaJobs.pools.setBotPools(bot.id, poolsOf(bot));
+  }
+  const runtime = createParleyRuntime({
+    ...runtimeDeps, store, replies, webhooks: createWebhookSetup(webhookOptions), limitsFor: queueLimits.limitsFor, mediaKindsFor: mediaKinds.mediaKindsFor, languageFor: mediaKinds.languageFor,
+    hooks: { onClaim: metrics.onClaim },
+    ownership: {
+      ...runtimeDeps.ownership,
+      onGained: rememberBot,
+      onChange: (change, botId) => {
+        metrics.onOwnership(change);
+        runtimeDeps.ownership?.onChange?.(change, botId);
+      },
+    },
+  });
   const { outbox } = runtime;
   metrics.attach({ bots: runtime.bots, conversations: runtime.conversations, stats: runtime.stats, countJobs: () => store.mediaJobs.countByState(), outbox, replies: runtime.replies, webhooks: runtime.webhooks,
     media: { stagedBytes: () => runtime.staging.stagedBytes(), pools: () => runtime.mediaJobs.pools.stats() },
+    cluster: runtime.cluster,
   });
   const controlPlane = createControlPlane({
     store,
@@ -65,6 +86,7 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     providers: Object.keys(deps.providers),
     outbox,
     metrics,
+    cluster: runtime.cluster,
     ...(simulator === undefined ? {} : { simulator }),
     ...(cloudApiWebhooks === undefined ? {} : { cloudApiWebhooks }),
     ...(deps.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: deps.maxInboundTextChars }),
@@ -78,14 +100,14 @@ export function createParleyServices(deps: ParleyServicesDeps) {
     outbox,
     queueLimits,
     /** Loads bot settings, then restores the runtime: bots that should run start again, workers and the outbox start. */
-    async start(): Promise<void> {
+    async start(options: { hosting?: boolean } = {}): Promise<void> {
       for (const bot of await store.bots.list()) {
         queueLimits.remember(bot);
         mediaKinds.remember(bot);
         replySettings.remember(bot);
         await runtime.mediaJobs.pools.setBotPools(bot.id, poolsOf(bot));
       }
-      await runtime.start();
+      await runtime.start(options);
     },
     /** Stops sending, bots and workers, and writes every snapshot. */
     async shutdown(graceMs?: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { bad, directory, flag, integer, ok, oneOf, optionalSecret, optionalUrl, origins, secretKeys } from './config-parsers.ts';
 import { MEDIA_CONFIG_OPTIONS } from './media-config-options.ts';
 import { PROVIDER_CONFIG_OPTIONS } from './provider-config-options.ts';
+import { CLUSTER_CONFIG_OPTIONS } from './cluster-config-options.ts';
 import { WEBHOOK_CONFIG_OPTIONS } from './webhook-config-options.ts';
 import type { ConfigOption, Parsed } from './config-parsers.ts';
 
@@ -137,6 +138,7 @@ export const CONFIG_OPTIONS = {
   },
   ...WEBHOOK_CONFIG_OPTIONS,
   ...PROVIDER_CONFIG_OPTIONS,
+  ...CLUSTER_CONFIG_OPTIONS,
   mediaJobMaxAttempts: {
     env: 'MEDIA_JOB_MAX_ATTEMPTS',
     doc: 'Attempts a media job gets before it fails and its placeholder shows a note.',

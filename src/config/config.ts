@@ -89,6 +89,14 @@ export interface Config {
   readonly baileysQrTimeoutMs: number;
   readonly cloudApiWebhookBodyLimitBytes: number;
   readonly cloudApiWebhookRateLimitMax: number;
+  readonly instanceId: string;
+  /** Unset: derived from the listen address. */
+  readonly instanceUrl: string | undefined;
+  readonly ownershipLeaseMs: number;
+  readonly ownershipTakeoverDelayMs: number;
+  /** 0: no limit. */
+  readonly maxBotsPerInstance: number;
+  readonly workPollMs: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
   /** Largest body of a media-carrying route. */
@@ -138,6 +146,9 @@ export function loadConfig(env: Env = process.env): Config {
   // A read-only key equal to the admin key would be an admin key handed out as a read-only one.
   if (values['inspectKey'] !== undefined && values['inspectKey'] === values['apiKey']) problems.push('INSPECT_KEY must differ from API_KEY');
   problems.push(...mediaProblems(values));
+  const lease = values['ownershipLeaseMs'];
+  const delay = values['ownershipTakeoverDelayMs'];
+  if (typeof lease === 'number' && typeof delay === 'number' && delay > lease) problems.push(`OWNERSHIP_TAKEOVER_DELAY_MS (${delay}) must not exceed OWNERSHIP_LEASE_MS (${lease})`);
   if (problems.length > 0) {
     throw new ParleyError('CONFIG_INVALID', `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
       details: { problems },

@@ -1,4 +1,4 @@
-import type { BotView } from './dto/bot.dto.ts';
+import type { BotOwnerView, BotView } from './dto/bot.dto.ts';
 import type { CorrespondentSummary, QueueMessageView } from './dto/conversation.dto.ts';
 import type { JobView } from './dto/job.dto.ts';
 import type { OutboxEntry } from './dto/message.dto.ts';
@@ -12,7 +12,7 @@ import { knownSettings } from './bot-settings.ts';
 /** Jobs that still owe their conversation a result. */
 const OPEN_JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed'];
 
-/** What the bot actor reports, when this process hosts it. */
+/** What the bot actor reports: live where this instance hosts it, else as its host last stored it. */
 export interface LiveBot {
   readonly state: string;
   readonly lastError: string | null;
@@ -20,7 +20,9 @@ export interface LiveBot {
   readonly reconnect: { readonly attempt: number; readonly retryAt: number | null; readonly lastDisconnect: string | null };
 }
 
-export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<Record<MediaJobState, number>>, conversations: readonly QueueSummary[]): BotView {
+export function botView(
+  record: BotRecord, live: LiveBot | null, jobs: Partial<Record<MediaJobState, number>>, conversations: readonly QueueSummary[], owner: BotOwnerView | null,
+): BotView {
   const queues = { correspondents: 0, messages: 0, placeholders: 0 };
   for (const c of conversations) {
     queues.correspondents += 1;
@@ -42,6 +44,7 @@ export function botView(record: BotRecord, live: LiveBot | null, jobs: Partial<R
     },
     // Only what the schemas know: nothing stored beside them (old free-form keys, secrets) is echoed.
     settings: knownSettings(record.settings),
+    owner,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -2,12 +2,14 @@ import type { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeView, Qr
 import type { CorrespondentList, CorrespondentQuery, HistoryList, HistoryQuery, QueueMessageList } from './dto/conversation.dto.ts';
 import type { JobList, JobListQuery, JobView } from './dto/job.dto.ts';
 import type { OutboxEntry, OutboxList, OutboxQuery, SendMessageAccepted, SendMessageBody } from './dto/message.dto.ts';
-import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from './dto/simulator.dto.ts';
+import type { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList, SimulatorSessionList } from './dto/simulator.dto.ts';
+import type { InstanceList } from './dto/instance.dto.ts';
 import QRCode from 'qrcode';
 import { ParleyError, isParleyError } from '../domain/errors.ts';
 import { WHATSAPP_TEXT_CHARS, textLimitOf } from '../domain/queue-limits.ts';
 import { canonicalCorrespondent } from '../domain/whatsapp-id.ts';
 import type { BotRecord } from '../ports/bot-store.port.ts';
+import type { Cluster } from '../ports/cluster.port.ts';
 import type { Store } from '../ports/store.port.ts';
 import type { BotQueueLimits } from './bot-queue-limits.ts';
 import type { BotMediaKinds } from './bot-media-kinds.ts';
@@ -16,6 +18,8 @@ import { CLOUD_API_PROVIDER, cloudApiMisplaced, cloudApiOfCreate, createCloudWeb
 import type { CloudApiWebhooks } from '../ports/cloud-api.port.ts';
 import { writeCloudApiSecrets } from '../runtime/bots/cloud-api-credentials.ts';
 import { createLanes } from '../runtime/actors/lanes.ts';
+import { createBotHosting } from './bot-hosting.ts';
+import type { HostingReader } from './bot-hosting.ts';
 import { botView, correspondentList, jobView, outboxView, queueMessageView } from './control-plane-views.ts';
 import { decodeJobCursor, decodeQueueCursor, encodeJobCursor, encodeQueueCursor } from './page-cursors.ts';
 import { queueActorId } from '../runtime/conversations/conversations.ts';
@@ -57,6 +61,8 @@ export interface ControlPlaneDeps {
   readonly maxInboundTextChars?: number;
   /** Most bots that may exist; default 10,000. */
   readonly maxBots?: number;
+  /** Which instance hosts each bot; absent for a single instance, which hosts every bot itself. */
+  readonly cluster?: Cluster;
 }
 
 /**
@@ -70,6 +76,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
   const removing = new Set<string>();
   // Patches of one bot read and write its settings one after another, so none is lost.
   const patching = createLanes();
+  const hosting = createBotHosting({ cluster: deps.cluster, store, bots: runtime.bots });
 
   async function botRecord(id: string): Promise<BotRecord> {
     const record = removing.has(id) ? null : await store.bots.get(id);
@@ -82,14 +89,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     return canonicalCorrespondent((await botRecord(id)).provider, correspondentId);
   }
 
-  async function view(record: BotRecord, conversations?: readonly QueueSummary[]): Promise<BotView> {
-    const [jobs, queues] = await Promise.all([store.mediaJobs.countByState(record.id), conversations ?? queueSummaries(reader, record.id)]);
-    const context = runtime.bots.has(record.id) ? runtime.bots.context(record.id) : null;
-    const live = context === null ? null : {
-      state: runtime.bots.state(record.id), lastError: context.lastError,
-      reconnect: { attempt: context.attempt, retryAt: context.retryAt, lastDisconnect: context.lastDisconnect },
-    };
-    return botView(record, live, jobs, queues);
+  async function view(record: BotRecord, conversations?: readonly QueueSummary[], hosts: HostingReader = hosting.reader([record.id])): Promise<BotView> {
+    const [jobs, queues, live, owner] = await Promise.all([
+      store.mediaJobs.countByState(record.id), conversations ?? queueSummaries(reader, record.id), hosts.report(record.id), hosts.owner(record.id),
+    ]);
+    return botView(record, live, jobs, queues, owner);
   }
 
   async function simulatorBot(id: string): Promise<SimulatorControl> {
@@ -161,14 +165,27 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       });
     },
 
+    /** Every bot in the store, wherever it is hosted. */
     async listBots(): Promise<BotList> {
-      const [records, conversations] = await Promise.all([store.bots.list(), queueSummaries(reader)]);
+      const [all, conversations] = await Promise.all([store.bots.list(), queueSummaries(reader)]);
+      const records = all.filter((r) => !removing.has(r.id));
       const byBot = Map.groupBy(conversations, (c) => c.botId);
-      return { bots: await Promise.all(records.filter((r) => !removing.has(r.id)).map((r) => view(r, byBot.get(r.id) ?? []))) };
+      const hosts = hosting.reader(records.map((r) => r.id));
+      return { bots: await Promise.all(records.map((r) => view(r, byBot.get(r.id) ?? [], hosts))) };
     },
 
     async getBot(id: string): Promise<BotView> {
       return view(await botRecord(id));
+    },
+
+    /** Whether the bot exists (and is not being deleted). */
+    async hasBot(id: string): Promise<boolean> {
+      return !removing.has(id) && (await store.bots.get(id)) !== null;
+    },
+
+    /** The live instances sharing the store, each with the bots it hosts. */
+    async instances(): Promise<InstanceList> {
+      return hosting.instances();
     },
 
     /** A conversation's AI reply: its state, pause, counts and last error. */
@@ -188,15 +205,19 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       return runtime.replies.resume(id, cid);
     },
 
+    /** Starts a bot hosted here; one no instance hosts right now starts where it is taken next. */
     async startBot(id: string): Promise<BotView> {
       await botRecord(id);
-      await runtime.bots.start(id);
+      if (runtime.bots.has(id)) await runtime.bots.start(id);
+      else await runtime.bots.want(id, 'running');
       return view(await botRecord(id));
     },
 
+    /** Stops a bot hosted here; one no instance hosts right now stays stopped where it is taken next. */
     async stopBot(id: string): Promise<BotView> {
       await botRecord(id);
-      await runtime.bots.stop(id);
+      if (runtime.bots.has(id)) await runtime.bots.stop(id);
+      else await runtime.bots.want(id, 'stopped');
       return view(await botRecord(id));
     },
 
@@ -214,7 +235,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       deps.replySettings?.forget(id);
       await runtime.mediaJobs.pools.setBotPools(id, undefined);
       deps.metrics?.forgetBot(id);
-      deps.simulator?.forget(id);
+      await deps.simulator?.forget(id);
     },
 
     async qr(id: string): Promise<QrView> {
@@ -324,7 +345,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
 
     async simulatorOutbound(id: string): Promise<SimulatorOutboundList> {
-      return { messages: [...(await simulatorBot(id)).outbound(id)] };
+      return { messages: [...(await (await simulatorBot(id)).outbound(id))] };
+    },
+
+    async simulatorSessions(id: string): Promise<SimulatorSessionList> {
+      return { sessions: [...(await (await simulatorBot(id)).sessions(id))] };
     },
   };
 }

@@ -20,8 +20,9 @@ export interface PlacementInput {
 
 /**
  * Which instance should own each bot. A bot whose live lease sits on a live instance stays there
- * (moving a running bot costs a reconnect), as long as that instance has room: capacity is a hard
- * limit, so an instance whose capacity shrank keeps its first bots by id and sheds the rest.
+ * (moving a running bot costs a reconnect) while that instance holds no more than its fair share
+ * (bots over instances, rounded up) and has room: capacity is a hard limit. An instance over its
+ * share keeps its first bots by id and sheds the rest, so a joining instance gets its part.
  * Every other bot, in id order, goes to the least-loaded live instance with room, ties broken by
  * id; a bot no instance has room for is left out of the map. Every instance computes the same
  * answer from the same input, so they agree on who takes what without talking.
@@ -32,7 +33,9 @@ export function placeBots(input: PlacementInput): Map<string, string> {
   const liveOwner = new Map(input.leases.filter((l) => l.live && byId.has(l.owner)).map((l) => [l.botId, l.owner]));
   const bots = [...new Set(input.bots)].sort(compare);
   const placement = new Map<string, string>();
+  const share = byId.size === 0 ? 0 : Math.ceil(bots.length / byId.size);
   const hasRoom = (instance: PlacementInstance): boolean => instance.capacity === null || (load.get(instance.id) ?? 0) < instance.capacity;
+  const keeps = (instance: PlacementInstance): boolean => hasRoom(instance) && (load.get(instance.id) ?? 0) < share;
   const place = (bot: string, instance: PlacementInstance): void => {
     placement.set(bot, instance.id);
     load.set(instance.id, (load.get(instance.id) ?? 0) + 1);
@@ -40,7 +43,7 @@ export function placeBots(input: PlacementInput): Map<string, string> {
   for (const bot of bots) {
     const ownerId = liveOwner.get(bot);
     const owner = ownerId === undefined ? undefined : byId.get(ownerId);
-    if (owner !== undefined && hasRoom(owner)) place(bot, owner);
+    if (owner !== undefined && keeps(owner)) place(bot, owner);
   }
   const candidates = [...byId.values()].sort((a, b) => compare(a.id, b.id));
   for (const bot of bots) {
@@ -56,10 +59,22 @@ export function placeBots(input: PlacementInput): Map<string, string> {
 
 /**
  * The bots `self` should try to acquire: those placed on it that it does not hold yet, by id.
- * Giving up held bots placed elsewhere (its capacity shrank) is the caller's separate decision.
+ * Giving up held bots placed elsewhere is `botsToHandOver`.
  */
 export function botsToTake(self: string, placement: ReadonlyMap<string, string>, held: ReadonlySet<string>): string[] {
   return [...placement].filter(([bot, owner]) => owner === self && !held.has(bot)).map(([bot]) => bot).sort(compare);
+}
+
+/**
+ * The bots `self` holds that are placed on another instance (it holds more than its share, or
+ * more than its capacity), by id: it hands them over gracefully. A held bot left unplaced (no
+ * room anywhere) stays where it is: running somewhere beats running nowhere.
+ */
+export function botsToHandOver(self: string, placement: ReadonlyMap<string, string>, held: ReadonlySet<string>): string[] {
+  return [...held].filter((bot) => {
+    const owner = placement.get(bot);
+    return owner !== undefined && owner !== self;
+  }).sort(compare);
 }
 
 // Plain code-unit order, the same on every instance whatever its locale.

@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   STORE_UNAVAILABLE: { status: 503, message: '{operation}: database unreachable' },
   STORE_TIMEOUT: { status: 503, message: '{operation}: timed out' },
   SHUTTING_DOWN: { status: 503, message: 'Parley is shutting down; retry once it is back' },
+  OWNER_UNAVAILABLE: { status: 503, message: 'Bot {id} is changing hands (no live instance hosts it right now); retry shortly' },
+  LEASE_LOST: { status: 503, message: 'This instance no longer owns bot {id}; retry and the call reaches its new owner' },
   STORE_DUPLICATE_KEY: { status: 409, message: '{operation}: duplicate key' },
   STORE_WRITE_CONFLICT: { status: 409, message: '{operation}: write conflict' },
   STORE_ERROR: { status: 500, message: '{operation}: {reason}' },

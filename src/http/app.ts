@@ -4,6 +4,7 @@ import { ParleyError } from '../domain/errors.ts';
 import { redactPath } from '../logging/logger.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ControlPlane } from '../control-plane/control-plane.ts';
+import type { Cluster } from '../ports/cluster.port.ts';
 import { registerBearerAuth } from './auth.plugin.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandler, refuseWhileClosing } from './error-handler.ts';
@@ -13,11 +14,13 @@ import type { HealthDeps } from './health.routes.ts';
 import { resolveHttpLimits, serverTimeouts } from './http-limits.ts';
 import type { HttpLimits } from './http-limits.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
+import { registerInstanceHeader, registerOwnerForwarding } from './owner-forwarding.ts';
 import { registerRateLimit } from './rate-limit.plugin.ts';
 import { registerSharedSchemas } from './schemas/shared-schemas.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { conversationRoutes } from './routes/conversations.routes.ts';
 import { aiRoutes } from './routes/ai.routes.ts';
+import { instanceRoutes } from './routes/instances.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
@@ -59,6 +62,12 @@ export interface AppDeps {
   readonly metrics?: MetricsEndpoint;
   /** Further root-level route plugins (e.g. `/inspect`), registered after the OpenAPI plugin. */
   readonly routes?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
+  /**
+   * Which instance hosts each bot. With it, a call of a bot hosted elsewhere is forwarded to its
+   * owner and every answer names the instance that executed it (`parley-instance`); without it,
+   * every call runs here.
+   */
+  readonly cluster?: Cluster;
 }
 
 /** Builds the Fastify app; `listen` is the caller's business. */
@@ -83,6 +92,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   refuseWhileClosing(app);
   installHardening(app, limits, deps.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  const { cluster } = deps;
+  if (cluster !== undefined) {
+    registerInstanceHeader(app, cluster.instanceId);
+    const controlPlane = deps.api?.controlPlane;
+    if (controlPlane !== undefined) registerOwnerForwarding(app, { cluster, botExists: (id) => controlPlane.hasBot(id), timeoutMs: limits.ownerTimeoutMs });
+  }
   registerSharedSchemas(app);
   // The API speaks JSON only: any other body is refused as such (415), not parsed as text.
   app.removeContentTypeParser('text/plain');
@@ -104,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await v1.register(jobRoutes(api.controlPlane));
         await v1.register(simulatorRoutes(api.controlPlane));
         await v1.register(webhookRoutes(api.controlPlane));
+        await v1.register(instanceRoutes(api.controlPlane));
       },
       { prefix: '/v1' },
     );

@@ -25,6 +25,11 @@ export interface HttpLimits {
   /** Event streams (Server-Sent Events) open at once, over all clients and per client address. */
   readonly maxEventStreams: number;
   readonly maxEventStreamsPerClient: number;
+  /**
+   * A call forwarded to the instance hosting its bot is answered 503 OWNER_UNAVAILABLE when that
+   * instance stays silent this long (no connection, no byte either way).
+   */
+  readonly ownerTimeoutMs: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -36,6 +41,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConcurrentLargeBodies: 4,
   maxEventStreams: 32,
   maxEventStreamsPerClient: 4,
+  ownerTimeoutMs: 10_000,
 };
 
 /** The defaults with what `given` sets; a key present but undefined keeps its default. */

@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ParleyError } from '../domain/errors.ts';
 import { createActorDirectory } from '../observability/actor-directory.ts';
 import type { ActorDirectory, DirectoryChange } from '../observability/actor-directory.ts';
+import { ownershipSummary } from '../observability/ownership-summary.ts';
+import type { Cluster } from '../ports/cluster.port.ts';
 import type { InspectionHub } from '../runtime/actors/inspection-hub.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
@@ -38,6 +40,8 @@ export interface InspectDeps {
   readonly heartbeatMs?: number;
   /** How long directory changes are coalesced per actor before they go out on a stream. */
   readonly coalesceMs?: number;
+  /** This instance's leases and the live instances, shown beside the actors (`/inspect/cluster`). */
+  readonly cluster?: Pick<Cluster, 'instanceId' | 'held' | 'instances'>;
 }
 
 interface Asset {
@@ -70,8 +74,8 @@ const PAGE_HEADERS = {
 
 /**
  * The live actor inspector: `/inspect` (page), `/inspect/actors` (JSON), `/inspect/stream`
- * (Server-Sent Events of directory changes), `/inspect/diagrams` (Mermaid per machine) and
- * `/inspect/assets/*`. Register it as its own plugin so the key check stays in this scope.
+ * (Server-Sent Events of directory changes), `/inspect/cluster` (this instance's leases and the live
+ * instances), `/inspect/diagrams` (Mermaid per machine) and `/inspect/assets/*`. Register it as its own plugin so the key check stays in this scope.
  */
 export function inspectRoutes(deps: InspectDeps) {
   if (deps.apiKey.length === 0) throw ParleyError.of('CONFIG_INVALID', { problem: '/inspect needs a non-empty API key' });
@@ -115,6 +119,8 @@ export function inspectRoutes(deps: InspectDeps) {
     });
 
     app.get('/inspect/actors', hidden, async (_request, reply) => reply.headers({ 'cache-control': 'no-store' }).send({ at: Date.now(), actors: directory.list() }));
+
+    app.get('/inspect/cluster', hidden, async (_request, reply) => reply.headers({ 'cache-control': 'no-store' }).send(await ownershipSummary(deps.cluster, Date.now())));
 
     app.get('/inspect/diagrams', hidden, async (_request, reply) => {
       diagrams ??= deps.diagrams();

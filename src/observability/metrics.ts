@@ -1,9 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Cluster } from '../ports/cluster.port.ts';
 import type { MediaJobRecord, MediaJobState, MediaJobStore } from '../ports/media-job-store.port.ts';
 import type { Store } from '../ports/store.port.ts';
 
 /** Every top-level bot state, so each appears in the exposition even at zero. */
 const BOT_STATES = ['stopped', 'starting', 'awaiting-qr', 'connecting', 'connected', 'reconnecting', 'stopping', 'logged-out', 'failed'] as const;
+/** How this instance's hold on a bot changed: took it, found it taken over or lapsed, gave it up. */
+export const OWNERSHIP_CHANGES = ['acquired', 'lost', 'released'] as const;
+export type OwnershipChange = (typeof OWNERSHIP_CHANGES)[number];
 const JOB_STATES: readonly MediaJobState[] = ['pending', 'processing', 'holding', 'completed', 'delivered', 'failed', 'discarded'];
 /** Latency buckets in seconds: milliseconds for pickup, up to minutes for slow media. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -28,6 +32,8 @@ export interface MetricsSource {
     stagedBytes(): number;
     pools(): Record<string, { running: number; queued: number; concurrency: number }>;
   };
+  /** This instance's place among the instances sharing the store. */
+  readonly cluster?: Pick<Cluster, 'instanceId' | 'held' | 'instances'>;
 }
 
 export interface MetricsOptions {
@@ -136,6 +142,44 @@ export function createMetrics(options: MetricsOptions = {}) {
     },
   });
 
+  new Gauge({
+    name: 'parley_instance_info',
+    help: 'This instance, by its id; always 1.',
+    labelNames: ['instance'] as const,
+    registers,
+    collect() {
+      this.reset();
+      if (source?.cluster !== undefined) this.set({ instance: source.cluster.instanceId }, 1);
+    },
+  });
+  new Gauge({
+    name: 'parley_bots_owned',
+    help: 'Bots whose ownership lease this instance holds (the bots it hosts).',
+    registers,
+    collect() {
+      this.set(source?.cluster?.held().length ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'parley_instances_alive',
+    help: 'Instances announcing themselves in the shared store, this one included.',
+    registers,
+    async collect() {
+      const cluster = source?.cluster;
+      if (cluster === undefined) return this.set(0);
+      // A store that does not answer leaves the last count; the other metrics still go out.
+      const alive = await cluster.instances().then((list) => list.length, () => undefined);
+      if (alive !== undefined) this.set(alive);
+    },
+  });
+  const ownershipChanges = new Counter({
+    name: 'parley_ownership_changes_total',
+    help: 'Changes of this instance\'s hold on a bot: acquired (took it), lost (taken over, or lapsed before renewal), released (gave it up).',
+    labelNames: ['change'] as const,
+    registers,
+  });
+  for (const change of OWNERSHIP_CHANGES) ownershipChanges.inc({ change }, 0);
+
   const pickup = new Histogram({ name: 'parley_media_job_pickup_seconds', help: 'Time from a media job being created to a worker claiming it.', buckets: LATENCY_BUCKETS, registers });
   const processing = new Histogram({ name: 'parley_media_job_processing_seconds', help: 'Time from a claim to the job completing.', buckets: LATENCY_BUCKETS, registers });
   const endToEnd = new Histogram({
@@ -221,6 +265,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** Points the scrape-time metrics at a running system. */
     attach(next: MetricsSource): void {
       source = next;
+    },
+    /** Counts one change of this instance's hold on a bot; the ownership runtime calls it. */
+    onOwnership(change: OwnershipChange): void {
+      ownershipChanges.inc({ change });
     },
     /** The media worker's claim hook: records pickup latency and when processing began. */
     onClaim(job: MediaJobRecord, pickupMs: number): void {

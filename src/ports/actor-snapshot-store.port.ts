@@ -32,6 +32,11 @@ export interface ActorRecord {
    * demand. Absent means not resident.
    */
   readonly resident?: boolean;
+  /**
+   * The highest ownership epoch that wrote or fenced the actor (I14); absent on actors no owner
+   * fenced yet. A write carrying a lower epoch is refused.
+   */
+  readonly epoch?: number;
 }
 
 /** Where a page of queues ends: the last queue's latest acceptance time (epoch ms, null when empty) and id. */
@@ -46,6 +51,11 @@ export interface ActorWrite {
   readonly snapshot: unknown;
   /** Every effect still unacknowledged after this write (the earlier ones left plus the new ones); none when absent. */
   readonly effects?: readonly StoredEffect[];
+  /**
+   * The writer's ownership epoch of the actor's bot: the write is refused (as a lost race) when the
+   * stored actor carries a higher one, and raises the stored one otherwise. Unfenced when absent.
+   */
+  readonly epoch?: number;
 }
 
 /** Snapshot persistence with optimistic concurrency. */
@@ -77,6 +87,11 @@ export interface ActorSnapshotStore {
    */
   pageQueues(botId: string, page: { after?: QueuePosition; limit: number }, options?: { fields?: readonly string[] }): Promise<ActorRecord[]>;
   delete(id: string): Promise<boolean>;
+  /**
+   * Raises the epoch of every actor of the bot to `epoch` (a new owner took the bot): from then on
+   * writes of an earlier owner are refused. Resolves with how many actors were raised.
+   */
+  fenceBot(botId: string, epoch: number): Promise<number>;
   /** Removes every actor of a bot (its bot actor and its queues); resolves with how many. */
   deleteByBot(botId: string): Promise<number>;
 }

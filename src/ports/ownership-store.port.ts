@@ -50,8 +50,12 @@ export interface InstanceRecord {
 }
 
 export interface InstanceRegistry {
-  /** Announces (or keeps announcing) an instance until `now + ttlMs`. */
-  heartbeat(instance: { id: string; url: string | null; capacity: number | null; startedAt: Date }, now: Date, ttlMs: number): Promise<void>;
+  /**
+   * Announces (or keeps announcing) an instance until `now + ttlMs`. `incarnation` names this
+   * process life; resolves with the one the previous heartbeat of this id stored (null for the
+   * first), so a process sharing its id with another live one finds out.
+   */
+  heartbeat(instance: { id: string; url: string | null; capacity: number | null; startedAt: Date; incarnation: string }, now: Date, ttlMs: number): Promise<string | null>;
   /** Instances alive at `now`, oldest first. */
   alive(now: Date): Promise<InstanceRecord[]>;
   /** An instance stopping gracefully leaves at once. */

@@ -5,6 +5,7 @@ import type { HistoryStore } from './history-store.port.ts';
 import type { MediaJobStore } from './media-job-store.port.ts';
 import type { OutboxStore } from './outbox-store.port.ts';
 import type { InstanceRegistry, OwnershipStore } from './ownership-store.port.ts';
+import type { SimulatorWorld } from './simulator-world.port.ts';
 import type { WebhookDeliveryStore, WebhookSubscriptionStore } from './webhook-store.port.ts';
 
 /** Everything Parley persists, behind one connection. */
@@ -20,6 +21,8 @@ export interface Store {
   /** Which instance hosts each bot (multi-instance). */
   readonly ownership: OwnershipStore;
   readonly instances: InstanceRegistry;
+  /** The simulator provider's fake WhatsApp, shared by every instance. */
+  readonly simulator: SimulatorWorld;
   /** Resolves when the backing database answers; rejects with STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

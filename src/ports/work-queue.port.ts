@@ -69,6 +69,8 @@ export interface ClaimRequest {
   readonly kinds?: readonly string[];
   /** Restrict to items whose `pool` field is one of these (media jobs are routed to a pool when created). */
   readonly pools?: readonly string[];
+  /** Restrict to items of these bots; all bots when absent. An empty list claims nothing. */
+  readonly botIds?: readonly string[];
 }
 
 /** A position in the listing order (`createdAt`, then id): the last item of the previous page. */
@@ -79,12 +81,16 @@ export interface WorkItemPosition {
 
 export interface WorkItemListFilter<TState extends string = string> {
   readonly botId?: string;
+  /** Only items of one of these bots (with `botId` as well: only that bot, if it is one of these). */
+  readonly botIds?: readonly string[];
   readonly states?: readonly TState[];
   /** Only items in one of these full state paths (`holding.idle`, `failed.notifying`). */
   readonly statePaths?: readonly string[];
   readonly leaseBefore?: Date;
   /** Only items with unacknowledged effects. */
   readonly withEffects?: boolean;
+  /** Only items with an unacknowledged effect of one of these types. */
+  readonly effectTypes?: readonly string[];
   /** Only items claimed by this owner. */
   readonly owner?: string;
   /** Only items whose `pool` is none of these (jobs of pools that no longer exist). */

@@ -31,6 +31,9 @@ import type { OutboxDeps } from './outbox/outbox.ts';
 import type { WebhookSender, WebhookUrlPolicy } from '../ports/webhook-sender.port.ts';
 import { createWebhooks } from './webhooks/webhooks.ts';
 import type { WebhooksDeps } from './webhooks/webhooks.ts';
+import { DEFAULT_OWNERSHIP, createOwnership } from './ownership/ownership.ts';
+import type { OwnershipChange, OwnershipSettings } from './ownership/ownership.ts';
+import type { Cluster } from '../ports/cluster.port.ts';
 
 export const DEFAULT_LIMITS: QueueLimits = { maxMessages: 100, maxCharacters: 20_000, maxAgeDays: 7, maxCharactersPerMessage: 4_000 };
 
@@ -61,7 +64,16 @@ export interface RuntimeDeps {
   readonly replies?: ReplySetup;
   readonly logger: Logger;
   readonly clock?: () => number;
+  /** This instance's id in the cluster (`INSTANCE_ID`): a restart under the same id takes its bots back at once. */
   readonly instanceId?: string;
+  /** Leases, takeover and placement (I14); one instance on its own holds every bot. */
+  readonly ownership?: Partial<OwnershipSettings> & {
+    /** This instance took a bot: settings read from the store before its actors come back. */
+    readonly onGained?: (botId: string) => Promise<void>;
+    readonly onChange?: (change: OwnershipChange, botId: string) => void;
+    /** Another live process uses this instance's id (see `OwnershipDeps.onIdCollision`). */
+    readonly onIdCollision?: () => void;
+  };
   readonly worker?: { leaseMs?: number; pollMs?: number; maxAttempts?: number };
   readonly historyWindowMs?: number;
   readonly outbox?: Partial<Pick<OutboxDeps, 'leaseMs' | 'pollMs' | 'maxAttempts' | 'retry'>>;
@@ -114,10 +126,44 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const stats: RuntimeStats = { writes: 0, conflicts: 0, failedWrites: 0, duplicates: 0, lateResultsDiscarded: 0, deadLettered: 0 };
   const inspection = createInspectionHub((err) => log.warn({ err }, 'inspection subscriber dropped'));
   const listeners = createListenerRegistry((err, m) => log.error({ err, botId: m.botId, messageId: m.messageId }, 'listener failed'));
-  const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0 });
+  const history = createHistoryWriter({ history: deps.store.history, windowMs: deps.historyWindowMs ?? 0, admit: (botId) => void fence.epochOf(botId) });
   const worker = { leaseMs: 60_000, pollMs: 5_000, maxAttempts: 3, ...deps.worker };
   const staging = createMediaStaging({ store: deps.media.store, limits: { ...DEFAULT_STAGING_LIMITS, ...deps.media.staging }, logger: deps.logger });
-  const owner = deps.instanceId ?? `parley-${randomUUID().slice(0, 8)}`;
+  const instanceId = deps.instanceId ?? 'parley';
+  // Work-queue claims are per process life: a restart under the same instance id never mistakes
+  // its previous life's claims for its own.
+  const owner = `${instanceId}/${randomUUID().slice(0, 8)}`;
+  const { onGained, onChange, onIdCollision, ...ownershipSettings } = deps.ownership ?? {};
+  const ownership = createOwnership({
+    // Leases run on real time whatever clock the actors decide with: a lease is about a process being alive.
+    ownership: deps.store.ownership, instances: deps.store.instances, instanceId, clock: Date.now, logger: deps.logger,
+    settings: { ...DEFAULT_OWNERSHIP, ...ownershipSettings },
+    botIds: async () => (await deps.store.bots.list()).map((b) => b.id),
+    gain: async (botId, epoch) => {
+      // Writes of the bot's actors under an earlier epoch are refused from here on.
+      await deps.store.actors.fenceBot(botId, epoch);
+      await onGained?.(botId);
+      conversations.admitBot(botId);
+      await Promise.all([conversations.restoreBot(botId), bots.adopt(botId)]);
+      await replies.restoreBot(botId);
+      // Results other instances finished while nobody here hosted the bot go into its conversations now.
+      void mediaJobs.adopt([botId]).catch((err: unknown) => log.warn({ err, botId }, 'delivering media results of a bot taken over failed'));
+    },
+    drop: async (botId, how) => {
+      if (how === 'handover') {
+        await bots.release(botId);
+        await conversations.releaseBot(botId);
+        await replies.releaseBot(botId);
+        return;
+      }
+      await bots.forget(botId);
+      conversations.haltBot(botId);
+      replies.dropBot(botId);
+    },
+    ...(onChange === undefined ? {} : { onChange }),
+    ...(onIdCollision === undefined ? {} : { onIdCollision }),
+  });
+  const fence = ownership.fence;
 
   // Events are published from the durable effects that make them happen, so a crash between an
   // event and its delivery rows publishes it again, under the same id (stored once).
@@ -145,6 +191,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     ...(deps.maxResidentQueues === undefined ? {} : { maxResident: deps.maxResidentQueues }),
     placeholderJobs: { create: (job, media, staged) => mediaJobs.create(job, media, staged) },
     staging,
+    fence,
   });
 
   const mediaJobs = createMediaJobs({
@@ -152,6 +199,9 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     inspect: inspection.inspect,
     ...(deps.languageFor === undefined ? {} : { languageFor: deps.languageFor }),
     ...(deps.hooks?.onClaim === undefined ? {} : { onClaim: deps.hooks.onClaim }),
+    // Any instance processes media; only the bot's host writes the result into its conversation.
+    hosts: (botId) => fence.holds(botId),
+    hostedBotIds: () => ownership.held().map((lease) => lease.botId),
     onFailed: async ({ id, botId, correspondentId, messageId, jobId, kind, error }) => {
       await webhooks.publish({ id: `media.failed:${id}`, type: 'media.failed', at: clock(), data: { botId, correspondentId, messageId, mediaJobId: jobId, kind, error } });
     },
@@ -160,7 +210,10 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
   const outbox = createOutbox({
     store: deps.store.outbox,
-    bots: { connectedSession: (botId) => (bots.has(botId) && bots.state(botId) === 'connected' ? bots.session(botId) : undefined) },
+    bots: {
+      connectedSession: (botId) => (bots.has(botId) && bots.state(botId) === 'connected' ? bots.session(botId) : undefined),
+      connectedBotIds: () => bots.ids().filter((botId) => bots.state(botId) === 'connected'),
+    },
     history: conversations.outbound,
     owner, logger: deps.logger, clock, inspect: inspection.inspect,
     onSettled: async ({ id, status, botId, correspondentId, seq, deliveryId, text, providerMessageId, error }) => {
@@ -174,6 +227,8 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const janitor = createMediaJanitor({
     jobs: deps.store.mediaJobs, host: jobs, history: deps.store.history, conversations, staging, clock, logger: deps.logger,
     rerouteStranded: () => mediaJobs.pools.rerouteStranded(),
+    hosts: (botId) => fence.holds(botId),
+    hostedBotIds: () => ownership.held().map((lease) => lease.botId),
     ...deps.media.janitor,
   });
 
@@ -189,7 +244,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
     },
     generator: replySetup.generator,
     settingsFor: replySetup.settingsFor,
-    logger: deps.logger, clock, inspect: inspection.inspect,
+    logger: deps.logger, clock, inspect: inspection.inspect, fence,
     ...(replySetup.retry === undefined ? {} : { retry: replySetup.retry }),
   });
   listeners.add((message) => replies.onMessage(message));
@@ -198,6 +253,9 @@ export function createParleyRuntime(deps: RuntimeDeps) {
   const bots = createBots({
     store: deps.store, providers: deps.providers, jobs, inspection, stats, logger: deps.logger, clock,
     ...(deps.reconnect === undefined ? {} : { reconnect: deps.reconnect }),
+    fence,
+    claim: (botId) => ownership.claim(botId),
+    onDeleted: (botId) => ownership.forget(botId),
     // Pending rows are written and the messages they belong to finish arriving (one conversation's
     // messages write one after another, and a media message's job follows its row), so holding
     // the bot's jobs next sees every one of them.
@@ -233,9 +291,20 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
   const receipts = createReceipts({ history: deps.store.history, webhooks, clock, logger: deps.logger });
 
+  const cluster: Cluster = {
+    instanceId,
+    hostsLocally: ownership.hosts,
+    ownerOf: ownership.ownerOf,
+    instances: ownership.instances,
+    held: ownership.held,
+  };
+
   return {
     bots, conversations, jobs, mediaJobs, outbox, listeners, replies, inspection, stats, history, owner, staging, janitor,
     webhooks,
+    /** This instance's leases and the live instances (I14). */
+    cluster,
+    ownership,
     /** Inbound messages that arrive outside a provider session (Cloud API webhooks). */
     receive,
     /** A provider's report on a message the bot sent (Cloud API statuses). */
@@ -243,20 +312,22 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
     /**
      * Runs media-job effects a crash left unacknowledged and sweeps its leases, then starts the
-     * workers and the outbox at once: claimable jobs wait for nothing else. Queues that were in
-     * memory and bots are restored meanwhile, several at a time (running bots reconnect).
+     * workers and the outbox at once: claimable jobs wait for nothing else. Then the instance
+     * takes the bots placed on it, several at a time (running bots reconnect), unless `hosting`
+     * is false: a process that is not ready to answer yet (it still builds its HTTP server)
+     * calls `ownership.start()` once it is, so no bot is placed on an instance that cannot act.
      */
-    async start(): Promise<void> {
+    async start(options: { hosting?: boolean } = {}): Promise<void> {
       await staging.init();
       const { recovered, swept } = await mediaJobs.recover();
       mediaJobs.start();
       janitor.start();
       await outbox.start();
       await webhooks.start();
-      const [queues, botCount] = await Promise.all([conversations.restoreAll(), bots.restoreAll()]);
       conversations.start();
-      await replies.start();
-      log.info({ bots: botCount, queues, swept, recovered }, 'runtime started');
+      // The bots placed here come back as they are taken: queues, bot actor, then reply actors.
+      if (options.hosting !== false) await ownership.start();
+      log.info({ instanceId, bots: ownership.held().length, swept, recovered }, 'runtime started');
     },
 
     /**
@@ -264,6 +335,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
      * exactly as it was, which is what crash-recovery tests need.
      */
     halt(): void {
+      ownership.halt();
       janitor.stop();
       mediaJobs.halt();
       replies.halt();
@@ -275,6 +347,7 @@ export function createParleyRuntime(deps: RuntimeDeps) {
 
     /** Closes sessions (bots keep their state, media jobs stay where they are), waits for workers, flushes history and every snapshot. */
     async shutdown(graceMs = 5000): Promise<void> {
+      ownership.quiesce();
       janitor.stop();
       await replies.stop();
       await outbox.stop(graceMs);
@@ -282,6 +355,8 @@ export function createParleyRuntime(deps: RuntimeDeps) {
       await bots.shutdown();
       await history.flush(graceMs);
       await conversations.flush();
+      // Everything is written: the bots go to other instances at once instead of at lease expiry.
+      await ownership.stop();
       // Last: events the steps above published are stored; what is left is sent after the restart.
       await webhooks.stop(graceMs);
     },

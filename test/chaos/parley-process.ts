@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { eventually } from '../support/runtime-harness.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/main.ts');
+const EXIT_WITH_PARENT = path.resolve(import.meta.dirname, 'exit-with-parent.ts');
 const API_KEY = `chaos-${randomBytes(16).toString('hex')}`;
 /**
  * MEDIA_DIR of the processes given no DATA_DIR: one for every process this module starts, so
@@ -18,13 +21,27 @@ let sharedMediaDir: string | undefined;
 export interface ParleyProcess {
   /** Resolves with the signal that ended the process, or its exit code. */
   readonly exited: Promise<string | number | null>;
-  request(method: string, route: string, body?: unknown): Promise<Response>;
+  /** An authenticated call; `signal` aborts it (a call to a frozen process never answers otherwise). */
+  request(method: string, route: string, body?: unknown, signal?: AbortSignal): Promise<Response>;
+  /**
+   * A call on a connection of its own, closed after it. A pooled keep-alive connection may be one
+   * the server is about to close as idle (at once, if it was frozen past its keep-alive timeout),
+   * and a request written into it is then lost with a reset instead of being read.
+   */
+  requestOnNewConnection(method: string, route: string, body?: unknown): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>;
   json<T>(route: string): Promise<T>;
   waitForBot(id: string, state: string): Promise<void>;
   eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number): Promise<T>;
   /** Ends the process the hard way: no shutdown hook runs, nothing is flushed. */
   kill(): void;
-  /** Ends the process with SIGTERM if it still runs. */
+  /**
+   * Freezes the process with SIGSTOP, as a long GC pause, a stalled VM or a laptop lid would: it
+   * runs no timer and answers nothing, but its sockets and connections stay open.
+   */
+  pause(): void;
+  /** Wakes a paused process with SIGCONT; its overdue timers fire at once. */
+  resume(): void;
+  /** Ends the process with SIGTERM if it still runs (woken first if paused, so it can shut down). */
   stop(): Promise<void>;
   /** Reads the history collection directly, for when the process is gone. */
   storedHistory(botId: string): Promise<{ providerMessageId: string | null }[]>;
@@ -48,12 +65,12 @@ export interface ParleyEnv {
 }
 
 /** Runs `src/main.ts` as its own process on the given store, as `npm start` would. */
-export async function startParleyProcess(env: ParleyEnv): Promise<ParleyProcess> {
+export async function startParleyProcess(env: ParleyEnv, options: { readonly startTimeoutMs?: number } = {}): Promise<ParleyProcess> {
   let out = '';
   let err = '';
   const dataDir = env['DATA_DIR'] ?? mkdtempSync(path.join(tmpdir(), 'parley-chaos-'));
   const mediaDir = env['DATA_DIR'] === undefined ? (sharedMediaDir ??= mkdtempSync(path.join(tmpdir(), 'parley-chaos-media-'))) : path.join(dataDir, 'media');
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, MAIN], {
     env: {
       PATH: process.env['PATH'] ?? '',
       HOME: process.env['HOME'] ?? tmpdir(),
@@ -75,6 +92,7 @@ export async function startParleyProcess(env: ParleyEnv): Promise<ParleyProcess>
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   let alive = true;
+  let paused = false;
   const exited = new Promise<string | number | null>((resolve) =>
     child.on('exit', (code, signal) => {
       alive = false;
@@ -82,21 +100,43 @@ export async function startParleyProcess(env: ParleyEnv): Promise<ParleyProcess>
     }),
   );
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   let url: string | undefined;
   while ((url = /Parley listening on (http:\/\/[^\s"]+)/.exec(out)?.[1]) === undefined) {
-    if (!alive || Date.now() > deadline) throw new Error(`Parley did not start:\n${out}\n${err}`);
+    if (!alive || Date.now() > deadline) {
+      // Never left running behind a failed start: it would hold its port and leases.
+      child.kill('SIGKILL');
+      throw new Error(`Parley did not start:\n${out}\n${err}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
   const base = url;
 
   const self: ParleyProcess = {
     exited,
-    request(method, route, body) {
+    request(method, route, body, signal) {
       return fetch(`${base}${route}`, {
         method,
+        signal,
         headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+    requestOnNewConnection(method, route, body) {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${base}${route}`, {
+          method,
+          agent: false,
+          headers: { authorization: `Bearer ${API_KEY}`, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+        }, (res) => {
+          let text = '';
+          res.on('data', (b: Buffer) => (text += b.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(payload);
       });
     },
     async json<T>(route: string) {
@@ -111,8 +151,18 @@ export async function startParleyProcess(env: ParleyEnv): Promise<ParleyProcess>
     kill() {
       child.kill('SIGKILL');
     },
+    pause() {
+      if (alive) child.kill('SIGSTOP');
+      paused = alive;
+    },
+    resume() {
+      if (alive) child.kill('SIGCONT');
+      paused = false;
+    },
     async stop() {
       if (alive) child.kill('SIGTERM');
+      // A stopped process acts on SIGTERM only once it runs again.
+      if (paused) self.resume();
       await exited;
     },
     async storedHistory(botId) {

@@ -113,7 +113,7 @@ describe('bot ownership leases', () => {
 describe('instance registry', () => {
   const t = useTestStore('parley_instances');
   const registry = () => t.store.instances;
-  const instance = (id: string, startedAt: Date) => ({ id, url: `http://${id}:3000`, capacity: null, startedAt });
+  const instance = (id: string, startedAt: Date, incarnation = `${id}-life-1`) => ({ id, url: `http://${id}:3000`, capacity: null, startedAt, incarnation });
 
   it('lists instances alive at a time, oldest first, and drops those that stopped heartbeating', async () => {
     await registry().heartbeat(instance('late', at(50)), at(50), 100);
@@ -125,6 +125,15 @@ describe('instance registry', () => {
     expect((await registry().alive(at(100))).map((i) => i.id)).toEqual(['late']);
     await registry().heartbeat({ ...instance('early', T0), capacity: 8 }, at(120), 100);
     expect(await registry().alive(at(160))).toEqual([{ id: 'early', url: 'http://early:3000', capacity: 8, startedAt: T0, seenAt: at(120), aliveUntil: at(220) }]);
+  });
+
+  it('tells each heartbeat which process life announced the id before, so two live processes sharing an id find out', async () => {
+    expect(await registry().heartbeat(instance('twin', T0, 'one'), T0, 1_000)).toBeNull();
+    expect(await registry().heartbeat(instance('twin', T0, 'one'), at(10), 1_000)).toBe('one');
+    expect(await registry().heartbeat(instance('twin', T0, 'two'), at(20), 1_000)).toBe('one');
+    expect(await registry().heartbeat(instance('twin', T0, 'one'), at(30), 1_000)).toBe('two');
+    // The life is not part of what others see.
+    expect(Object.keys((await registry().alive(at(40))).find((i) => i.id === 'twin') ?? {})).not.toContain('incarnation');
   });
 
   it('forgets an instance that leaves', async () => {

@@ -51,6 +51,38 @@ describe.each(QUEUES)('work queue: $name', (q) => {
     expect((await queue().claim({ owner: 'w', leaseMs: LEASE, now: at(600), kinds: ['image'] }))?.id).toBe('kind-img');
   });
 
+  it('claims only rows of the named bots, fairly among them, and nothing for an empty list', async () => {
+    for (let i = 0; i < 4; i++) await queue().insert(item(`only-busy-${i}`, 'only-busy'), at(i));
+    await queue().insert(item('only-late', 'only-late'), at(10));
+    await queue().insert(item('only-other', 'only-other'), at(0));
+    const claim = (botIds: readonly string[]) => queue().claim({ owner: 'w', leaseMs: LEASE, now: at(100), botIds });
+    expect(await claim([])).toBeNull();
+    expect(await claim(['only-nobody'])).toBeNull();
+    const order: string[] = [];
+    for (let row = await claim(['only-busy', 'only-late']); row !== null; row = await claim(['only-busy', 'only-late'])) order.push(row.botId);
+    expect(order).toHaveLength(5);
+    // The bot that queued later is not kept waiting behind every row of the busy one.
+    expect(order.indexOf('only-late')).toBeLessThan(3);
+    expect(await queue().get('only-other')).toMatchObject({ state: 'pending', attempt: 0 });
+    expect((await claim(['only-other']))?.id).toBe('only-other');
+  });
+
+  it('lists rows by a set of bots and by the types of their unacknowledged effects', async () => {
+    await queue().insert(item('set-1', 'set-a'), T0);
+    await queue().insert(item('set-2', 'set-b'), at(1));
+    await queue().insert(item('set-3', 'set-c'), at(2));
+    await queue().compareAndSet('set-1', 1, write({ effects: [{ id: 'set-1@2#0', type: 'finalizePlaceholder', params: {} }] }), at(3));
+    await queue().compareAndSet('set-2', 1, write({ effects: [{ id: 'set-2@2#0', type: 'releaseMedia', params: {} }] }), at(3));
+    const ids = async (filter: Parameters<ReturnType<typeof queue>['list']>[0]) => (await queue().list(filter)).map((r) => r.id);
+    expect(await ids({ botIds: ['set-a', 'set-c'] })).toEqual(['set-1', 'set-3']);
+    expect(await ids({ botIds: ['set-a', 'set-c'], botId: 'set-c' })).toEqual(['set-3']);
+    expect(await ids({ botIds: ['set-a'], botId: 'set-b' })).toEqual([]);
+    expect(await ids({ botIds: [] })).toEqual([]);
+    expect(await ids({ botIds: ['set-a', 'set-b', 'set-c'], effectTypes: ['finalizePlaceholder', 'reopenPlaceholder'] })).toEqual(['set-1']);
+    await queue().acknowledgeEffects('set-1', ['set-1@2#0']);
+    expect(await ids({ botIds: ['set-a', 'set-b', 'set-c'], effectTypes: ['finalizePlaceholder'] })).toEqual([]);
+  });
+
   it('writes a transition only at the expected version and lets exactly one concurrent writer win', async () => {
     await queue().insert(item('cas-1', 'b-cas'), T0);
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => queue().compareAndSet('cas-1', 1, write({ error: `w${i}` }), at(1))));
@@ -109,6 +141,21 @@ describe.each(QUEUES)('work queue: $name', (q) => {
     expect(again?.id).toBe('line-1');
     await queue().compareAndSet('line-1', again!.version, write({ state: 'sent', statePath: 'sent', attempt: 2 }), at(61));
     expect((await claim(at(62)))?.id).toBe('line-2');
+  });
+
+  it.runIf(q.lines)('keeps line order when claiming for some bots: a later row of a named bot waits for the earlier one', async () => {
+    const row = (id: string, botId: string, n: number) => item(id, botId, { kind: 'text', line: `${botId}|c1`, lineSeq: n });
+    const claim = (now: Date) => queue().claim({ owner: 'w', leaseMs: LEASE, now, botIds: ['lb-named'] });
+    await queue().insert(row('lb-2', 'lb-named', 2), T0);
+    await queue().insert(row('lb-1', 'lb-named', 1), at(1));
+    await queue().insert(row('lb-other', 'lb-other', 1), T0);
+    const first = await claim(at(10));
+    expect(first?.id).toBe('lb-1');
+    // lb-2 waits for lb-1; the other bot's due row is not the named bots' to take.
+    expect(await claim(at(10))).toBeNull();
+    await queue().compareAndSet('lb-1', first!.version, write({ state: 'sent', statePath: 'sent', attempt: 1 }), at(11));
+    expect((await claim(at(12)))?.id).toBe('lb-2');
+    expect(await queue().get('lb-other')).toMatchObject({ state: 'pending' });
   });
 
   it.runIf(q.lines)('lets exactly one of many concurrent claimers take the head of a line', async () => {

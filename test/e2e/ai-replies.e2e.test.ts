@@ -66,7 +66,7 @@ beforeAll(async () => {
 });
 
 const inbound = (a: Api, body: Record<string, unknown>) => a.request('POST', `/v1/bots/${BOT}/simulator/inbound`, body);
-const sentTo = (a: Api, to: string) => a.simulator.outbound(BOT).filter((m) => m.to === to);
+const sentTo = async (a: Api, to: string) => (await a.simulator.outbound(BOT)).filter((m) => m.to === to);
 const history = async (a: Api, cid: string) => (await a.request('GET', `/v1/bots/${BOT}/correspondents/${cid}/history`)).json<{ messages: HistoryRow[] }>().messages;
 const aiStatus = async (a: Api, cid: string) => (await a.request('GET', `/v1/bots/${BOT}/correspondents/${cid}/ai`)).json<Record<string, unknown>>();
 /** Waits past the debounce and a reply's round trip, so a second reply would have shown up. */
@@ -78,7 +78,7 @@ describe('AI replies', () => {
     expect((await inbound(ctx.api, { from, text: 'What are your opening hours?' })).statusCode).toBe(202);
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
     await quiet();
-    expect(sentTo(ctx.api, from).map((m) => m.text)).toEqual(['reply to: What are your opening hours?']);
+    expect((await sentTo(ctx.api, from)).map((m) => m.text)).toEqual(['reply to: What are your opening hours?']);
     const rows = await eventually(() => history(ctx.api, from), (r) => r.some((row) => row.direction === 'outbound' && row.status === 'sent'));
     expect(rows.map((r) => [r.direction, r.source, r.content])).toEqual([
       ['inbound', 'user', 'What are your opening hours?'],
@@ -95,7 +95,7 @@ describe('AI replies', () => {
     for (const text of ['Hi', 'I have a question', 'about my order']) await inbound(ctx.api, { from, text });
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
     await quiet();
-    expect(sentTo(ctx.api, from)).toHaveLength(1);
+    expect(await sentTo(ctx.api, from)).toHaveLength(1);
     const calls = chatsWith('about my order');
     expect(calls).toHaveLength(1);
     expect(calls[0]?.turns.filter((t) => t.role === 'user').map((t) => t.content)).toEqual(['Hi', 'I have a question', 'about my order']);
@@ -107,7 +107,7 @@ describe('AI replies', () => {
     await inbound(ctx.api, { from, text: 'see my voice note' });
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
     await quiet();
-    expect(sentTo(ctx.api, from)).toHaveLength(1);
+    expect(await sentTo(ctx.api, from)).toHaveLength(1);
     const calls = chatsWith('see my voice note');
     expect(calls).toHaveLength(1);
     const users = calls[0]?.turns.filter((t) => t.role === 'user').map((t) => t.content) ?? [];
@@ -140,11 +140,11 @@ describe('AI replies', () => {
     const status = await eventually(() => aiStatus(ctx.api, from), (s) => s['state'] === 'paused');
     expect(status).toMatchObject({ pausedBy: 'owner', dropped: 1, sent: 0 });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(sentTo(ctx.api, from)).toEqual([]);
+    expect(await sentTo(ctx.api, from)).toEqual([]);
     // Written during the pause: left to the human.
     await inbound(ctx.api, { from, text: 'ok thanks' });
     await quiet();
-    expect(sentTo(ctx.api, from)).toEqual([]);
+    expect(await sentTo(ctx.api, from)).toEqual([]);
     const rows = await history(ctx.api, from);
     expect(rows.map((r) => [r.direction, r.source, r.content])).toEqual([
       ['inbound', 'user', 'are you a bot?'],
@@ -159,7 +159,7 @@ describe('AI replies', () => {
     await inbound(ctx.api, { from, text: 'retry me' });
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
     await quiet();
-    expect(sentTo(ctx.api, from).map((m) => m.text)).toEqual(['reply to: retry me']);
+    expect((await sentTo(ctx.api, from)).map((m) => m.text)).toEqual(['reply to: retry me']);
     expect(chatsWith('retry me').map((c) => c.answer)).toEqual([500, 'ok']);
     expect(await aiStatus(ctx.api, from)).toMatchObject({ state: 'idle', sent: 1, failed: 0 });
   });
@@ -170,12 +170,12 @@ describe('AI replies', () => {
     await inbound(ctx.api, { from, text: 'doomed' });
     const status = await eventually(() => aiStatus(ctx.api, from), (s) => s['failed'] === 1, SETTLE_MS);
     expect(status).toMatchObject({ state: 'idle', lastError: 'the model failed (HTTP 500)' });
-    expect(sentTo(ctx.api, from)).toEqual([]);
+    expect(await sentTo(ctx.api, from)).toEqual([]);
     const metrics = (await ctx.api.request('GET', '/metrics')).body;
     expect(metrics).toMatch(/parley_ai_replies_total\{outcome="failed"\} [1-9]/);
     await inbound(ctx.api, { from, text: 'try again' });
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
-    expect(sentTo(ctx.api, from).map((m) => m.text)).toEqual(['reply to: try again']);
+    expect((await sentTo(ctx.api, from)).map((m) => m.text)).toEqual(['reply to: try again']);
   });
 
   it('lets an operator pause and resume the AI in a conversation', async () => {
@@ -186,7 +186,7 @@ describe('AI replies', () => {
     expect(paused.json()).toMatchObject({ state: 'paused', pausedBy: 'operator', pausedUntil: null });
     await inbound(ctx.api, { from, text: 'anyone there?' });
     await quiet();
-    expect(sentTo(ctx.api, from)).toEqual([]);
+    expect(await sentTo(ctx.api, from)).toEqual([]);
     expect((await ctx.api.request('POST', `/v1/bots/no-such-bot/correspondents/${from}/ai/pause`)).statusCode).toBe(404);
     const timed = await ctx.api.request('POST', `/v1/bots/${BOT}/correspondents/${from}/ai/pause`, { durationMs: 60_000 });
     expect(timed.json<{ pausedUntil: number }>().pausedUntil).toBeGreaterThan(Date.now() + 50_000);
@@ -194,7 +194,7 @@ describe('AI replies', () => {
     expect(resumed.json()).toMatchObject({ state: 'idle' });
     await inbound(ctx.api, { from, text: 'hello again' });
     await eventually(async () => sentTo(ctx.api, from), (sent) => sent.length >= 1, SETTLE_MS);
-    expect(sentTo(ctx.api, from).map((m) => m.text)).toEqual(['reply to: hello again']);
+    expect((await sentTo(ctx.api, from)).map((m) => m.text)).toEqual(['reply to: hello again']);
   });
 
   it('shows typing before a reply and splits it on blank lines when the bot asks for both', async () => {
@@ -205,19 +205,19 @@ describe('AI replies', () => {
     fake.reply('chat', () => 'First paragraph.\n\nSecond paragraph.');
     await ctx.api.request('POST', `/v1/bots/${bot}/simulator/inbound`, { from: '4915550409', text: 'tell me two things' });
     await eventually(async () => ctx.api.simulator.outbound(bot), (sent) => sent.length >= 2, SETTLE_MS);
-    expect(ctx.api.simulator.outbound(bot).map((m) => m.text)).toEqual(['First paragraph.', 'Second paragraph.']);
+    expect((await ctx.api.simulator.outbound(bot)).map((m) => m.text)).toEqual(['First paragraph.', 'Second paragraph.']);
     const [typing] = ctx.api.simulator.presence(bot);
     expect(typing).toMatchObject({ to: '4915550409', presence: 'composing' });
-    expect(typing?.at).toBeLessThanOrEqual(ctx.api.simulator.outbound(bot)[0]?.sentAt ?? 0);
+    expect(typing?.at).toBeLessThanOrEqual((await ctx.api.simulator.outbound(bot))[0]?.sentAt ?? 0);
     await quiet();
-    expect(ctx.api.simulator.outbound(bot)).toHaveLength(2);
+    expect(await ctx.api.simulator.outbound(bot)).toHaveLength(2);
     expect(await ctx.api.request('GET', `/v1/bots/${bot}/correspondents/4915550409/ai`).then((r) => r.json<Record<string, unknown>>())).toMatchObject({ state: 'idle', sent: 1 });
   });
 
   it('stays quiet in group chats unless the bot answers groups', async () => {
     await inbound(ctx.api, { from: '4915550410', group: '120363000000000001@g.us', text: 'hello group' });
     await quiet();
-    expect(sentTo(ctx.api, '120363000000000001@g.us')).toEqual([]);
+    expect(await sentTo(ctx.api, '120363000000000001@g.us')).toEqual([]);
     expect(chatsWith('hello group')).toEqual([]);
   });
 
@@ -238,7 +238,7 @@ describe('AI replies without an OpenAI key', () => {
     const res = await plain.api.request('POST', '/v1/bots/nokey-bot/simulator/inbound', { from: '4915550411', text: 'hello?' });
     expect(res.statusCode).toBe(202);
     await quiet();
-    expect(plain.api.simulator.outbound('nokey-bot')).toEqual([]);
+    expect(await plain.api.simulator.outbound('nokey-bot')).toEqual([]);
     const status = (await plain.api.request('GET', '/v1/bots/nokey-bot/correspondents/4915550411/ai')).json<Record<string, unknown>>();
     expect(status).toMatchObject({ state: 'idle', sent: 0 });
   });

@@ -16,6 +16,10 @@ import type { Store } from '../../src/ports/store.port.ts';
 import { createActorDirectory } from '../../src/observability/actor-directory.ts';
 import type { ActorDirectory } from '../../src/observability/actor-directory.ts';
 import { machineDiagrams } from '../../src/observability/machine-diagrams.ts';
+import { createBotMediaKinds } from '../../src/control-plane/bot-media-kinds.ts';
+import { createControlPlane } from '../../src/control-plane/control-plane.ts';
+import type { CloudApiWebhooks } from '../../src/ports/cloud-api.port.ts';
+import type { Cluster } from '../../src/ports/cluster.port.ts';
 import { createParleyServices } from '../../src/parley-services.ts';
 import type { AiSetup } from '../../src/parley-services.ts';
 import type { ParleyServices } from '../../src/parley-services.ts';
@@ -125,6 +129,16 @@ export type ApiOptions = Partial<Pick<AppDeps, 'bodyLimit' | 'limits'>> & {
   webhooks?: WebhookOptions;
   /** The model AI replies come from; AI is off for every bot when absent. */
   ai?: AiSetup;
+  /** Providers beside the simulator and the fake WhatsApp (`baileys`), with Meta's webhooks for `cloud-api`. */
+  providers?: Readonly<Record<string, ProviderFactory>>;
+  cloudApiWebhooks?: CloudApiWebhooks;
+  /** This instance's id among several on one store (each needs its own). */
+  instanceId?: string;
+  /**
+   * The cluster the HTTP layer and the control plane see, in place of the runtime's own: a test
+   * chooses who hosts which bot and where each instance answers.
+   */
+  cluster?: Cluster;
 };
 
 /**
@@ -158,7 +172,7 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
   const processor = steeredProcessor();
   const services = createParleyServices({
     store,
-    providers: { simulator: simulator.factory, baileys: whatsapp.factory },
+    providers: { simulator: simulator.factory, baileys: whatsapp.factory, ...app.providers },
     media: app.media ?? testMedia((job) => processor.process(job)),
     logger,
     simulator,
@@ -170,6 +184,8 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
     ...(app.maxInboundTextChars === undefined ? {} : { maxInboundTextChars: app.maxInboundTextChars }),
     ...(app.maxBots === undefined ? {} : { maxBots: app.maxBots }),
     ...(app.ai === undefined ? {} : { ai: app.ai }),
+    ...(app.cloudApiWebhooks === undefined ? {} : { cloudApiWebhooks: app.cloudApiWebhooks }),
+    ...(app.instanceId === undefined ? {} : { instanceId: app.instanceId }),
   });
   const directory = createActorDirectory(services.runtime.inspection);
   // One count of failed keys for /v1 and /inspect, as main.ts wires it.
@@ -180,8 +196,9 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
     health: { pingStore: () => store.ping(), storeKind: 'test' },
     version: '1.2.3',
     metrics: services.metrics,
-    routes: [inspectRoutes({ hub: services.runtime.inspection, directory, diagrams: machineDiagrams, apiKey: API_KEY, authThrottle })],
-    api: { controlPlane: services.controlPlane, apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 }, authThrottle },
+    routes: [inspectRoutes({ hub: services.runtime.inspection, directory, diagrams: machineDiagrams, apiKey: API_KEY, authThrottle, ...(app.cluster === undefined ? {} : { cluster: app.cluster }) })],
+    api: { controlPlane: controlPlaneOf(services, simulator, app), apiKey: API_KEY, rateLimit: app.rateLimit ?? { max: 10_000, timeWindow: 60_000 }, authThrottle },
+    ...(app.cluster === undefined ? {} : { cluster: app.cluster }),
     ...(app.bodyLimit === undefined ? {} : { bodyLimit: app.bodyLimit }),
     ...(app.limits === undefined ? {} : { limits: app.limits }),
   });
@@ -202,6 +219,19 @@ export async function startApi(store: Store, app: ApiOptions = {}): Promise<Api>
       directory.close();
     },
   };
+}
+
+/**
+ * The services' control plane, or, for a test's own cluster, one on the same runtime and store
+ * that sees that cluster (settings of bots it creates reach the runtime's defaults only).
+ */
+function controlPlaneOf(services: ParleyServices, simulator: SimulatorHub, app: ApiOptions): ParleyServices['controlPlane'] {
+  if (app.cluster === undefined) return services.controlPlane;
+  return createControlPlane({
+    store: services.store, runtime: services.runtime, queueLimits: services.queueLimits, mediaKinds: createBotMediaKinds(), outbox: services.outbox,
+    providers: ['simulator', 'baileys', ...Object.keys(app.providers ?? {})], simulator, metrics: services.metrics, cluster: app.cluster,
+    ...(app.cloudApiWebhooks === undefined ? {} : { cloudApiWebhooks: app.cloudApiWebhooks }),
+  });
 }
 
 /** Creates a bot through the API, starts it and waits until it is connected. */

@@ -23,7 +23,7 @@ describeModel({
         queue: store().outbox,
         effects,
         row,
-        host: (table) => createOutbox({ store: store().outbox, bots: { connectedSession: () => undefined }, history: { record: async () => seq, settle: async () => {} }, owner: 'model', logger, effects: table }).host,
+        host: (table) => createOutbox({ store: store().outbox, bots: { connectedSession: () => undefined, connectedBotIds: () => [] }, history: { record: async () => seq, settle: async () => {} }, owner: 'model', logger, effects: table }).host,
       }),
     ],
   ],

@@ -4,7 +4,7 @@ import { interceptRepository, interceptStore } from './store-proxy.ts';
 import type { StoreCall } from './store-proxy.ts';
 
 const WRITES: Readonly<Record<string, readonly string[]>> = {
-  actors: ['insert', 'compareAndSet', 'markResident', 'delete', 'deleteByBot'],
+  actors: ['insert', 'compareAndSet', 'markResident', 'fenceBot', 'delete', 'deleteByBot'],
   mediaJobs: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   history: ['append', 'finalize', 'reopen', 'deleteByBot'],
   bots: ['create', 'update', 'delete'],
@@ -13,6 +13,7 @@ const WRITES: Readonly<Record<string, readonly string[]>> = {
   webhookSubscriptions: ['create', 'delete'],
   ownership: ['acquire', 'renew', 'release', 'delete'],
   instances: ['heartbeat', 'leave'],
+  simulator: ['sessionStarted', 'sessionConnected', 'sessionEnded', 'recordOutbound', 'forget'],
   webhookDeliveries: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   media: ['put', 'delete'],
 };

@@ -100,7 +100,7 @@ export async function outboundRows(store: Store, botId: string, correspondentId:
 }
 
 const WRITE_OPS: Readonly<Record<string, readonly string[]>> = {
-  actors: ['insert', 'compareAndSet', 'markResident', 'delete', 'deleteByBot'],
+  actors: ['insert', 'compareAndSet', 'markResident', 'fenceBot', 'delete', 'deleteByBot'],
   history: ['append', 'finalize', 'reopen', 'settleOutbound', 'deleteByBot'],
   outbox: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
   mediaJobs: ['insert', 'claim', 'compareAndSet', 'acknowledgeEffects', 'delete', 'deleteByBot'],
@@ -110,6 +110,7 @@ const WRITE_OPS: Readonly<Record<string, readonly string[]>> = {
   webhookSubscriptions: ['create', 'delete'],
   ownership: ['acquire', 'renew', 'release', 'delete'],
   instances: ['heartbeat', 'leave'],
+  simulator: ['sessionStarted', 'sessionConnected', 'sessionEnded', 'recordOutbound', 'forget'],
 };
 
 /**

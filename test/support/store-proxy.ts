@@ -20,6 +20,7 @@ export function interceptStore(store: Store, intercept: StoreCall, ping: () => P
     webhookDeliveries: wrap('webhookDeliveries', store.webhookDeliveries),
     ownership: wrap('ownership', store.ownership),
     instances: wrap('instances', store.instances),
+    simulator: wrap('simulator', store.simulator),
     ping,
     close: async () => {},
   };

@@ -15,6 +15,7 @@ interface ActorDoc {
   effects?: StoredEffect[];
   updatedAt: Date;
   resident?: boolean;
+  epoch?: number;
 }
 
 function toRecord({ _id, effects, ...rest }: ActorDoc): ActorRecord {
@@ -23,7 +24,7 @@ function toRecord({ _id, effects, ...rest }: ActorDoc): ActorRecord {
 
 /** Every top-level field, and of the snapshot only the named paths. */
 function snapshotProjection(fields: readonly string[]): Record<string, 1> {
-  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, effects: 1, updatedAt: 1, resident: 1 };
+  const projection: Record<string, 1> = { kind: 1, botId: 1, version: 1, machineVersion: 1, state: 1, effects: 1, updatedAt: 1, resident: 1, epoch: 1 };
   for (const field of fields) projection[`snapshot.${field}`] = 1;
   return projection;
 }
@@ -47,16 +48,22 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
         snapshot: record.snapshot,
         effects: [...(record.effects ?? [])],
         updatedAt: clock(),
+        ...(record.epoch === undefined ? {} : { epoch: record.epoch }),
       };
       await guard('actors.insert', () => actors.insertOne(doc));
       return toRecord(doc);
     },
     async compareAndSet(id, expectedVersion, next: ActorWrite) {
+      // A fenced write matches only while no later owner raised the epoch (a missing one is lower).
+      const fence = next.epoch === undefined ? {} : { epoch: { $not: { $gt: next.epoch } } };
       const doc = await guard('actors.compareAndSet', () =>
         actors.findOneAndUpdate(
-          { _id: id, version: expectedVersion },
+          { _id: id, version: expectedVersion, ...fence },
           {
-            $set: { machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, effects: [...(next.effects ?? [])], updatedAt: clock() },
+            $set: {
+              machineVersion: next.machineVersion, state: next.state, snapshot: next.snapshot, effects: [...(next.effects ?? [])], updatedAt: clock(),
+              ...(next.epoch === undefined ? {} : { epoch: next.epoch }),
+            },
             $inc: { version: 1 },
           },
           // The caller holds the snapshot it wrote; sending a whole window back is most of a write's cost.
@@ -96,6 +103,10 @@ export function createActorSnapshotRepository(db: Db, clock: () => Date = () => 
     async delete(id) {
       const res = await guard('actors.delete', () => actors.deleteOne({ _id: id }));
       return res.deletedCount === 1;
+    },
+    async fenceBot(botId, epoch) {
+      const res = await guard('actors.fenceBot', () => actors.updateMany({ botId, epoch: { $not: { $gte: epoch } } }, { $set: { epoch } }));
+      return res.modifiedCount;
     },
     async deleteByBot(botId) {
       const res = await guard('actors.deleteByBot', () => actors.deleteMany({ botId }));

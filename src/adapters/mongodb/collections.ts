@@ -14,6 +14,8 @@ export const COLLECTIONS = {
   counters: 'counters',
   botLeases: 'bot_leases',
   instances: 'instances',
+  simulatorSessions: 'simulator_sessions',
+  simulatorOutbound: 'simulator_outbound',
 } as const;
 
 /**
@@ -50,6 +52,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { botId: 1, statePath: 1 }, name: 'botId_statePath' },
     { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
     { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
+    // A bot's host looks for placeholder results other instances left it, every poll.
+    { key: { 'effects.type': 1, botId: 1 }, name: 'effects_botId', partialFilterExpression: { 'effects.0': { $exists: true } } },
   ],
   [COLLECTIONS.messages]: [
     {
@@ -67,6 +71,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.outbox]: [
     { key: { state: 1, fairSeq: 1, createdAt: 1 }, name: 'claim_order' },
+    // An instance claims only the messages of bots connected on it.
+    { key: { state: 1, botId: 1, fairSeq: 1, createdAt: 1 }, name: 'bot_claim_order' },
     { key: { line: 1, lineSeq: 1 }, name: 'line_order' },
     { key: { botId: 1, state: 1 }, name: 'botId_state' },
     { key: { state: 1, leaseUntil: 1 }, name: 'state_leaseUntil' },
@@ -86,9 +92,18 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.webhookSubscriptions]: [
     { key: { createdAt: 1, _id: 1 }, name: 'listing_order' },
   ],
-  // Instance ids are new at every start, so a crashed one's row would stay forever; `alive` reads
-  // only live rows, and MongoDB clears the dead ones a day after they stopped heartbeating.
+  // An instance that is gone for good (a replaced container) would leave its row forever; `alive`
+  // reads only live rows, and MongoDB clears the dead ones a day after they stopped heartbeating.
   [COLLECTIONS.instances]: [
     { key: { aliveUntil: 1 }, name: 'dead_instances_ttl', expireAfterSeconds: 86_400 },
+  ],
+  // The simulator's fake WhatsApp: a retried record collides with the first instead of doubling it.
+  [COLLECTIONS.simulatorSessions]: [
+    { key: { sessionId: 1 }, name: 'sessionId_unique', unique: true },
+    { key: { botId: 1, startedAt: 1, _id: 1 }, name: 'bot_sessions' },
+  ],
+  [COLLECTIONS.simulatorOutbound]: [
+    { key: { botId: 1, providerMessageId: 1 }, name: 'bot_providerMessageId_unique', unique: true },
+    { key: { botId: 1, sentAt: 1, _id: 1 }, name: 'bot_outbound' },
   ],
 };

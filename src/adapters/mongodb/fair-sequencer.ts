@@ -37,6 +37,8 @@ export function createFairSequencer(db: Db, collection: string = COLLECTIONS.med
       const doc = await guard('counters.next', () => counters.findOneAndUpdate({ _id: key(botId) }, next, { upsert: true, returnDocument: 'after' }));
       return doc?.seq ?? floor + 1;
     },
+    // A claim restricted to some bots (those connected here) counts as well: they are the bots this
+    // process queues work for, so their progress is the floor its new items should start from.
     observeClaimed(seq: number): void {
       if (seq > floor) floor = seq;
     },

@@ -14,6 +14,7 @@ import { createMediaJobRepository } from './media-job.repository.ts';
 import { guard } from './mongo-errors.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createOwnershipRepository } from './ownership.repository.ts';
+import { createSimulatorWorldRepository } from './simulator-world.repository.ts';
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.ts';
 import { createWebhookSubscriptionRepository } from './webhook-subscription.repository.ts';
 
@@ -64,6 +65,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     webhookDeliveries: createWebhookDeliveryRepository(db),
     ownership: createOwnershipRepository(db),
     instances: createInstanceRegistryRepository(db),
+    simulator: createSimulatorWorldRepository(db),
     async ping() {
       await guard('ping', () => db.command({ ping: 1 }));
     },

@@ -27,6 +27,12 @@ interface Doc extends Document {
 // Candidates a claim looks at before it gives up on lines held back by an earlier item.
 const MAX_CLAIM_ROUNDS = 16;
 
+// One bot stays an equality match, which every index on `botId` serves as it always did.
+function botFilter(botId: string | undefined, botIds: readonly string[] | undefined): Filter<Doc> {
+  if (botIds === undefined) return botId === undefined ? {} : { botId };
+  return { botId: { $in: botId === undefined ? [...botIds] : botIds.filter((id) => id === botId) } };
+}
+
 /**
  * A work queue in one collection: insert, an atomic claim fair across bots and ordered within a
  * line, compare-and-set transitions decided by the item's machine, effect acknowledgements.
@@ -110,12 +116,14 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       const doc = await guard(label('get'), () => items.findOne({ _id: id }));
       return doc === null ? null : toItem(doc);
     },
-    async claim({ owner, leaseMs, now, kinds, pools }) {
+    async claim({ owner, leaseMs, now, kinds, pools, botIds }) {
+      if (botIds?.length === 0) return null;
       const due: Filter<Doc> = {
         state: 'pending',
         notBefore: { $lte: now },
         ...(kinds === undefined ? {} : { kind: { $in: [...kinds] } }),
         ...(pools === undefined ? {} : { pool: { $in: [...pools] } }),
+        ...(botIds === undefined ? {} : { botId: { $in: [...botIds] } }),
       };
       const order = { fairSeq: 1, createdAt: 1, _id: 1 } as const;
       const doc = config.lines === null
@@ -156,12 +164,13 @@ export function createWorkQueueRepository<TData, TState extends string>(db: Db, 
       const update: Document = { $pull: { effects: { id: { $in: [...effectIds] } } } };
       await guard(label('acknowledgeEffects'), () => items.updateOne({ _id: id }, update));
     },
-    async list({ botId, states, statePaths, leaseBefore, withEffects, owner, outsidePools, after, limit }) {
+    async list({ botId, botIds, states, statePaths, leaseBefore, withEffects, effectTypes, owner, outsidePools, after, limit }) {
       const filter: Filter<Doc> = {
         ...(outsidePools === undefined ? {} : { pool: { $nin: [...outsidePools] } }),
         ...(owner === undefined ? {} : { owner }),
         ...(withEffects === true ? { 'effects.0': { $exists: true } } : {}),
-        ...(botId === undefined ? {} : { botId }),
+        ...(effectTypes === undefined ? {} : { 'effects.type': { $in: [...effectTypes] } }),
+        ...botFilter(botId, botIds),
         ...(states === undefined ? {} : { state: { $in: [...states] } }),
         ...(statePaths === undefined ? {} : { statePath: { $in: [...statePaths] } }),
         ...(leaseBefore === undefined ? {} : { leaseUntil: { $lt: leaseBefore } }),

@@ -180,7 +180,21 @@ export const BotSettings = Type.Object(
 );
 export type BotSettings = Static<typeof BotSettings>;
 
-/** A bot as operators see it: its definition plus what its actors report right now. */
+/** The instance hosting a bot and its lease; the instance renews the lease while it hosts the bot. */
+export const BotOwnerView = Type.Object(
+  {
+    instanceId: Type.String({ description: 'The hosting instance (its INSTANCE_ID)' }),
+    epoch: Type.Integer({ minimum: 0, description: 'Grows by one every time the bot changes hands' }),
+    leaseUntil: Timestamp,
+  },
+  { description: 'The instance hosting the bot; null while no live instance holds it (being taken over, or not placed)' },
+);
+export type BotOwnerView = Static<typeof BotOwnerView>;
+
+/**
+ * A bot as operators see it: its definition plus what its actors report right now (as the hosting
+ * instance last stored it, when another instance hosts the bot).
+ */
 export const BotView = Type.Object({
   id: Type.String(),
   provider: Type.String(),
@@ -199,6 +213,7 @@ export const BotView = Type.Object({
     lastDisconnect: Nullable(Type.String({ description: 'Why the connection last dropped' })),
   })),
   settings: Type.Optional(BotSettings),
+  owner: Nullable(BotOwnerView),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }, { $id: 'BotView' });

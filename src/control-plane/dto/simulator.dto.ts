@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../../domain/media-kind.ts';
 import { WHATSAPP_TEXT_CHARS } from '../../domain/queue-limits.ts';
-import { CorrespondentId, EpochMs, Nullable, StringEnum, exactlyOneOf } from './common.dto.ts';
+import { CorrespondentId, EpochMs, Nullable, StringEnum, Timestamp, exactlyOneOf } from './common.dto.ts';
 
 
 /**
@@ -51,3 +51,18 @@ export type SimulatorOutboundMessage = Static<typeof SimulatorOutboundMessage>;
 /** `GET /v1/bots/:id/simulator/outbound`: what the bot sent, oldest first. */
 export const SimulatorOutboundList = Type.Object({ messages: Type.Array(SimulatorOutboundMessage) }, { $id: 'SimulatorOutboundList' });
 export type SimulatorOutboundList = Static<typeof SimulatorOutboundList>;
+
+/** One provider session of a simulator bot, from start to stop, on the instance that ran it. */
+export const SimulatorSessionView = Type.Object({
+  sessionId: Type.String(),
+  instanceId: Type.String({ description: 'The Parley instance that ran the session' }),
+  startedAt: Timestamp,
+  connectedAt: Nullable(Timestamp),
+  endedAt: Nullable(Timestamp),
+  endReason: Nullable(Type.String({ description: '`stopped`, `replaced` (started again without a stop) or `unrecorded` (its start could not be recorded); `null` while running or after a crash' })),
+});
+export type SimulatorSessionView = Static<typeof SimulatorSessionView>;
+
+/** `GET /v1/bots/:id/simulator/sessions`: the bot's provider sessions, newest last. */
+export const SimulatorSessionList = Type.Object({ sessions: Type.Array(SimulatorSessionView) }, { $id: 'SimulatorSessionList' });
+export type SimulatorSessionList = Static<typeof SimulatorSessionList>;

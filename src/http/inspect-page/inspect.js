@@ -1,16 +1,20 @@
 // Live actor inspector: keeps a copy of the server's actor directory, fed by Server-Sent Events,
 // and redraws the cards, the selected actor's details and its machine diagram from it.
-import { relativeTime, renderCard, renderDetail, renderLog, renderTotals } from './render.js';
+import { relativeTime, renderCard, renderDetail, renderInstance, renderLog, renderTotals } from './render.js';
 import { createDiagramPane } from './diagram.js';
 
 const KINDS = ['bot', 'correspondent-queue', 'media-job', 'outbox-delivery', 'conversation-reply', 'webhook-delivery'];
 // Long lists of short-lived media jobs would bury the rest; the newest ones are what matters.
 const MAX_CARDS_PER_KIND = 60;
+// Leases are renewed every few seconds; the page follows them at about that pace.
+const CLUSTER_POLL_MS = 5000;
 
 // The page, its requests and its event stream are authenticated by the session cookie the server
 // set when it took the key out of the URL: nothing here ever holds the key.
 const actors = new Map();
 let selectedId = null;
+// This instance's leases by bot id, from /inspect/cluster.
+let leases = new Map();
 let filterText = '';
 let dirty = new Set(KINDS);
 let frame = 0;
@@ -39,7 +43,7 @@ function draw() {
 function drawKind(kind) {
   const list = [...actors.values()].filter((a) => a.kind === kind).sort((a, b) => b.updatedAt - a.updatedAt);
   const shown = list.filter(matches);
-  const cards = shown.slice(0, MAX_CARDS_PER_KIND).map((actor) => renderCard(actor, actor.id === selectedId));
+  const cards = shown.slice(0, MAX_CARDS_PER_KIND).map((actor) => renderCard(actor, actor.id === selectedId, leaseOf(actor)));
   if (shown.length > MAX_CARDS_PER_KIND) {
     const more = document.createElement('li');
     more.className = 'more';
@@ -53,9 +57,26 @@ function drawKind(kind) {
 
 function drawSelected() {
   const actor = selectedId === null ? undefined : actors.get(selectedId);
-  renderDetail($('#selected'), actor, selectedId);
+  renderDetail($('#selected'), actor, selectedId, actor === undefined ? undefined : leaseOf(actor));
   renderLog($('#log'), $('#log-hint'), actor);
   if (actor !== undefined) diagram.show(actor.kind, actor.state);
+}
+
+function leaseOf(actor) {
+  return actor.kind === 'bot' ? leases.get(actor.id) : undefined;
+}
+
+async function pollCluster() {
+  try {
+    const res = await fetch('/inspect/cluster', { cache: 'no-store' });
+    if (!res.ok) return;
+    const cluster = await res.json();
+    leases = new Map(cluster.leases.map((lease) => [lease.botId, lease]));
+    renderInstance($('#instance'), cluster);
+    markDirty('bot');
+  } catch {
+    // The event stream reports a lost connection; the next poll tries again.
+  }
 }
 
 function select(id) {
@@ -130,3 +151,5 @@ setInterval(() => {
 }, 1000);
 
 connect();
+pollCluster();
+setInterval(pollCluster, CLUSTER_POLL_MS);

@@ -3,7 +3,7 @@
 
 const KIND_LABELS = { bot: 'Bot', 'correspondent-queue': 'Queue', 'media-job': 'Media job', 'outbox-delivery': 'Outgoing message', 'conversation-reply': 'AI reply', 'webhook-delivery': 'Webhook delivery' };
 const TOTAL_LABELS = { bot: 'bots', 'correspondent-queue': 'queues', 'media-job': 'media jobs', 'outbox-delivery': 'outgoing messages', 'conversation-reply': 'AI replies', 'webhook-delivery': 'webhook deliveries' };
-const TIME_FIELDS = new Set(['retryAt', 'leaseUntil', 'notBefore']);
+const TIME_FIELDS = new Set(['retryAt', 'leaseUntil', 'notBefore', 'hostedUntil']);
 
 // Colour by what an operator should feel: fine, working, waiting, at rest, or needs attention.
 const STATUS = {
@@ -60,11 +60,12 @@ function trail(actor) {
   return el('div', { className: 'trail', 'data-trail': recent.join(' > ') }, states.length > 5 ? el('span', { className: 'arrow' }, '… ') : null, parts);
 }
 
-/** The two or three facts worth a glance on a card. */
-function facts(actor) {
+/** The two or three facts worth a glance on a card; `lease` is this instance's lease of a bot it hosts. */
+function facts(actor, lease) {
   const c = actor.context;
   const out = [];
   if (actor.kind === 'bot') {
+    if (lease !== undefined) out.push(`lease #${lease.epoch}`);
     if (c.attempt > 0) out.push(`reconnect attempt ${c.attempt}`);
     if (c.qrAvailable) out.push('QR waiting for scan');
     if (c.stopReason) out.push(`stopped: ${c.stopReason}`);
@@ -95,7 +96,7 @@ function facts(actor) {
   return out;
 }
 
-export function renderCard(actor, selected) {
+export function renderCard(actor, selected, lease) {
   const sub = actor.kind === 'bot' ? null : el('span', { className: 'card-sub' }, actor.kind === 'media-job' || actor.kind === 'outbox-delivery' ? `${actor.botId} · ${actor.context.correspondentId ?? ''}` : actor.kind === 'webhook-delivery' ? (actor.context.subscriptionId ?? '') : actor.botId);
   return el(
     'li',
@@ -103,7 +104,7 @@ export function renderCard(actor, selected) {
     el('div', { className: 'card-top' }, el('span', { className: 'card-id', title: actor.id }, displayId(actor)), badge(actor.state)),
     sub,
     trail(actor),
-    el('div', { className: 'card-foot' }, el('span', { className: 'facts' }, facts(actor).join(' · ')), el('time', { 'data-at': actor.updatedAt }, relativeTime(actor.updatedAt))),
+    el('div', { className: 'card-foot' }, el('span', { className: 'facts' }, facts(actor, lease).join(' · ')), el('time', { 'data-at': actor.updatedAt }, relativeTime(actor.updatedAt))),
   );
 }
 
@@ -126,12 +127,14 @@ function formatValue(name, value) {
   return String(value);
 }
 
-export function renderDetail(container, actor, selectedId) {
+export function renderDetail(container, actor, selectedId, lease) {
   if (actor === undefined) {
     container.replaceChildren(el('p', { className: 'placeholder' }, selectedId === null ? 'Select an actor to see its context and transitions.' : `Actor ${selectedId} is no longer in the directory.`));
     return;
   }
-  const rows = [['bot', actor.botId], ...Object.entries(actor.context)]
+  // A bot this instance hosts shows its lease; `hostedUntil` keeps it apart from a job's own `leaseUntil`.
+  const hosting = lease === undefined ? [] : [['leaseEpoch', lease.epoch], ['hostedUntil', lease.leaseUntil]];
+  const rows = [['bot', actor.botId], ...hosting, ...Object.entries(actor.context)]
     .map(([name, value]) => el('div', { className: 'kv' }, el('dt', {}, words(name)), el('dd', { title: formatValue(name, value) }, formatValue(name, value))));
   container.replaceChildren(
     el('div', { className: 'detail-head' },
@@ -170,4 +173,14 @@ export function renderTotals(container, groups) {
       attention > 0 ? el('span', { className: 'attention' }, ` · ${attention} failed`) : null);
   });
   container.replaceChildren(...parts);
+}
+
+/** This instance's id and the live instances, in the top bar; hidden for a single instance run without a cluster. */
+export function renderInstance(container, cluster) {
+  container.hidden = cluster.instance === null;
+  if (cluster.instance === null) return;
+  const alive = cluster.instances === null ? '' : ` · ${cluster.instances.length} instance${cluster.instances.length === 1 ? '' : 's'} alive`;
+  const title = (cluster.instances ?? []).map((i) => `${i.id}${i.self ? ' (this one)' : ''}: ${i.bots} bot${i.bots === 1 ? '' : 's'}`).join('\n');
+  container.title = title;
+  container.replaceChildren('instance ', el('strong', { 'data-instance': cluster.instance }, cluster.instance), ` · ${cluster.leases.length} lease${cluster.leases.length === 1 ? '' : 's'}${alive}`);
 }

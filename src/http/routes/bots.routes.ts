@@ -25,13 +25,19 @@ export function botRoutes(cp: ControlPlane) {
 
     app.get<{ Params: BotIdParams }>(
       '/bots/:id',
-      { schema: { tags, summary: 'One bot, with its state and queue counts', params: BotIdParams, response: { 200: ref(BotView), ...errorResponses(400, 401, 404, 414, 429, 503) } } },
+      {
+        // The store knows the bot too: without a live owner it is shown as its host last stored it.
+        config: { answersWithoutOwner: true },
+        schema: { tags, summary: 'One bot, with its state, queue counts and owner', params: BotIdParams, response: { 200: ref(BotView), ...errorResponses(400, 401, 404, 414, 429, 503) } },
+      },
       async (request) => cp.getBot(request.params.id),
     );
 
     app.patch<{ Params: BotIdParams; Body: BotPatchBody }>(
       '/bots/:id',
       {
+        // Without a live owner the settings are stored: the instance that takes the bot reads them.
+        config: { answersWithoutOwner: true },
         schema: {
           tags,
           summary: 'Change queue limits, AI or media settings (JSON merge patch: null resets a field); applied live',
@@ -46,6 +52,8 @@ export function botRoutes(cp: ControlPlane) {
     app.post<{ Params: BotIdParams }>(
       '/bots/:id/start',
       {
+        // Without a live owner the wish is stored: the instance that takes the bot acts on it.
+        config: { answersWithoutOwner: true },
         schema: {
           tags,
           summary: 'Start a bot; it connects in the background and restarts with Parley until stopped',
@@ -59,6 +67,8 @@ export function botRoutes(cp: ControlPlane) {
     app.post<{ Params: BotIdParams }>(
       '/bots/:id/stop',
       {
+        // Without a live owner the wish is stored: the instance that takes the bot acts on it.
+        config: { answersWithoutOwner: true },
         schema: {
           tags,
           summary: 'Stop a bot; queues, placeholders and jobs are kept (jobs wait in holding)',

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
+import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList, SimulatorSessionList } from '../../control-plane/dto/simulator.dto.ts';
 import type { ControlPlane } from '../../control-plane/control-plane.ts';
 import { BotIdParams, errorResponses, ref } from '../schemas/common.schemas.ts';
 
 const tags = ['simulator'];
 
-/** The simulator provider's fake WhatsApp side: push inbound messages, read what the bot sent. */
+/** The simulator provider's fake WhatsApp side: push inbound messages, read what the bot sent and the sessions it ran. */
 export function simulatorRoutes(cp: ControlPlane) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.post<{ Params: BotIdParams; Body: SimulatorInboundBody }>(
@@ -35,6 +35,19 @@ export function simulatorRoutes(cp: ControlPlane) {
         },
       },
       async (request) => cp.simulatorOutbound(request.params.id),
+    );
+
+    app.get<{ Params: BotIdParams }>(
+      '/bots/:id/simulator/sessions',
+      {
+        schema: {
+          tags,
+          summary: 'The provider sessions a simulator bot ran, on any instance, newest last',
+          params: BotIdParams,
+          response: { 200: ref(SimulatorSessionList), ...errorResponses(400, 401, 404, 409, 414, 429, 503) },
+        },
+      },
+      async (request) => cp.simulatorSessions(request.params.id),
     );
   };
 }

@@ -36,7 +36,8 @@ const ERROR_STATUSES = {
   414: 'A path parameter longer than the limit (URI_TOO_LONG)',
   415: 'A body that is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   429: 'Rate limit exceeded (RATE_LIMITED); Retry-After says when to try again',
-  503: 'The store is unreachable or slow (STORE_UNAVAILABLE, STORE_TIMEOUT), or Parley is shutting down (SHUTTING_DOWN); retry later',
+  503: 'The store is unreachable or slow (STORE_UNAVAILABLE, STORE_TIMEOUT), Parley is shutting down (SHUTTING_DOWN), or, on the routes of one bot, ' +
+    'no live instance hosts the bot right now or its host does not answer (OWNER_UNAVAILABLE, with Retry-After), or the bot changed hands during the call (LEASE_LOST); retry later',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_STATUSES;
 

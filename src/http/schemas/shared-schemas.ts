@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { AiPauseBody, AiStatus } from '../../control-plane/dto/ai.dto.ts';
 import { BotCreateBody, BotList, BotPatchBody, BotView, PairingCodeBody, PairingCodeView, QrView } from '../../control-plane/dto/bot.dto.ts';
 import { CorrespondentList, HistoryList, QueueMessageList } from '../../control-plane/dto/conversation.dto.ts';
+import { InstanceList, InstanceView } from '../../control-plane/dto/instance.dto.ts';
 import { JobList, JobView } from '../../control-plane/dto/job.dto.ts';
 import { OutboxEntry, OutboxList, SendMessageAccepted, SendMessageBody } from '../../control-plane/dto/message.dto.ts';
-import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList } from '../../control-plane/dto/simulator.dto.ts';
+import { SimulatorInboundAccepted, SimulatorInboundBody, SimulatorOutboundList, SimulatorSessionList } from '../../control-plane/dto/simulator.dto.ts';
 import { Liveness, Readiness } from '../health.routes.ts';
 import { WebhookCreateBody, WebhookCreated, WebhookDeliveryList, WebhookDeliveryView, WebhookList, WebhookView } from '../../control-plane/dto/webhook.dto.ts';
 import { ErrorBody } from './common.schemas.ts';
@@ -21,9 +22,10 @@ const SHARED_SCHEMAS = [
   AiStatus, AiPauseBody,
   JobView, JobList,
   SendMessageBody, SendMessageAccepted, OutboxEntry, OutboxList,
-  SimulatorInboundBody, SimulatorInboundAccepted, SimulatorOutboundList,
+  SimulatorInboundBody, SimulatorInboundAccepted, SimulatorOutboundList, SimulatorSessionList,
   WebhookCreateBody, WebhookCreated, WebhookView, WebhookList, WebhookDeliveryView, WebhookDeliveryList,
   CloudWebhookReceived,
+  InstanceView, InstanceList,
 ];
 
 /**

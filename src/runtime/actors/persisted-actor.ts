@@ -5,6 +5,9 @@ import { ParleyError } from '../../domain/errors.ts';
 import type { ActorKind, ActorRecord, ActorSnapshotStore, StoredEffect } from '../../ports/actor-snapshot-store.port.ts';
 import { decodeRecord, identityCodec } from './actor-codec.ts';
 import type { ActorCodec, SnapshotMigrations } from './actor-codec.ts';
+import type { ActorFence } from './actor-fence.ts';
+
+export type { ActorFence } from './actor-fence.ts';
 import { createDecider } from './decider.ts';
 import type { Decider, InspectedActor, PersistedSnapshot } from './decider.ts';
 import { createEffectRunner } from './effect-runner.ts';
@@ -65,7 +68,15 @@ export interface PersistedActorOptions<TMachine extends AnyStateMachine, TMap> {
   readonly codec?: ActorCodec<TMap>;
   /** Readers of snapshots earlier machine versions stored; a version without one is refused. */
   readonly migrations?: SnapshotMigrations;
+  /**
+   * Ownership fencing (I14): the epoch under which this instance holds the bot, asked before every
+   * write; it throws (LEASE_LOST) when the instance does not hold the bot. Writes carry the epoch,
+   * and a write refused because a later owner fenced the actor is never decided again here: the
+   * actor stops and `onFenced` hears of it. Unfenced when absent.
+   */
+  readonly fence?: ActorFence;
 }
+
 
 /**
  * An in-memory actor whose snapshot and pending effects live in the store. Events are decided at
@@ -121,12 +132,14 @@ export async function createPersistedActor<TMachine extends AnyStateMachine, TMa
 ): Promise<PersistedActor<TMachine>> {
   const decider = createDecider(options.machine, options.effects);
   const snapshot = decider.persist(decider.initial(input));
+  const epoch = options.fence?.epochOf(identity.botId);
   const record = await options.store.insert({
     ...identity,
     machineVersion: options.machineVersion,
     state: topLevelState(snapshot.value),
     snapshot: codecOf(options).encode(snapshot),
     effects: [],
+    ...(epoch === undefined ? {} : { epoch }),
   });
   return hostActor(options, record, snapshot, []);
 }
@@ -163,6 +176,8 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
   const runner = createEffectRunner<TMap, ActorScope>({ ...options.effectRunner, effects: options.effects });
 
   let version = record.version;
+  // The epoch this instance last wrote under: a stored one above it means a later owner.
+  let writtenEpoch = record.epoch ?? 0;
   // The stored form last written or read: a write that would store the same is skipped.
   let lastWritten: unknown = record.snapshot;
   let snapshot = decider.restore(decoded, inspected);
@@ -208,6 +223,15 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
       for (const w of new Set([...pending, ...queue])) w.reject(new ParleyError('NOT_FOUND', `${record.kind} ${record.id} disappeared from the store`));
       queue = [];
       halted = true;
+      return;
+    }
+    if (options.fence !== undefined && fresh.epoch !== undefined && fresh.epoch > writtenEpoch) {
+      // A later owner fenced the actor: this instance lost the bot, so nothing is decided again here.
+      const lost = ParleyError.of('LEASE_LOST', { id: record.botId });
+      for (const w of new Set([...pending, ...queue])) w.reject(lost);
+      queue = [];
+      halted = true;
+      options.fence.onFenced(record.botId, fresh.epoch);
       return;
     }
     const decodedFresh = await decodeRecord(codec, options.machineVersion, options.migrations ?? {}, fresh);
@@ -256,7 +280,12 @@ function hostActor<TMachine extends AnyStateMachine, TMap>(
       return 'written';
     }
     const effects = [...outstanding.filter((e) => !acknowledged.has(e.id)), ...stored];
-    const write = { machineVersion: options.machineVersion, state: topLevelState((snapshot as { value: StateValue }).value), snapshot: persisted, effects };
+    const epoch = options.fence?.epochOf(record.botId);
+    if (epoch !== undefined) writtenEpoch = epoch;
+    const write = {
+      machineVersion: options.machineVersion, state: topLevelState((snapshot as { value: StateValue }).value), snapshot: persisted, effects,
+      ...(epoch === undefined ? {} : { epoch }),
+    };
     let written: ActorRecord | null;
     try {
       written = await options.store.compareAndSet(record.id, version, write);

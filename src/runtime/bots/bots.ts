@@ -7,14 +7,17 @@ import type { ProviderEvent, ProviderFactory, ProviderSession } from '../../port
 import type { Store } from '../../ports/store.port.ts';
 import type { MediaJobListFilter } from '../../ports/media-job-store.port.ts';
 import { concurrently } from '../actors/concurrently.ts';
-import type { EffectTable } from '../actors/effect-table.ts';
 import { retryDelay, sleep } from '../actors/retry.ts';
 import type { RetryPolicy } from '../actors/retry.ts';
 import { EffectsFailed, createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
-import type { ActorScope, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
+import type { ActorFence, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
 import type { InspectionHub } from '../actors/inspection-hub.ts';
 import type { MediaJobHost } from '../media-jobs/media-job-host.ts';
 import type { ProviderHandlers } from '../../ports/provider.port.ts';
+import { botEffects } from './bot-effects.ts';
+import type { BotStateChange } from './bot-effects.ts';
+
+export type { BotStateChange } from './bot-effects.ts';
 import { providerNews } from './provider-news.ts';
 import type { PendingQr, ReconnectPolicy } from './provider-news.ts';
 
@@ -57,22 +60,16 @@ export interface BotsDeps {
    * wait, and the first one (1 s unless given).
    */
   readonly reconnect?: ReconnectPolicy;
+  /**
+   * Ownership (I14): takes a bot just created when this instance has room (hosting it through
+   * `adopt`); without it every bot is hosted here. `fence` guards every write of the bot actors.
+   */
+  readonly claim?: (botId: string) => Promise<boolean>;
+  readonly fence?: ActorFence;
+  /** A deleted bot's lease is forgotten. */
+  readonly onDeleted?: (botId: string) => Promise<void>;
 }
 
-/** A bot's move to another top-level state. */
-export interface BotStateChange {
-  readonly id: string;
-  readonly botId: string;
-  readonly state: string;
-  readonly reason: string | null;
-}
-
-/**
- * Media-job states a connecting bot moves on: held jobs resume, and results not yet delivered (or
- * failures not yet told) are delivered. Jobs delivered, or failed and told, are never touched, so
- * a connect costs what is outstanding, not every job the bot ever had.
- */
-const REAPED_JOB_STATES = ['holding.idle', 'holding.claimed', 'completed', 'failed.notifying'];
 
 /** Bots restored at once after a restart. */
 const RESTORE_CONCURRENCY = 16;
@@ -94,6 +91,8 @@ export function createBots(deps: BotsDeps) {
   const startEvent = { type: 'bot.start', maxReconnectAttempts: news.maxReconnectAttempts } as const;
   const chains = new Map<string, Promise<void>>();
   const log = deps.logger.child({ scope: 'bots' });
+  // Bots being handed to another instance: their sessions close without the bot hearing of it.
+  const leaving = new Set<string>();
   let closing = false;
 
   function actorOf(botId: string): BotActor {
@@ -150,7 +149,7 @@ export function createBots(deps: BotsDeps) {
 
   function onProviderEvent(botId: string, event: ProviderEvent): void {
     // A session closing because the process shuts down is not the bot disconnecting.
-    if (!actors.has(botId) || closing) return;
+    if (!actors.has(botId) || closing || leaving.has(botId)) return;
     // A session that went down is dead (a closed WhatsApp Web socket is never reused): the next
     // connect opens a fresh one.
     if (event.type === 'provider.disconnected' || event.type === 'provider.logged-out' || event.type === 'provider.failed') started.delete(botId);
@@ -198,92 +197,12 @@ export function createBots(deps: BotsDeps) {
     if (bot.desiredState === 'running' && String(actor.getSnapshot().value) === 'stopped') await send(bot.id, startEvent);
   }
 
-  /**
-   * The bot machine's effects. Connection effects are not stored: after a restart the bot's state
-   * says whether a session should be open and restore reconnects from it. Moving media jobs and
-   * discarding credentials are stored and run again until done; both are idempotent.
-   */
-  const effects = {
-    connectProvider: {
-      durable: false,
-      async run({ botId }) {
-        if (started.has(botId)) return;
-        const s = await session(botId);
-        started.add(botId);
-        try {
-          await s.start();
-        } catch (err) {
-          started.delete(botId);
-          throw err;
-        }
-      },
-    },
-    disconnectProvider: {
-      durable: false,
-      async run({ botId }) {
-        const s = sessions.get(botId);
-        sessions.delete(botId);
-        started.delete(botId);
-        await s?.stop();
-      },
-    },
-    publishQr: {
-      durable: false,
-      run({ botId, qr }) {
-        log.info({ botId }, 'pairing QR code ready to scan');
-        deps.onQr?.(botId, qr);
-      },
-    },
-    scheduleReconnect: {
-      durable: false,
-      run({ botId, attempt, retryAt }) {
-        clearTimeout(timers.get(botId));
-        const timer = setTimeout(() => void send(botId, { type: 'reconnect.due', attempt }).catch(() => undefined), Math.max(0, retryAt - deps.clock()));
-        timer.unref();
-        timers.set(botId, timer);
-      },
-    },
-    cancelReconnect: {
-      durable: false,
-      run({ botId }) {
-        clearTimeout(timers.get(botId));
-        timers.delete(botId);
-      },
-    },
-    reapMediaJobs: {
-      durable: true,
-      async run({ botId }) {
-        const n = await forEachJob(botId, { statePaths: REAPED_JOB_STATES }, { type: 'bot.started' });
-        log.debug({ botId, jobs: n }, 'media jobs reaped');
-      },
-    },
-    holdMediaJobs: {
-      durable: true,
-      async run({ botId }) {
-        await forEachJob(botId, { states: ['pending', 'processing'] }, { type: 'bot.stopped' });
-      },
-    },
-    resumeOutbox: { durable: false, run: ({ botId }) => deps.onConnection?.(botId, true) },
-    holdOutbox: { durable: false, run: ({ botId }) => deps.onConnection?.(botId, false) },
-    flushIngestion: {
-      durable: false,
-      async run({ botId }) {
-        if (!(await deps.flushIngestion(botId, deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while stopping');
-      },
-    },
-    discardCredentials: {
-      durable: true,
-      async run({ botId }) {
-        await deps.store.authState.clear(botId);
-      },
-    },
-    announceState: {
-      durable: true,
-      async run({ botId, state, reason }, { effectId }) {
-        await deps.onStateChanged?.({ id: effectId ?? `${botId}@${state}@${deps.clock()}`, botId, state, reason });
-      },
-    },
-  } satisfies EffectTable<BotEffects, ActorScope>;
+  const effects = botEffects({
+    deps, log, sessions, started, timers,
+    session: (botId) => (actors.has(botId) ? session(botId) : Promise.resolve(null)),
+    reconnectDue: (botId, attempt) => void send(botId, { type: 'reconnect.due', attempt }).catch(() => undefined),
+    forEachJob,
+  });
 
   const options: PersistedActorOptions<typeof botMachine, BotEffects> = {
     machine: botMachine,
@@ -295,12 +214,26 @@ export function createBots(deps: BotsDeps) {
     // A command waits for its write: a store that stays down answers the operator with an error.
     writeRetry: { attempts: 3, baseMs: 50, maxMs: 500 },
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'bot effect failed') },
+    ...(deps.fence === undefined ? {} : { fence: deps.fence }),
   };
 
   // Asking for what is already asked changes nothing, not even the definition's `updatedAt`.
   async function desire(botId: string, desiredState: BotRecord['desiredState']): Promise<void> {
     const record = await deps.store.bots.get(botId);
     if (record?.desiredState !== desiredState) await deps.store.bots.update(botId, { desiredState }, new Date(deps.clock()));
+  }
+
+  function unload(botId: string): void {
+    actors.delete(botId);
+    chains.delete(botId);
+    news.forget(botId);
+  }
+
+  async function closeSession(botId: string): Promise<void> {
+    const s = sessions.get(botId);
+    sessions.delete(botId);
+    started.delete(botId);
+    await s?.stop().catch((err: unknown) => log.warn({ err, botId }, 'provider session did not close cleanly'));
   }
 
   async function host(record: BotRecord): Promise<BotActor> {
@@ -327,9 +260,52 @@ export function createBots(deps: BotsDeps) {
     async create(bot: Omit<BotRecord, 'createdAt' | 'updatedAt'>): Promise<BotRecord> {
       const record = await deps.store.bots.create(bot, new Date(deps.clock()));
       deps.onCreated?.(record.id);
-      await host(record);
+      if (deps.claim === undefined) await host(record);
+      else await deps.claim(record.id);
       return record;
     },
+    /** Hosts a stored bot this instance just took: restored as after a restart (see `restore`). */
+    async adopt(botId: string): Promise<void> {
+      const record = await deps.store.bots.get(botId);
+      if (record === null) throw new ParleyError('NOT_FOUND', `Bot ${botId} not found`);
+      await restore(record);
+    },
+    /**
+     * Hands a bot to another instance: its session closes, pending history is written and its
+     * actor writes what it decided, then it leaves memory. Its state stays what it was, so the
+     * next host reconnects a running bot at once, as after a restart.
+     */
+    async release(botId: string): Promise<void> {
+      const actor = actors.get(botId);
+      if (actor === undefined) return;
+      leaving.add(botId);
+      try {
+        clearTimeout(timers.get(botId));
+        timers.delete(botId);
+        await chains.get(botId);
+        await closeSession(botId);
+        if (!(await deps.flushIngestion(botId, deps.flushTimeoutMs ?? 3000))) log.warn({ botId }, 'history flush timed out while handing the bot over');
+        await actor.stop();
+      } finally {
+        unload(botId);
+        leaving.delete(botId);
+      }
+    },
+    /** Drops a bot this instance lost at once, writing nothing: its new host has it. */
+    async forget(botId: string): Promise<void> {
+      const actor = actors.get(botId);
+      if (actor === undefined) return;
+      actor.halt();
+      clearTimeout(timers.get(botId));
+      timers.delete(botId);
+      unload(botId);
+      await closeSession(botId);
+    },
+    /**
+     * Records what is asked of a bot no instance hosts right now (all are full, or it is changing
+     * hands): the instance that takes it starts or stops it accordingly.
+     */
+    want: (botId: string, desiredState: BotRecord['desiredState']): Promise<void> => desire(botId, desiredState),
     async start(botId: string): Promise<void> {
       await desire(botId, 'running');
       await send(botId, startEvent);
@@ -362,6 +338,7 @@ export function createBots(deps: BotsDeps) {
       await s?.stop();
       await deps.purge?.(botId);
       await deps.store.actors.delete(botId);
+      await deps.onDeleted?.(botId);
       await deps.store.bots.delete(botId);
     },
     /**

@@ -12,7 +12,7 @@ import type { InboundMessage } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
 import { createLanes } from '../actors/lanes.ts';
 import { queueResidency } from './queue-residency.ts';
-import type { PersistenceStats } from '../actors/persisted-actor.ts';
+import type { ActorFence, PersistenceStats } from '../actors/persisted-actor.ts';
 import { REACTION_KIND, inboundRow, outboundMessage, outboundRow, ownerRow } from './history-rows.ts';
 import type { Arrival } from './history-rows.ts';
 import { queueActorId, queueActorOptions } from './queue-actor.ts';
@@ -51,6 +51,8 @@ export interface ConversationsDeps {
   readonly maxInboundTextChars?: number;
   /** Most queues in memory at once; default `DEFAULT_MAX_RESIDENT`. */
   readonly maxResident?: number;
+  /** Ownership fencing (I14): queues of bots this instance does not hold are neither loaded nor written. */
+  readonly fence?: ActorFence;
 }
 
 export const DEFAULT_QUEUE_IDLE_MS = 10 * 60_000;
@@ -106,8 +108,14 @@ export function createConversations(deps: ConversationsDeps) {
   const residency = queueResidency({
     actors: deps.store.actors, options, lanes, catchUp: (q) => recovery.catchUp(q), limitsFor: deps.limitsFor,
     clock: deps.clock, log, idleMs: deps.idleMs ?? DEFAULT_QUEUE_IDLE_MS, maxResident: deps.maxResident ?? DEFAULT_MAX_RESIDENT,
+    ...(deps.fence === undefined ? {} : { hosts: (botId: string) => deps.fence?.holds(botId) ?? true }),
   });
   const serialized = lanes.run;
+  // Only the bot's host writes its conversations (I14): elsewhere a write is refused before it starts.
+  const hostOnly = (botId: string): void => {
+    if (residency.refuses(botId)) throw new ParleyError('NOT_FOUND', `Bot ${botId} was deleted`);
+    deps.fence?.epochOf(botId);
+  };
   const queue = residency.get;
   let idleSweep: NodeJS.Timeout | undefined;
 
@@ -297,6 +305,7 @@ export function createConversations(deps: ConversationsDeps) {
     /** Writes a job's content into its placeholder: history row first, then the live window. */
     finalize(params: FinalizePlaceholderParams) {
       return serialized(queueActorId(params.botId, params.correspondentId), async () => {
+        hostOnly(params.botId);
         const firstTime = await deps.store.history.finalize(params.botId, params.jobId, params.content, params.status, new Date(deps.clock()));
         const q = await queue(params.botId, params.correspondentId);
         if (!firstTime && recovery.leftWindow(q, params)) return;
@@ -309,6 +318,7 @@ export function createConversations(deps: ConversationsDeps) {
     /** Turns a finalized message back into a placeholder for an operator retry. */
     reopen(params: ReopenPlaceholderParams) {
       return serialized(queueActorId(params.botId, params.correspondentId), async () => {
+        hostOnly(params.botId);
         await deps.store.history.reopen(params.botId, params.jobId, params.content);
         const q = await queue(params.botId, params.correspondentId);
         await recovery.ensurePlaceholder(q, params, params.content);
@@ -387,6 +397,18 @@ export function createConversations(deps: ConversationsDeps) {
 
     /** A bot was created, perhaps under the id of a deleted one: its conversations may start. */
     admitBot: residency.admitBot,
+
+    /** Restores the queues of a bot this instance just took over that were resident where it was. */
+    restoreBot: (botId: string): Promise<number> => residency.restoreResident(botId),
+
+    /** Hands a bot's conversations over: the work queued on them finishes, then each is written and unloaded. */
+    async releaseBot(botId: string): Promise<number> {
+      await lanes.idle(queueActorId(botId, ''));
+      return residency.releaseBot(botId);
+    },
+
+    /** Forgets a lost bot's conversations at once, without writing. */
+    haltBot: (botId: string): number => residency.haltBot(botId),
   };
 }
 

@@ -23,6 +23,11 @@ export interface HistoryWriterOptions {
   readonly maxBatch?: number;
   /** Batches written at the same time. Default 2. */
   readonly maxInFlight?: number;
+  /**
+   * Ownership fencing (I14), asked for each row just before its batch is written: throws when this
+   * instance no longer holds the row's bot, and the row is refused with that error.
+   */
+  readonly admit?: (botId: string) => void;
 }
 
 interface Pending {
@@ -68,7 +73,17 @@ export function createHistoryWriter(options: HistoryWriterOptions): HistoryWrite
     return Promise.all(batches).then(() => undefined);
   };
 
-  const writeBatch = async (batch: Pending[]): Promise<void> => {
+  const writeBatch = async (all: Pending[]): Promise<void> => {
+    const batch: Pending[] = [];
+    for (const p of all) {
+      try {
+        options.admit?.(p.record.botId);
+        batch.push(p);
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    if (batch.length === 0) return;
     try {
       const result = await options.history.append(batch.map((p) => p.record));
       stats.batches += 1;

@@ -2,7 +2,7 @@ import { CORRESPONDENT_QUEUE_MACHINE_VERSION, correspondentQueueMachine } from '
 import type { CorrespondentQueueEffects } from '../../../machines/correspondent-queue.machine.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { Store } from '../../ports/store.port.ts';
-import type { PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
+import type { ActorFence, PersistedActor, PersistedActorOptions, PersistenceStats } from '../actors/persisted-actor.ts';
 import type { InspectionHub } from '../actors/inspection-hub.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
 import { createQueueCodec, queueMigrations } from './queue-codec.ts';
@@ -19,6 +19,8 @@ export interface QueueActorDeps {
   readonly stats: PersistenceStats & { duplicates: number };
   readonly log: Logger;
   readonly coalesceMs: number;
+  /** Ownership fencing of every queue write; unfenced when absent. */
+  readonly fence?: ActorFence;
 }
 
 /** How every queue actor is persisted: slim snapshots decoded from history, version 1 migrated. */
@@ -35,5 +37,6 @@ export function queueActorOptions(deps: QueueActorDeps): PersistedActorOptions<t
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'queue effect failed') },
     codec: createQueueCodec(deps.store.history, log),
     migrations: queueMigrations(log),
+    ...(deps.fence === undefined ? {} : { fence: deps.fence }),
   };
 }

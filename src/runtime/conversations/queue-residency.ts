@@ -26,6 +26,8 @@ export interface QueueResidencyDeps {
   readonly idleMs: number;
   /** Beyond this many queues in memory the least recently used leave before their idle time. */
   readonly maxResident: number;
+  /** Whether this instance hosts the bot; every bot when absent. */
+  readonly hosts?: (botId: string) => boolean;
 }
 
 /**
@@ -101,6 +103,7 @@ export function queueResidency(deps: QueueResidencyDeps) {
     /** The queue of one conversation, loaded (or created) when it is not in memory. */
     get(botId: string, correspondentId: string): Promise<QueueActor> {
       if (deleted.has(botId)) return Promise.reject(new ParleyError('NOT_FOUND', `Bot ${botId} was deleted`));
+      if (deps.hosts?.(botId) === false) return Promise.reject(ParleyError.of('LEASE_LOST', { id: botId }));
       const id = queueActorId(botId, correspondentId);
       const live = actors.get(id);
       if (live !== undefined) {
@@ -118,9 +121,12 @@ export function queueResidency(deps: QueueResidencyDeps) {
 
     loaded: (): QueueActor[] => [...actors.values()],
 
-    /** Restores the queues that were resident when the process ended, each caught up with history. */
-    async restoreResident(): Promise<number> {
-      const records = await deps.actors.list({ kind: 'correspondent-queue', resident: true });
+    /**
+     * Restores the queues that were resident when their last host let go of them (a process that
+     * ended, or an instance that lost the bot), each caught up with history; of one bot when given.
+     */
+    async restoreResident(botId?: string): Promise<number> {
+      const records = await deps.actors.list({ kind: 'correspondent-queue', resident: true, ...(botId === undefined ? {} : { botId }) });
       // Loaded as any use would load them, so a finalize or a message meanwhile shares the load.
       await concurrently(records, RESTORE_CONCURRENCY, async (record) => {
         if (actors.has(record.id)) return;
@@ -157,6 +163,9 @@ export function queueResidency(deps: QueueResidencyDeps) {
       await Promise.all([...actors.values()].map((a) => a.flush()));
     },
 
+    /** Whether the bot's queues are refused (it is being deleted). */
+    refuses: (botId: string): boolean => deleted.has(botId),
+
     /** No queue of the bot is loaded or created until `admitBot` (it is being deleted). */
     refuseBot(botId: string): void {
       deleted.add(botId);
@@ -177,6 +186,35 @@ export function queueResidency(deps: QueueResidencyDeps) {
 
     admitBot(botId: string): void {
       deleted.delete(botId);
+    },
+
+    /**
+     * Lets go of every queue of a bot handed to another instance: each writes what it decided and
+     * leaves memory. One still owing effects stays marked resident, so the next host restores it
+     * and runs them.
+     */
+    async releaseBot(botId: string): Promise<number> {
+      const prefix = queueActorId(botId, '');
+      await Promise.all([...loading].filter(([key]) => key.startsWith(prefix)).map(([, load]) => load.catch(() => undefined)));
+      const mine = [...actors.values()].filter((a) => a.botId === botId);
+      await Promise.all(mine.map(async (actor) => {
+        actors.delete(actor.id);
+        lastUsed.delete(actor.id);
+        await actor.stop();
+        if (actor.unacknowledgedEffects() === 0) await deps.actors.markResident(actor.id, false);
+      }));
+      return mine.length;
+    },
+
+    /** Forgets every queue of a bot this instance lost, without writing: the new host has them. */
+    haltBot(botId: string): number {
+      const mine = [...actors.values()].filter((a) => a.botId === botId);
+      for (const actor of mine) {
+        actor.halt();
+        actors.delete(actor.id);
+        lastUsed.delete(actor.id);
+      }
+      return mine.length;
     },
 
     /** New limits for every loaded queue of a bot; unloaded ones take them when next loaded. */

@@ -39,6 +39,13 @@ export interface MediaJanitorDeps extends Partial<JanitorOptions> {
   readonly staging: { list(): AsyncIterable<StagedFile>; release(key: string): Promise<void> };
   /** Moves unclaimed jobs of pools that no longer exist to the pools that serve them; resolves with how many. */
   readonly rerouteStranded?: () => Promise<number>;
+  /**
+   * Whether the bot's conversations live in this process. Stale jobs and placeholders of bots
+   * hosted elsewhere are that instance's janitor's to end. Absent: every bot is hosted here.
+   */
+  readonly hosts?: (botId: string) => boolean;
+  /** The bots hosted here, so the stale-job check lists only theirs. */
+  readonly hostedBotIds?: () => readonly string[];
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -48,7 +55,9 @@ export interface MediaJanitorDeps extends Partial<JanitorOptions> {
  * lease are dead-lettered through their machine (a note reaches the conversation, and a worker
  * still running finds its result fenced off); a placeholder whose job was never stored is ended
  * with a note; staged files no job refers to are removed; failed jobs past their retention are
- * discarded, which releases their files. Jobs held for a stopped bot wait for it.
+ * discarded, which releases their files. Jobs held for a stopped bot wait for it. Jobs and
+ * placeholders are ended only for bots hosted here, where their conversations live; files and
+ * failed jobs are shared, and any instance's janitor may clear them.
  */
 export function createMediaJanitor(deps: MediaJanitorDeps) {
   const options: JanitorOptions = {
@@ -62,14 +71,17 @@ export function createMediaJanitor(deps: MediaJanitorDeps) {
   const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} h`;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<JanitorReport> | null = null;
+  const hosted = (botId: string) => deps.hosts?.(botId) ?? true;
 
   async function deadLetterStale(now: number): Promise<number> {
     const cutoff = now - options.staleMs;
-    const candidates = await deps.jobs.list({ states: ['pending', 'processing'], limit: options.batch });
+    const botIds = deps.hostedBotIds?.();
+    if (botIds?.length === 0) return 0;
+    const candidates = await deps.jobs.list({ states: ['pending', 'processing'], limit: options.batch, ...(botIds === undefined ? {} : { botIds }) });
     let count = 0;
     for (const job of candidates) {
       if (job.createdAt.getTime() >= cutoff) break;
-      if (job.leaseUntil !== null && job.leaseUntil.getTime() > now) continue;
+      if (!hosted(job.botId) || (job.leaseUntil !== null && job.leaseUntil.getTime() > now)) continue;
       const reason = `not processed within ${hours(options.staleMs)}`;
       await deps.host.dispatch(job.id, { type: 'job.dead-lettered', reason });
       count += 1;
@@ -80,7 +92,7 @@ export function createMediaJanitor(deps: MediaJanitorDeps) {
   async function endOrphanPlaceholders(now: number): Promise<number> {
     let count = 0;
     for (const row of await deps.history.listPlaceholders(new Date(now - options.staleMs), options.batch)) {
-      if (row.mediaJobId === null || (await deps.jobs.get(row.mediaJobId)) !== null) continue;
+      if (row.mediaJobId === null || !hosted(row.botId) || (await deps.jobs.get(row.mediaJobId)) !== null) continue;
       await deps.conversations.finalize(lostJobNote(row, row.mediaJobId));
       count += 1;
     }

@@ -6,6 +6,8 @@ import type { MediaDescriptor } from '../../domain/media-kind.ts';
 import type { MediaPoolRoute } from '../../domain/media-routing.ts';
 import type { MediaProcessors } from '../../ports/media-processor.port.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
+import { createEffectAdoption } from '../work-queue/effect-adoption.ts';
+import type { HostOnlyEffects } from '../work-queue/effect-placement.ts';
 import { sweepExpiredLeases } from '../work-queue/lease-sweeper.ts';
 import { queueLifecycle } from '../work-queue/queue-lifecycle.ts';
 import { createWorker } from '../work-queue/worker.ts';
@@ -54,7 +56,21 @@ export interface MediaJobsDeps {
   readonly onClaim?: (job: MediaJobRecord, pickupMs: number) => void;
   /** Told once a failed job's note is in its conversation; the job is delivered only once this resolves. */
   readonly onFailed?: (failed: MediaFailed) => Promise<void>;
+  /**
+   * Whether the bot's conversations live in this process (it owns the bot). Absent: every bot is
+   * hosted here (a single instance). Must be true from the moment this instance takes the bot up,
+   * so that its bot start (which reaps the bot's jobs) finds it hosted.
+   */
+  readonly hosts?: (botId: string) => boolean;
+  /** The bots hosted here, so a pass looking for placeholder work left by other instances lists only theirs. */
+  readonly hostedBotIds?: () => readonly string[];
 }
+
+/**
+ * Effects that write into the job's conversation, which lives only where its bot is hosted.
+ * Any instance claims and decides jobs; these wait, stored on the job, for the bot's host.
+ */
+export const PLACEHOLDER_EFFECTS = ['finalizePlaceholder', 'reopenPlaceholder'] as const satisfies readonly (keyof MediaJobEffects)[];
 
 /**
  * Media jobs: row actors on the media work queue, the worker pool that turns media into text, and
@@ -64,6 +80,16 @@ export interface MediaJobsDeps {
  */
 export function createMediaJobs(deps: MediaJobsDeps) {
   const log = deps.logger.child({ scope: 'media-jobs' });
+  const hosting = { leftForHost: 0 };
+  const hostOnly: HostOnlyEffects<MediaJobEffects> | undefined = deps.hosts === undefined ? undefined : {
+    types: PLACEHOLDER_EFFECTS,
+    hosts: deps.hosts,
+    onLeft(effect, job) {
+      // The normal course when another instance hosts the bot: it runs the effect, not this one.
+      hosting.leftForHost += 1;
+      log.debug({ jobId: job.id, botId: job.botId, effect: effect.type }, 'placeholder work left for the instance hosting the bot');
+    },
+  };
 
   const effects = {
     finalizePlaceholder: {
@@ -115,6 +141,7 @@ export function createMediaJobs(deps: MediaJobsDeps) {
     clock: deps.clock,
     ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'media job effect failed') },
+    ...(hostOnly === undefined ? {} : { hostOnly }),
   });
 
   const work = {
@@ -142,6 +169,15 @@ export function createMediaJobs(deps: MediaJobsDeps) {
   const sweep = () =>
     sweepExpiredLeases(deps.store, ['processing', 'holding'], (job, now) => host.dispatch(job.id, { type: 'job.lease-expired', attempt: job.attempt, now }, { held: job }), deps.clock(), log);
   const lifecycle = queueLifecycle({ host, worker: pools, sweep, leaseMs: deps.worker.leaseMs, log });
+  // Only needed when bots are hosted elsewhere too: a single instance leaves nothing for others.
+  const adoption = deps.hosts === undefined ? null : createEffectAdoption<MediaJobRecord>({
+    list: (botIds) => deps.store.list({ effectTypes: PLACEHOLDER_EFFECTS, ...(botIds === undefined ? {} : { botIds }) }),
+    adopt: (job) => host.adoptEffects(job),
+    hosts: deps.hosts,
+    ...(deps.hostedBotIds === undefined ? {} : { hostedBotIds: deps.hostedBotIds }),
+    intervalMs: deps.worker.pollMs,
+    logger: log,
+  });
 
   return {
     host,
@@ -169,8 +205,25 @@ export function createMediaJobs(deps: MediaJobsDeps) {
     ...lifecycle,
     start(): void {
       lifecycle.start();
+      adoption?.start();
       void pools.rerouteStranded().catch((err: unknown) => log.error({ err }, 'moving jobs of pools no longer configured failed'));
     },
+    halt(): void {
+      adoption?.stop();
+      lifecycle.halt();
+    },
+    async stop(graceMs?: number): Promise<void> {
+      adoption?.stop();
+      await lifecycle.stop(graceMs);
+    },
+    /**
+     * Finalizes and reopens now, for jobs of these bots (of every bot hosted here when absent),
+     * the placeholders that other instances left to this one; e.g. once this instance takes a bot
+     * up. A pass also runs every `worker.pollMs`. Resolves with how many jobs had work done.
+     */
+    adopt: (botIds?: readonly string[]): Promise<number> => adoption?.adopt(botIds) ?? Promise.resolve(0),
+    /** Placeholder effects this instance left stored for the instance hosting their bot. */
+    hosting,
     stats: () => {
       const all = Object.values(pools.stats());
       return { running: all.reduce((n, p) => n + p.running, 0), queued: all.reduce((n, p) => n + p.queued, 0) };

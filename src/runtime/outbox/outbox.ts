@@ -23,13 +23,17 @@ export type OutboxScope = RowScope<OutboxRecord>;
 /** Waits between sends of one message: 1 s, 2 s, 4 s. */
 export const OUTBOX_RETRY: BackoffPolicy = { baseMs: 1000, maxMs: 4000, jitter: 0 };
 export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
+/** How often a worker looks for messages queued by other instances. */
+export const DEFAULT_OUTBOX_POLL_MS = 5_000;
 /** The first send and three retries. */
 export const DEFAULT_OUTBOX_ATTEMPTS = 4;
 
 /** The bots as the outbox needs to see them. */
 export interface OutboxBots {
-  /** The provider session of a connected bot; `undefined` while it is not connected (or gone). */
+  /** The provider session of a connected bot; `undefined` while it is not connected here (or gone). */
   connectedSession(botId: string): Pick<ProviderSession, 'send'> | undefined;
+  /** The bots whose provider session is connected in this process: the only ones whose messages it can send. */
+  connectedBotIds(): readonly string[];
 }
 
 /** Where the outbox keeps the conversation's record of what the bot said. */
@@ -155,11 +159,17 @@ export function createOutbox(deps: OutboxDeps) {
     owner: deps.owner,
     concurrency: 4,
     leaseMs,
-    pollMs: deps.pollMs ?? 5_000,
+    pollMs: deps.pollMs ?? DEFAULT_OUTBOX_POLL_MS,
     clock,
     logger: log,
     job: {
-      claim: (owner, lease) => host.claim(owner, lease),
+      // A message goes out through its bot's session, which lives where the bot is connected: only
+      // there is it claimed. A bot still connecting is not in the list, so no claim spends an
+      // attempt on it; nor does one on an instance where the bot is not at all.
+      claim(owner, lease) {
+        const botIds = deps.bots.connectedBotIds();
+        return botIds.length === 0 ? Promise.resolve(null) : host.claim(owner, lease, { botIds });
+      },
       heartbeat: (message, leaseUntil) => host.dispatch(message.id, { type: 'delivery.heartbeat', attempt: message.attempt, leaseUntil }),
       async perform(message) {
         const session = deps.bots.connectedSession(message.botId);
@@ -213,6 +223,19 @@ export function createOutbox(deps: OutboxDeps) {
   const sweep = () => sweepExpiredLeases(deps.store, ['sending'], (m, now) => host.dispatch(m.id, { type: 'delivery.lease-expired', attempt: m.attempt, now }), clock(), log);
   const lifecycle = queueLifecycle({ host, worker, sweep, leaseMs, log });
 
+  // Holding is for a bot that is not connected; one connected here holds nothing. A message held
+  // for it anyway was held from an out-of-date view (queued on an instance the bot is not
+  // connected to, or a disconnect seen elsewhere after the bot connected here): it is let go as
+  // the bot's connect would have.
+  async function releaseHeld(): Promise<void> {
+    const botIds = deps.bots.connectedBotIds();
+    if (botIds.length === 0) return;
+    const held = await deps.store.list({ states: ['holding'], botIds });
+    for (const row of held) await host.dispatch(row.id, { type: 'bot.connected' }, { held: row });
+    if (held.length > 0) worker.wake();
+  }
+  let releaser: NodeJS.Timeout | undefined;
+
   return {
     host,
     stats,
@@ -259,20 +282,25 @@ export function createOutbox(deps: OutboxDeps) {
     /** An operator retry of a message that failed for good. */
     retry: (id: string) => host.dispatch(id, { type: 'delivery.retry' }).then((m) => (worker.wake(), m)),
     /**
-     * Runs effects a crash left unacknowledged, sweeps lapsed leases, holds the messages of bots
-     * not connected yet (after a restart, none is: each resumes its messages once it connects, so
-     * a claim never spends an attempt on a bot that is still connecting), then sends.
+     * Runs effects a crash left unacknowledged, sweeps lapsed leases, then sends. Messages of bots
+     * not connected here stay as they are: other instances may be sending them, and they are
+     * claimed here only once their bot connects here.
      */
     async start(): Promise<void> {
       await lifecycle.recover();
-      const waiting = await deps.store.list({ states: ['pending', 'sending'] });
-      for (const row of waiting) {
-        if (deps.bots.connectedSession(row.botId) === undefined) await host.dispatch(row.id, { type: 'bot.disconnected' }, { held: row });
-      }
       lifecycle.start();
+      clearInterval(releaser);
+      releaser = setInterval(() => void releaseHeld().catch((err: unknown) => log.warn({ err }, 'letting go of held messages failed')), deps.pollMs ?? DEFAULT_OUTBOX_POLL_MS);
+      releaser.unref();
     },
-    halt: lifecycle.halt,
-    stop: lifecycle.stop,
+    halt(): void {
+      clearInterval(releaser);
+      lifecycle.halt();
+    },
+    async stop(graceMs?: number): Promise<void> {
+      clearInterval(releaser);
+      await lifecycle.stop(graceMs);
+    },
   };
 }
 

@@ -13,7 +13,7 @@ import type { ReplyGenerator } from '../../ports/reply-generator.port.ts';
 import type { Store } from '../../ports/store.port.ts';
 import { createLanes } from '../actors/lanes.ts';
 import { createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
-import type { PersistedActor, PersistedActorOptions } from '../actors/persisted-actor.ts';
+import type { ActorFence, PersistedActor, PersistedActorOptions } from '../actors/persisted-actor.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import type { ActorScope } from '../actors/persisted-actor.ts';
 import type { DeliveredMessage } from '../conversations/listener-registry.ts';
@@ -48,6 +48,8 @@ export interface RepliesDeps {
   readonly retry?: BackoffPolicy;
   /** Replaces the effect handlers (model tests record what the machine asks for instead). */
   readonly effects?: EffectTable<ConversationReplyEffects, ActorScope>;
+  /** Ownership fencing (I14) of every reply actor's write; unfenced when absent. */
+  readonly fence?: ActorFence;
 }
 
 /** A conversation's AI reply as operators see it. */
@@ -98,6 +100,7 @@ export function createReplies(deps: RepliesDeps) {
     effects: deps.effects ?? replyEffects({ settingsFor: deps.settingsFor, outbox: deps.outbox, presence: deps.presence, generation, stats, log }),
     ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
     effectRunner: { onError: (err, effect) => log.error({ err, effect: effect.type }, 'reply effect failed') },
+    ...(deps.fence === undefined ? {} : { fence: deps.fence }),
   };
 
   /** The actor in memory, else the stored one, else (with `answeredThrough`) a new one. */
@@ -190,6 +193,31 @@ export function createReplies(deps: RepliesDeps) {
   }
 
   /** Whether the bot answers at all now; says once per bot why not when it is on without a model. */
+  /** Restores interrupted actors (see `start`), of one bot when given. */
+  async function restore(botId?: string): Promise<number> {
+    const bot = botId === undefined ? {} : { botId };
+    const records = [
+      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ACTIVE_STATES, ...bot })),
+      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ['idle'], withEffects: true, ...bot })),
+    ];
+    for (const record of records) {
+      if (!isStoredReply(record.snapshot)) continue;
+      const { context } = record.snapshot;
+      await lanes.run(record.id, async () => {
+        const actor = await load(context.botId, context.correspondentId, null);
+        if (actor === null) return;
+        const snapshot = actor.getSnapshot();
+        const reply = snapshot.context.reply;
+        if (statePath(snapshot.value) === 'generating.calling' && reply !== null) {
+          generation.start({ botId: context.botId, correspondentId: context.correspondentId, replyId: reply.id, throughSeq: reply.throughSeq, attempt: reply.attempt });
+        }
+        await settle(actor);
+      }).catch((err: unknown) => log.error({ err, actorId: record.id }, 'reply actor could not be restored'));
+    }
+    if (records.length > 0) log.info({ restored: records.length }, 'reply actors restored');
+    return records.length;
+}
+
   function answering(botId: string): ReplySettings | null {
     const settings = deps.settingsFor(botId);
     if (!settings.enabled) return null;
@@ -280,33 +308,32 @@ export function createReplies(deps: RepliesDeps) {
      * owing a durable effect (a reply not yet handed to the outbox). A call is started again for
      * the claimed reply, under the same id.
      */
-    async start(): Promise<number> {
-      const records = [
-        ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ACTIVE_STATES })),
-        ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ['idle'], withEffects: true })),
-      ];
-      for (const record of records) {
-        if (!isStoredReply(record.snapshot)) continue;
-        const { context } = record.snapshot;
-        await lanes.run(record.id, async () => {
-          const actor = await load(context.botId, context.correspondentId, null);
-          if (actor === null) return;
-          const snapshot = actor.getSnapshot();
-          const reply = snapshot.context.reply;
-          if (statePath(snapshot.value) === 'generating.calling' && reply !== null) {
-            generation.start({ botId: context.botId, correspondentId: context.correspondentId, replyId: reply.id, throughSeq: reply.throughSeq, attempt: reply.attempt });
-          }
-          await settle(actor);
-        }).catch((err: unknown) => log.error({ err, actorId: record.id }, 'reply actor could not be restored'));
-      }
-      if (records.length > 0) log.info({ restored: records.length }, 'reply actors restored');
-      return records.length;
-    },
+    start: () => restore(),
+
+    /** Restores the interrupted actors (see `start`) of a bot this instance just took over. */
+    restoreBot: (botId: string) => restore(botId),
 
     /** Reply actors in memory now. */
     actors: (): ReplyActor[] => [...actors.values()],
 
-    /** Forgets a deleted bot's actors (their records go with the bot's). */
+    /**
+     * Hands a bot's actors over: the work queued on them finishes, then each writes what it
+     * decided and leaves memory. A model call under way here is made again by the next host under
+     * the same reply id; the outbox takes that reply once.
+     */
+    async releaseBot(botId: string): Promise<number> {
+      await lanes.idle(replyActorId(botId, ''));
+      const mine = [...actors].filter(([, actor]) => actor.botId === botId);
+      await Promise.all(mine.map(async ([id, actor]) => {
+        actors.delete(id);
+        clearTimeout(timers.get(id)?.timer);
+        timers.delete(id);
+        await actor.stop().catch((err: unknown) => log.warn({ err, botId }, 'a reply actor did not stop cleanly'));
+      }));
+      return mine.length;
+    },
+
+    /** Forgets the actors of a deleted bot (their records go with the bot's), or of a bot this instance lost (the next host has them). */
     dropBot(botId: string): void {
       for (const [id, actor] of actors) {
         if (actor.botId !== botId) continue;

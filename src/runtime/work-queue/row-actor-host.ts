@@ -9,10 +9,12 @@ import { createDecider } from '../actors/decider.ts';
 import type { PersistedSnapshot } from '../actors/decider.ts';
 import { createEffectRunner } from '../actors/effect-runner.ts';
 import type { EffectRunnerOptions, RunnableEffect } from '../actors/effect-runner.ts';
-import { isDurable, restoreEffect } from '../actors/effect-table.ts';
+import { isDurable } from '../actors/effect-table.ts';
 import type { EffectTable } from '../actors/effect-table.ts';
 import { retryDelay, sameData, sleep } from '../actors/retry.ts';
 import type { RetryPolicy } from '../actors/retry.ts';
+import { createEffectPlacement } from './effect-placement.ts';
+import type { HostOnlyEffects } from './effect-placement.ts';
 
 /** What a row actor's effect handler learns besides its params: the item as the decision left it. */
 export interface RowScope<TItem> {
@@ -33,10 +35,12 @@ export interface RowActorHostOptions<TMachine extends AnyStateMachine, TMap, TDa
   readonly inspect?: (event: InspectionEvent) => void;
   readonly clock?: () => number;
   readonly effectRunner?: EffectRunnerOptions<TMap>;
+  /** Effects that run only where the item's bot is hosted; every effect runs anywhere when absent. */
+  readonly hostOnly?: HostOnlyEffects<TMap>;
 }
 
-/** Which items a claim may take: some kinds, some pools; any when absent. */
-export type ClaimScope = Pick<ClaimRequest, 'kinds' | 'pools'>;
+/** Which items a claim may take: some kinds, some pools, some bots; any when absent. */
+export type ClaimScope = Pick<ClaimRequest, 'kinds' | 'pools' | 'botIds'>;
 
 export interface DispatchOptions<TItem> {
   /**
@@ -61,8 +65,16 @@ export interface RowActorHost<TMachine extends AnyStateMachine, TData, TState ex
   /** Decides `event` for the item, stores the outcome and its durable effects with compare-and-set, then runs them. */
   dispatch(id: string, event: EventFromLogic<TMachine>, options?: DispatchOptions<WorkItem<TData, TState>>): Promise<WorkItem<TData, TState>>;
   get(id: string): Promise<WorkItem<TData, TState> | null>;
-  /** Runs the effects a crash left unacknowledged; resolves with how many items had some. */
+  /**
+   * Runs the effects a crash left unacknowledged (host-only ones only for bots hosted here);
+   * resolves with how many items had some.
+   */
   recoverEffects(): Promise<number>;
+  /**
+   * Runs the host-only effects stored on an item, when its bot is hosted here and no run of them
+   * is under way here; resolves with how many ran, rejects when one failed (it stays stored).
+   */
+  adoptEffects(item: WorkItem<TData, TState>): Promise<number>;
   /** Stops running effects (the process is going away). */
   halt(): void;
 }
@@ -94,6 +106,7 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
   // Stored effects a transition's write already removed (`DispatchOptions.acknowledge`): the run
   // that ran them has nothing left to acknowledge for them.
   const removedByWrite = new Set<string>();
+  const placement = createEffectPlacement(options.effects, options.hostOnly);
   let halted = false;
 
   const claimOf = (snapshot: unknown): WorkItemContext => (snapshot as { context: WorkItemContext }).context;
@@ -105,18 +118,30 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
     return [options.claimedEvent({ owner: record.owner, leaseUntil: record.leaseUntil.getTime(), attempt: record.attempt })];
   }
 
-  async function run(item: Item, runs: readonly RunnableEffect<TMap>[], recovered: boolean): Promise<void> {
-    if (halted || runs.length === 0) return;
+  // The effects come reserved (`effect-placement.ts`); every path releases them, and one that ran
+  // only once its acknowledgement is stored, so no adoption lists it as still to do in between.
+  async function run(item: Item, reserved: readonly RunnableEffect<TMap>[], recovered: boolean): Promise<number> {
+    if (halted || reserved.length === 0) {
+      placement.release(reserved);
+      return 0;
+    }
+    const runs = placement.place(item, reserved);
+    if (runs.length === 0) return 0;
     const runner = createEffectRunner<TMap, RowScope<Item>>({ ...options.effectRunner, effects: options.effects });
     runners.add(runner);
     const acknowledged: string[] = [];
     try {
       await runner.run(runs, (r) => ({ item, recovered, effectId: r.storedId }), (id) => acknowledged.push(id));
+      return runs.length;
     } finally {
       runners.delete(runner);
       const left = acknowledged.filter((id) => !removedByWrite.has(id));
       for (const r of runs) if (r.storedId !== null) removedByWrite.delete(r.storedId);
-      if (left.length > 0 && !halted) await options.store.acknowledgeEffects(item.id, left);
+      try {
+        if (left.length > 0 && !halted) await options.store.acknowledgeEffects(item.id, left);
+      } finally {
+        placement.release(runs, acknowledged);
+      }
     }
   }
 
@@ -200,12 +225,22 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
         return current;
       }
       const write = toWrite(decided.snapshot, persisted, stored);
-      const written = await writeOnce(current, acknowledge.length === 0 ? write : { ...write, acknowledge });
+      // Reserved before the write: a recovery or an adoption that lists the item once the write
+      // landed leaves these effects to this call.
+      placement.reserve(runs);
+      let written: Item | null;
+      try {
+        written = await writeOnce(current, acknowledge.length === 0 ? write : { ...write, acknowledge });
+      } catch (err) {
+        placement.release(runs);
+        throw err;
+      }
       if (written !== null) {
         for (const id of acknowledge) removedByWrite.add(id);
         await run(written, runs, false);
         return written;
       }
+      placement.release(runs);
       current = await reread();
     }
     throw new ParleyError('STORE_WRITE_CONFLICT', `work item ${record.id}: too many concurrent writers`);
@@ -251,14 +286,12 @@ export function createRowActorHost<TMachine extends AnyStateMachine, TMap, TData
     get: (id) => options.store.get(id),
     async recoverEffects() {
       const items = await options.store.list({ withEffects: true });
-      for (const item of items) {
-        const runs = item.effects.flatMap((stored) => {
-          const effect = restoreEffect(options.effects, stored);
-          return effect === null ? [] : [{ effect, storedId: stored.id }];
-        });
-        await run(item, runs, true).catch(() => undefined);
-      }
+      for (const item of items) await run(item, placement.reserve(placement.storedOf(item)), true).catch(() => undefined);
       return items.length;
+    },
+    async adoptEffects(item) {
+      if (options.hostOnly?.hosts(item.botId) !== true) return 0;
+      return run(item, placement.reserve(placement.hostOnlyOf(item)), true);
     },
     halt() {
       halted = true;

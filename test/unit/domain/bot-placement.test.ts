@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { botsToTake, placeBots } from '../../../src/domain/bot-placement.ts';
+import { botsToHandOver, botsToTake, placeBots } from '../../../src/domain/bot-placement.ts';
 import type { PlacementInput, PlacementLease } from '../../../src/domain/bot-placement.ts';
 
 const uncapped = (...ids: string[]) => ids.map((id) => ({ id, capacity: null }));
@@ -96,16 +96,35 @@ describe('placeBots properties', () => {
     }));
   });
 
-  it('keeps every live lease on a live instance that has room for all it holds', () => {
+  it('keeps every live lease on a live instance that holds no more than its room and its fair share', () => {
     fc.assert(fc.property(inputs, (input) => {
       const placement = placeBots(input);
       const live = new Map(input.instances.map((i) => [i.id, i]));
-      const kept = input.leases.filter((l) => l.live && live.has(l.owner) && input.bots.includes(l.botId));
+      const bots = new Set(input.bots);
+      const share = Math.ceil(bots.size / Math.max(1, live.size));
+      const kept = [...new Map(input.leases.filter((l) => l.live && live.has(l.owner) && bots.has(l.botId)).map((l) => [l.botId, l])).values()];
       for (const lease of kept) {
         const cap = live.get(lease.owner)?.capacity ?? null;
         const holding = kept.filter((l) => l.owner === lease.owner).length;
-        if (cap === null || holding <= cap) expect(placement.get(lease.botId)).toBe(lease.owner);
+        if ((cap === null || holding <= cap) && holding <= share) expect(placement.get(lease.botId)).toBe(lease.owner);
       }
+    }));
+  });
+
+  it('moves bots off an instance holding more than its share, so a joining instance gets its part', () => {
+    const leases: PlacementLease[] = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'].map((botId) => ({ botId, owner: 'i1', live: true }));
+    const placement = placeBots({ bots: leases.map((l) => l.botId), instances: uncapped('i1', 'i2', 'i3'), leases });
+    expect(countBy(placement)).toEqual({ i1: 2, i2: 2, i3: 2 });
+    expect(botsToHandOver('i1', placement, new Set(leases.map((l) => l.botId)))).toEqual(['b3', 'b4', 'b5', 'b6']);
+    expect(botsToTake('i2', placement, new Set())).toHaveLength(2);
+  });
+
+  it('never places more than its fair share (bots over instances, rounded up) on an uncapped instance, whatever is leased', () => {
+    fc.assert(fc.property(inputs, (input) => {
+      const uncappedInput = { ...input, instances: input.instances.map((i) => ({ ...i, capacity: null })) };
+      const counts = countBy(placeBots(uncappedInput));
+      const share = Math.ceil(new Set(input.bots).size / Math.max(1, new Set(input.instances.map((i) => i.id)).size));
+      for (const n of Object.values(counts)) expect(n).toBeLessThanOrEqual(share);
     }));
   });
 

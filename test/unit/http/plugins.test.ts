@@ -42,6 +42,7 @@ async function build(limit = { max: 1000, timeWindow: 60_000 }): Promise<Fastify
             desiredState: 'stopped',
             pendingMediaJobs: 0,
             queues: { correspondents: 0, messages: 0, placeholders: 0 },
+            owner: null,
             createdAt: now,
             updatedAt: now,
           });

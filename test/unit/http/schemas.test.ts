@@ -23,10 +23,12 @@ describe('contract schemas', () => {
   it('serialize bot lists with ISO dates and nullable fields', async () => {
     const bot = {
       id: 'b1', provider: 'simulator', state: 'connected', desiredState: 'running', pendingMediaJobs: 2,
-      queues: { correspondents: 1, messages: 3, placeholders: 1 }, lastError: null, createdAt: new Date(0), updatedAt: new Date(1000),
+      queues: { correspondents: 1, messages: 3, placeholders: 1 }, lastError: null, owner: null, createdAt: new Date(0), updatedAt: new Date(1000),
     };
-    const res = await roundTrip({ response: { 200: BotList } }, { method: 'GET', url: '/bots/a/b' }, { bots: [bot] });
-    expect(res.json()).toEqual({ bots: [{ ...bot, createdAt: '1970-01-01T00:00:00.000Z', updatedAt: '1970-01-01T00:00:01.000Z' }] });
+    const hosted = { ...bot, id: 'b2', owner: { instanceId: 'inst-a', epoch: 3, leaseUntil: new Date(2000) } };
+    const res = await roundTrip({ response: { 200: BotList } }, { method: 'GET', url: '/bots/a/b' }, { bots: [bot, hosted] });
+    const iso = { createdAt: '1970-01-01T00:00:00.000Z', updatedAt: '1970-01-01T00:00:01.000Z' };
+    expect(res.json()).toEqual({ bots: [{ ...bot, ...iso }, { ...hosted, ...iso, owner: { instanceId: 'inst-a', epoch: 3, leaseUntil: '1970-01-01T00:00:02.000Z' } }] });
   });
 
   it('serialize the live queue and history', async () => {

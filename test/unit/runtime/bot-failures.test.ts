@@ -13,6 +13,10 @@ afterEach(async () => {
   for (const t of opened.splice(0)) await t.dispose();
 });
 
+// The stop's hold lists the bot's jobs by state; other listings (placeholder work left by other
+// instances, looked for on a timer) are not what this test takes down.
+const listsByState = ([filter]: readonly unknown[]): boolean => typeof filter === 'object' && filter !== null && 'states' in filter;
+
 describe('bot effect failures', () => {
   it('never reaches stopped with its media jobs unheld: a stop whose hold keeps failing fails and leaves the bot stopping, and a later stop finishes it', async () => {
     const t = await openTestStore('parley_bot_failures');
@@ -24,9 +28,9 @@ describe('bot effect failures', () => {
     const bot = await connectedBot(h);
     await h.provider.media(bot, '4915550700', 'voice');
     const job = await gate.next();
-    // Listing the bot's jobs fails every time for now: the hold cannot happen.
+    // Listing the bot's jobs to hold them fails every time for now: the hold cannot happen.
     let down = true;
-    for (let i = 0; i < 40; i++) faulty.failOnce('mediaJobs.list', () => down);
+    for (let i = 0; i < 40; i++) faulty.failOnce('mediaJobs.list', (args) => down && listsByState(args));
     await expect(h.runtime.bots.stop(bot)).rejects.toThrow();
     expect(h.runtime.bots.state(bot)).toBe('stopping');
     await expect(h.runtime.bots.stop(bot)).rejects.toThrow();

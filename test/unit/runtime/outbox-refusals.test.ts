@@ -29,7 +29,7 @@ async function outboxWith(send: (text: string) => Promise<{ providerMessageId: s
   const t = await openTestStore('parley_outbox_refusals');
   stores.push(t);
   const outbox = createOutbox({
-    store: t.store.outbox, bots: { connectedSession: () => ({ send: (_to, text) => send(text) }) }, history, owner: 'a', logger,
+    store: t.store.outbox, bots: { connectedSession: () => ({ send: (_to, text) => send(text) }), connectedBotIds: () => [BOT] }, history, owner: 'a', logger,
     leaseMs: 2000, pollMs: 20, retry: { baseMs: 20, maxMs: 40, jitter: 0 },
   });
   outboxes.push(outbox);

@@ -49,7 +49,13 @@ function session(options: { failures?: number; gate?: Promise<void> } = {}) {
   };
 }
 
-const connected = (s: ReturnType<typeof session> | undefined): OutboxBots => ({ connectedSession: () => s });
+const connected = (s: ReturnType<typeof session> | undefined): OutboxBots => ({ connectedSession: () => s, connectedBotIds: () => (s === undefined ? [] : [BOT]) });
+
+/** The bot connected here while `up()` says so. */
+const connectedWhile = (up: () => boolean, s: ReturnType<typeof session>): OutboxBots => ({
+  connectedSession: () => (up() ? s : undefined),
+  connectedBotIds: () => (up() ? [BOT] : []),
+});
 
 const stores: TestStore[] = [];
 const outboxes: ReturnType<typeof createOutbox>[] = [];
@@ -117,7 +123,7 @@ describe('outbox deliveries', () => {
     const t = await testStore();
     const s = session();
     let up = false;
-    const outbox = outboxOn(t.store.outbox, { connectedSession: () => (up ? s : undefined) });
+    const outbox = outboxOn(t.store.outbox, connectedWhile(() => up, s));
     await outbox.start();
     await outbox.send(BOT, TO, 'while away');
     expect(await states(t.store)).toEqual([['while away', 'holding']]);
@@ -129,7 +135,7 @@ describe('outbox deliveries', () => {
     expect(s.sent).toEqual(['while away']);
   });
 
-  it('holds at start the messages of bots not connected yet, so a restart costs them no attempt', async () => {
+  it('leaves at start the messages of a bot not connected yet untouched and claims none until it connects, so a restart costs them no attempt', async () => {
     const t = await testStore();
     const s = session();
     // Queued while connected, then the process went away before sending (its outbox never started).
@@ -137,10 +143,12 @@ describe('outbox deliveries', () => {
     await first.send(BOT, TO, 'queued before the restart');
     first.halt();
     let up = false;
-    const second = outboxOn(t.store.outbox, { connectedSession: () => (up ? s : undefined) }, 'instance-b');
+    const second = outboxOn(t.store.outbox, connectedWhile(() => up, s), 'instance-b');
     await second.start();
-    expect(await states(t.store)).toEqual([['queued before the restart', 'holding']]);
     await new Promise((r) => setTimeout(r, 60));
+    // Another instance may be the one the bot connects to: the row waits as it was, unclaimed.
+    expect(await t.store.outbox.list({ botId: BOT })).toMatchObject([{ state: 'pending', attempt: 0 }]);
+    expect(s.sent).toEqual([]);
     up = true;
     await second.resume(BOT);
     await eventually(() => states(t.store), (rows) => rows[0]?.[1] === 'sent');

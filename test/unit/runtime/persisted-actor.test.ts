@@ -23,6 +23,7 @@ function memoryStore() {
     get: async (id) => records.get(id) ?? null,
     markResident: async () => {},
     pageQueues: async () => [],
+    fenceBot: async () => 0,
     insert: async (r) => {
       const record = { ...r, effects: r.effects ?? [], version: 1, updatedAt: new Date(now) };
       records.set(r.id, record);

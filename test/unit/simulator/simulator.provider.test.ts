@@ -86,9 +86,10 @@ describe('simulator lifecycle', () => {
     expect(session.requestPairingCode).toBeUndefined();
   });
 
-  it('knows nothing of bots it never created', () => {
+  it('knows nothing of bots it never created', async () => {
     expect(createSimulatorHub().isConnected('ghost')).toBe(false);
-    expect(createSimulatorHub().outbound('ghost')).toEqual([]);
+    expect(await createSimulatorHub().outbound('ghost')).toEqual([]);
+    expect(await createSimulatorHub().sessions('ghost')).toEqual([]);
   });
 });
 
@@ -214,26 +215,26 @@ describe('simulator outbound', () => {
     const hub = createSimulatorHub({ now: () => 42 });
     const { session } = await connected(hub);
     const { providerMessageId } = await session.send('15550001111', 'reply');
-    expect(hub.outbound('bot-1')).toEqual([{ to: '15550001111', text: 'reply', providerMessageId, sentAt: 42 }]);
-    expect(hub.outbound('bot-2')).toEqual([]);
+    expect(await hub.outbound('bot-1')).toEqual([{ to: '15550001111', text: 'reply', providerMessageId, sentAt: 42 }]);
+    expect(await hub.outbound('bot-2')).toEqual([]);
   });
 
   it('keeps only the newest messages per bot', async () => {
     const hub = createSimulatorHub({ maxOutboundPerBot: 3 });
     const { session } = await connected(hub);
     for (let i = 1; i <= 5; i++) await session.send('a', `m${i}`);
-    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
+    expect((await hub.outbound('bot-1')).map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
   });
 
   it('keeps at most the configured characters of outbound text per bot, dropping the oldest, never the newest', async () => {
     const hub = createSimulatorHub({ maxOutboundCharsPerBot: 10 });
     const { session } = await connected(hub);
     for (const text of ['aaaa', 'bbbb', 'cccc']) await session.send('a', text);
-    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['bbbb', 'cccc']);
+    expect((await hub.outbound('bot-1')).map((m) => m.text)).toEqual(['bbbb', 'cccc']);
     await session.send('a', 'x'.repeat(50));
-    expect(hub.outbound('bot-1').map((m) => m.text.length)).toEqual([50]);
+    expect((await hub.outbound('bot-1')).map((m) => m.text.length)).toEqual([50]);
     await session.send('a', 'y');
-    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['y']);
+    expect((await hub.outbound('bot-1')).map((m) => m.text)).toEqual(['y']);
   });
 
   it('fails to send while not connected', async () => {
@@ -243,7 +244,7 @@ describe('simulator outbound', () => {
     await expect(session.send('a', 'x')).rejects.toThrow(/not connected/);
     const fresh = hub.factory('bot-2', {}, fakeHandlers());
     await expect(fresh.send('a', 'x')).rejects.toThrow(/not connected/);
-    expect(hub.outbound('bot-1')).toEqual([]);
+    expect(await hub.outbound('bot-1')).toEqual([]);
   });
 
   it('keeps the log across sessions of the same bot', async () => {
@@ -253,7 +254,7 @@ describe('simulator outbound', () => {
     await first.session.stop();
     const second = await connected(hub);
     await second.session.send('a', 'after');
-    expect(hub.outbound('bot-1').map((m) => m.text)).toEqual(['before', 'after']);
+    expect((await hub.outbound('bot-1')).map((m) => m.text)).toEqual(['before', 'after']);
   });
 
   it('rejects a nonsensical bound', () => {
