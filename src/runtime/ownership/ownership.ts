@@ -63,7 +63,7 @@ interface Held {
 /** Bots handed over per round, so a joining instance is filled gradually, not in one storm of reconnects. */
 const HANDOVERS_PER_ROUND = 8;
 /** Bots taken at once per round. */
-const GAIN_CONCURRENCY = 8;
+const GAIN_CONCURRENCY = 16;
 
 /**
  * This instance's share of the bots (I14, race (n)). Every round it announces itself, renews the
