@@ -151,6 +151,38 @@ describe('bot ownership across instances (I14)', () => {
     expect((await t.store.history.list(bot, '4915550002')).map((r) => r.seq)).toEqual([1, 2, 3]);
   });
 
+  it('refuses at the store the writes of an owner that still believes its lease live (its clock lags): it drops the bot', async () => {
+    t = await openTestStore('parley_own_skew');
+    const world = sharedWhatsApp();
+    // A long lease: by its own clock the old owner may write for a minute yet.
+    const a = await instance(t.store, 'a', world, { leaseMs: 60_000 });
+    const [bot] = await createBots(a, 1);
+    if (bot === undefined) throw new Error('no bot');
+    await eventually(() => connectedOn(a, bot), Boolean);
+    await world.text('a', bot, '4915550003', 'one', 's-1');
+    a.runtime.ownership.halt();
+    // The store sees the lease lapse (another clock ran ahead): another instance takes the bot.
+    const lease = await t.store.ownership.get(bot);
+    if (lease === null) throw new Error('no lease');
+    await t.store.ownership.release(bot, 'a', lease.epoch);
+    await t.store.instances.leave('a');
+    const b = await instance(t.store, 'b', world);
+    await eventually(() => connectedOn(b, bot), Boolean, 5000);
+    expect((await t.store.ownership.get(bot))?.epoch).toBe(lease.epoch + 1);
+
+    // The old owner's queue decision is refused by the store, and it lets the bot go.
+    await world.text('a', bot, '4915550003', 'two', 's-2').catch(() => undefined);
+    await eventually(() => a.runtime.bots.has(bot), (has) => !has, 3000);
+    const queue = await t.store.actors.get(`${bot}|4915550003`);
+    expect(queue?.epoch).toBe(lease.epoch + 1);
+    // What the row of that message left is taken up by the new owner with the next message.
+    await world.text('b', bot, '4915550003', 'three', 's-3');
+    const rows = await t.store.history.list(bot, '4915550003');
+    expect(rows.map((r) => r.content).sort()).toEqual(['one', 'three', 'two']);
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(3);
+    expect(world.overlaps.filter((o) => !o.includes(' a while') && !o.includes('while a'))).toEqual([]);
+  });
+
   it('hands its bots over at once on a graceful stop instead of waiting for the leases to lapse', async () => {
     t = await openTestStore('parley_own_handover');
     const world = sharedWhatsApp();
