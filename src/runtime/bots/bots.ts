@@ -6,7 +6,6 @@ import type { BotRecord } from '../../ports/bot-store.port.ts';
 import type { ProviderEvent, ProviderFactory, ProviderSession } from '../../ports/provider.port.ts';
 import type { Store } from '../../ports/store.port.ts';
 import type { MediaJobListFilter } from '../../ports/media-job-store.port.ts';
-import { concurrently } from '../actors/concurrently.ts';
 import { retryDelay, sleep } from '../actors/retry.ts';
 import type { RetryPolicy } from '../actors/retry.ts';
 import { EffectsFailed, createPersistedActor, restorePersistedActor } from '../actors/persisted-actor.ts';
@@ -69,10 +68,6 @@ export interface BotsDeps {
   /** A deleted bot's lease is forgotten. */
   readonly onDeleted?: (botId: string) => Promise<void>;
 }
-
-
-/** Bots restored at once after a restart. */
-const RESTORE_CONCURRENCY = 16;
 
 /** Tries of a stop's failed effects before the stop is answered with the failure. */
 const STOP_RETRY: RetryPolicy = { attempts: 5, baseMs: 100, maxMs: 2000 };
@@ -340,14 +335,6 @@ export function createBots(deps: BotsDeps) {
       await deps.store.actors.delete(botId);
       await deps.onDeleted?.(botId);
       await deps.store.bots.delete(botId);
-    },
-    /**
-     * Hosts every stored bot, several at a time (see `restore`).
-     */
-    async restoreAll(): Promise<number> {
-      const bots = await deps.store.bots.list();
-      await concurrently(bots, RESTORE_CONCURRENCY, (bot) => restore(bot));
-      return bots.length;
     },
     /** Drops timers without touching providers or the store (the process is going away). */
     halt(): void {

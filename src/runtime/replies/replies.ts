@@ -193,12 +193,11 @@ export function createReplies(deps: RepliesDeps) {
   }
 
   /** Whether the bot answers at all now; says once per bot why not when it is on without a model. */
-  /** Restores interrupted actors (see `start`), of one bot when given. */
-  async function restore(botId?: string): Promise<number> {
-    const bot = botId === undefined ? {} : { botId };
+  /** Restores interrupted actors (see `restoreBot`). */
+  async function restore(botId: string): Promise<number> {
     const records = [
-      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ACTIVE_STATES, ...bot })),
-      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ['idle'], withEffects: true, ...bot })),
+      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ACTIVE_STATES, botId })),
+      ...(await deps.store.actors.list({ kind: 'conversation-reply', states: ['idle'], withEffects: true, botId })),
     ];
     for (const record of records) {
       if (!isStoredReply(record.snapshot)) continue;
@@ -303,14 +302,12 @@ export function createReplies(deps: RepliesDeps) {
       });
     },
 
-    /**
-     * Restores the actors a restart interrupted: those waiting on a deadline or a call, and those
-     * owing a durable effect (a reply not yet handed to the outbox). A call is started again for
-     * the claimed reply, under the same id.
-     */
-    start: () => restore(),
 
-    /** Restores the interrupted actors (see `start`) of a bot this instance just took over. */
+    /**
+     * Restores the actors of a bot this instance just took that its last host left interrupted:
+     * those waiting on a deadline or a call, and those owing a durable effect (a reply not yet
+     * handed to the outbox). A call is started again for the claimed reply, under the same id.
+     */
     restoreBot: (botId: string) => restore(botId),
 
     /** Reply actors in memory now. */
