@@ -5,6 +5,8 @@ import type { Logger } from '../../logging/logger.ts';
 import type { BotOwner, HeldLease, InstanceView } from '../../ports/cluster.port.ts';
 import type { BotLease, InstanceRegistry, OwnershipStore } from '../../ports/ownership-store.port.ts';
 import { concurrently } from '../actors/concurrently.ts';
+import { retryDelay, sleep } from '../actors/retry.ts';
+import type { RetryPolicy } from '../actors/retry.ts';
 
 /** How leases are held and bots spread (OWNERSHIP_* and MAX_BOTS_PER_INSTANCE). */
 export interface OwnershipSettings {
@@ -62,6 +64,9 @@ interface Held {
 
 /** Bots handed over per round, so a joining instance is filled gradually, not in one storm of reconnects. */
 const HANDOVERS_PER_ROUND = 8;
+/** Tries of a release before the lease is left to lapse. */
+const RELEASE_ATTEMPTS = 4;
+const RELEASE_RETRY: RetryPolicy = { attempts: RELEASE_ATTEMPTS, baseMs: 50, maxMs: 500 };
 /** Bots taken at once per round. */
 const GAIN_CONCURRENCY = 16;
 
@@ -115,6 +120,22 @@ export function createOwnership(deps: OwnershipDeps) {
     entry.deadline = monotonic + settings.leaseMs;
   };
 
+  /**
+   * Gives a lease up, trying a few times: a bot this instance no longer hosts runs nowhere until
+   * its lease is released, or else lapses (lease plus takeover delay).
+   */
+  async function release(botId: string, epoch: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.ownership.release(botId, instanceId, epoch);
+        return;
+      } catch (err) {
+        if (attempt >= RELEASE_ATTEMPTS) return void log.warn({ err, botId }, 'lease not released; it lapses instead');
+        await sleep(retryDelay(RELEASE_RETRY, attempt));
+      }
+    }
+  }
+
   async function renew(botId: string, entry: Held): Promise<void> {
     const now = deps.clock();
     const monotonic = performance.now();
@@ -161,7 +182,7 @@ export function createOwnership(deps: OwnershipDeps) {
     }
     entry.phase = 'dropping';
     held.delete(botId);
-    await deps.ownership.release(botId, instanceId, entry.epoch).catch((err: unknown) => log.warn({ err, botId }, 'lease not released; it lapses instead'));
+    await release(botId, entry.epoch);
     deps.onChange?.('released', botId);
   }
 
@@ -315,7 +336,7 @@ export function createOwnership(deps: OwnershipDeps) {
       await concurrently([...held], 16, async ([botId, entry]) => {
         entry.phase = 'dropping';
         held.delete(botId);
-        await deps.ownership.release(botId, instanceId, entry.epoch).catch((err: unknown) => log.warn({ err, botId }, 'lease not released; it lapses instead'));
+        await release(botId, entry.epoch);
         deps.onChange?.('released', botId);
       });
       await deps.instances.leave(instanceId).catch((err: unknown) => log.warn({ err }, 'instance not removed from the registry; it lapses instead'));
